@@ -1,0 +1,50 @@
+// Set-up shared by `npm run quickstart` and `npm test`, for a machine with only Node 20 and npm:
+// installs pnpm (with npm, when the right version is missing) and the workspace's dependencies
+// from the lockfile. Safe to run again; a warm run takes about a second.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const PNPM_VERSION = '12.21.0';
+const [major, minor] = process.versions.node.split('.').map(Number);
+
+if (major < 20 || (major === 20 && minor < 19)) {
+  console.error(`setup: Strata needs Node.js 20.19 or newer; this is ${process.version}.`);
+  process.exit(1);
+}
+
+function versionOf(command) {
+  try {
+    return execFileSync(command, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** pnpm on PATH, or in npm's global bin folder when that is not on PATH. */
+function findPnpm() {
+  if (versionOf('pnpm') === PNPM_VERSION) return 'pnpm';
+  const prefix = execFileSync('npm', ['prefix', '-g'], { encoding: 'utf8' }).trim();
+  const global = join(prefix, 'bin', 'pnpm');
+  return existsSync(global) && versionOf(global) === PNPM_VERSION ? global : undefined;
+}
+
+function run(command, args) {
+  const result = spawnSync(command, args, { stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`setup: \`${command} ${args.join(' ')}\` failed (exit ${result.status ?? result.signal}).`);
+    process.exit(1);
+  }
+}
+
+let pnpm = findPnpm();
+if (pnpm === undefined) {
+  console.log(`setup: installing pnpm ${PNPM_VERSION} with npm`);
+  run('npm', ['install', '--global', '--no-fund', '--no-audit', `pnpm@${PNPM_VERSION}`]);
+  pnpm = findPnpm();
+  if (pnpm === undefined) {
+    console.error(`setup: pnpm ${PNPM_VERSION} was installed but cannot be found; add \`npm prefix -g\`/bin to PATH.`);
+    process.exit(1);
+  }
+}
+run(pnpm, ['install', '--frozen-lockfile']);
