@@ -1,0 +1,236 @@
+/**
+ * Every error @strata/core raises on purpose, in one place (as Fastify's `lib/errors.js`).
+ *
+ * Each error has a stable code (`STRATA_<AREA>_<WHAT>`, never renamed or reused), a message template,
+ * and the HTTP status it surfaces with. Message text lives nowhere else. docs/errors.md lists every
+ * code; a test keeps the two in step. Programmer mistakes (calling an API wrongly) stay plain
+ * TypeErrors and are not listed here.
+ *
+ * This file imports nothing, so the provider surface (index.ts) can re-export from it without
+ * depending on the rest of core.
+ */
+
+/** The base class of every error Strata raises on purpose. Recognise one by `code`, not `instanceof`. */
+export class StrataError extends Error {
+  /** Stable identifier, e.g. `STRATA_BACKEND_NOT_FOUND`. */
+  readonly code: string;
+  /** The HTTP status this error answers with when it reaches the REST API. */
+  readonly statusCode: number;
+
+  constructor(code: string, statusCode: number, message: string) {
+    super(message);
+    this.name = 'StrataError';
+    this.code = code;
+    this.statusCode = statusCode;
+  }
+
+  /** Attaches the lower-level error that caused this one and returns `this`. */
+  withCause(cause: unknown): this {
+    Object.defineProperty(this, 'cause', { value: cause, enumerable: false, writable: true, configurable: true });
+    return this;
+  }
+}
+
+/** A class made by {@link defineError}: construct it with the template's arguments. */
+export interface StrataErrorClass<A extends unknown[]> {
+  new (...args: A): StrataError;
+  /** The code every instance carries. */
+  readonly code: string;
+  /** The HTTP status every instance carries. */
+  readonly statusCode: number;
+  /** True when `value` is an error with this code, whichever copy of @strata/core created it. */
+  is(value: unknown): value is StrataError;
+}
+
+/**
+ * Defines an error class with a stable code, an HTTP status and a message template. Each package keeps
+ * its definitions in its own errors.ts.
+ */
+export function defineError<A extends unknown[]>(
+  code: string,
+  statusCode: number,
+  message: (...args: A) => string,
+): StrataErrorClass<A> {
+  const defined = class extends StrataError {
+    static readonly code = code;
+    static readonly statusCode = statusCode;
+    static is(value: unknown): value is StrataError {
+      return hasCode(value, code);
+    }
+    constructor(...args: A) {
+      super(code, statusCode, message(...args));
+    }
+  };
+  return defined;
+}
+
+/** True when `value` is an error carrying `code` (works across installed copies of @strata/core). */
+export function hasCode(value: unknown, code: string): boolean {
+  return typeof value === 'object' && value !== null && (value as { code?: unknown }).code === code;
+}
+
+const quoteList = (items: readonly string[]): string => items.map((item) => `"${item}"`).join(', ');
+
+// ---------------------------------------------------------------------------------------------
+// Provider contract: raised by backends (any package) and relied on by core.
+// ---------------------------------------------------------------------------------------------
+
+/** A backend was asked to read an object that does not exist. Core relies on this type. */
+export const NotFoundError = defineError(
+  'STRATA_BACKEND_NOT_FOUND',
+  404,
+  (key: string, where: string) => `object "${key}" not found in ${where}`,
+);
+
+/** A key or backup id that is empty, absolute, contains `.`/`..` segments, NUL or is too long. */
+export const InvalidKeyError = defineError(
+  'STRATA_BACKEND_INVALID_KEY',
+  422,
+  (key: string, problem: string) => `invalid object key ${JSON.stringify(key)}: ${problem}`,
+);
+
+/** A per-request bucket or path override that this backend cannot honour. */
+export const UnsupportedScopeError = defineError(
+  'STRATA_BACKEND_UNSUPPORTED_SCOPE',
+  422,
+  (module: string, problem: string) => `${module}: ${problem}`,
+);
+
+/**
+ * Thrown by a configuration parser to say what is wrong with a value, without repeating the value
+ * (core adds the variable name and the value, or `***` for secrets).
+ */
+export const ConfigValueError = defineError('STRATA_CONFIG_INVALID_VALUE', 500, (problem: string) => problem);
+
+// ---------------------------------------------------------------------------------------------
+// Module system: ENABLE_MODULES -> resolve -> validate -> configure -> register.
+// ---------------------------------------------------------------------------------------------
+
+export const ModuleNotFoundError = defineError(
+  'STRATA_MODULE_NOT_FOUND',
+  500,
+  (entry: string, appDir: string, tried: readonly string[], install: string) =>
+    `ENABLE_MODULES entry "${entry}" cannot be found from ${appDir}: tried ${quoteList(tried)}. ${install}`,
+);
+
+export const ModuleImportError = defineError(
+  'STRATA_MODULE_IMPORT_FAILED',
+  500,
+  (entry: string, file: string, reason: string) =>
+    `ENABLE_MODULES entry "${entry}": importing ${file} failed: ${reason}`,
+);
+
+export const ModuleNotBrandedError = defineError(
+  'STRATA_MODULE_NOT_BRANDED',
+  500,
+  (entry: string, pkg: string) =>
+    `ENABLE_MODULES entry "${entry}" loaded ${pkg}, which is not a Strata backup module: its default export ` +
+    `was not made by defineBackupModule() from @strata/core. Export the module definition as the default export.`,
+);
+
+export const ModuleInvalidDefinitionError = defineError(
+  'STRATA_MODULE_INVALID_DEFINITION',
+  500,
+  (entry: string, pkg: string, problem: string) =>
+    `ENABLE_MODULES entry "${entry}" loaded ${pkg}, whose module definition is invalid: ${problem}`,
+);
+
+export const ModuleNameMismatchError = defineError(
+  'STRATA_MODULE_NAME_MISMATCH',
+  500,
+  (entry: string, pkg: string, expected: string, actual: string) =>
+    `ENABLE_MODULES entry "${entry}" loaded ${pkg}, but that module calls itself "${actual}", not "${expected}". ` +
+    `Check that the right package is installed under that name.`,
+);
+
+export const ModuleApiVersionError = defineError(
+  'STRATA_MODULE_API_UNSUPPORTED',
+  500,
+  (module: string, pkg: string, actual: number, supported: readonly number[], coreVersion: string) =>
+    `module "${module}" (${pkg}) implements module API version ${actual}, but @strata/core ${coreVersion} ` +
+    `supports module API version ${supported.join(', ')}. Install a release of the module built for module API ` +
+    `${supported[supported.length - 1]}, or a release of @strata/core that supports version ${actual}.`,
+);
+
+export const ModuleNameConflictError = defineError(
+  'STRATA_MODULE_NAME_CONFLICT',
+  500,
+  (name: string, first: string, second: string) =>
+    `modules ${first} and ${second} both answer to the name "${name}"; enable only one of them.`,
+);
+
+export const ModuleDuplicateDependencyError = defineError(
+  'STRATA_MODULE_DUPLICATE_DEPENDENCY',
+  500,
+  (entry: string, pkg: string, dependency: string, moduleCopy: string, coreCopy: string) =>
+    `ENABLE_MODULES entry "${entry}" (${pkg}) would load its own copy of ${dependency} (${moduleCopy}), not the ` +
+    `one @strata/core uses (${coreCopy}). Two copies mean two DI containers, and the module's services would be ` +
+    `invisible to core. Declare ${dependency} as a peerDependency of ${pkg} (not a dependency), then reinstall ` +
+    `so that one copy remains (npm dedupe, or pnpm install).`,
+);
+
+export const ModuleConfigMissingError = defineError(
+  'STRATA_MODULE_CONFIG_MISSING',
+  500,
+  (module: string, variable: string, alternatives: readonly string[], description: string) =>
+    `${module}: ${variable} is required but not set` +
+    (alternatives.length > 0 ? ` (nor ${alternatives.join(', ')})` : '') +
+    `. ${description}`,
+);
+
+export const ModuleConfigInvalidError = defineError(
+  'STRATA_MODULE_CONFIG_INVALID',
+  500,
+  (module: string, variable: string, shownValue: string, problem: string) =>
+    `${module}: ${variable}=${shownValue} is invalid: ${problem}`,
+);
+
+export const ModuleRegisterError = defineError(
+  'STRATA_MODULE_REGISTER_FAILED',
+  500,
+  (module: string, reason: string) => `module "${module}" failed to start: ${reason}`,
+);
+
+export const ModuleNoBackendError = defineError(
+  'STRATA_MODULE_NO_BACKEND',
+  500,
+  (module: string) =>
+    `module "${module}" did not register a backup backend: its register() must call ` +
+    `container.register(BACKUP_BACKEND, { useValue | useFactory | useClass })`,
+);
+
+const ModulesInvalid = defineError(
+  'STRATA_MODULES_INVALID',
+  500,
+  (enableModules: string, problems: readonly StrataError[]) =>
+    `ENABLE_MODULES=${enableModules}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
+    problems.map((problem) => `  - ${problem.message.replaceAll('\n', '\n    ')} [${problem.code}]`).join('\n'),
+);
+
+/** Every problem found while loading ENABLE_MODULES, reported together rather than the first one only. */
+export class ModulesInvalidError extends ModulesInvalid {
+  /** Each problem, with its own code. */
+  readonly problems: readonly StrataError[];
+
+  constructor(enableModules: string, problems: readonly StrataError[]) {
+    super(enableModules, problems);
+    this.problems = problems;
+  }
+}
+
+/** A request named a backend that no enabled module provides. Weaviate's wording and status. */
+export const BackendNotEnabledError = defineError(
+  'STRATA_BACKUP_BACKEND_NOT_ENABLED',
+  422,
+  (backend: string) => `no backup backend "${backend}": backup: ${backend} not found, did you enable the right module?`,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Command line.
+// ---------------------------------------------------------------------------------------------
+
+export const CliUsageError = defineError(
+  'STRATA_CLI_USAGE',
+  400,
+  (problem: string, help: string) => `${problem}\nRun \`${help}\` for usage.`,
+);

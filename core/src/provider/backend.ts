@@ -1,0 +1,91 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Where one call's objects live. Every field is optional: an empty scope means the bucket and path
+ * the module was configured with (`BACKUP_S3_BUCKET`, `BACKUP_S3_PATH`, ...). A request can override
+ * them for one backup (Weaviate's `config.Bucket` and `config.Path`), so a backup can be written to or
+ * restored from another location.
+ */
+export interface BackendScope {
+  /** Bucket (or container) to use instead of the configured one. */
+  readonly bucket?: string | undefined;
+  /** Path prefix (for a filesystem backend: an absolute directory) to use instead of the configured one. */
+  readonly path?: string | undefined;
+}
+
+/** Options every backend call accepts. */
+export interface CallOptions {
+  /** Overrides the configured bucket or path for this call. */
+  readonly scope?: BackendScope | undefined;
+  /** Aborts the call; the backend rejects with the signal's reason and leaves nothing half-written. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** One stored object, as listed. */
+export interface ObjectInfo {
+  /** The key, relative to the scope's root, with `/` separators. */
+  readonly key: string;
+  /** Size in bytes. */
+  readonly size: number;
+}
+
+/** What a backend can do, declared by its module (see `defineBackupModule`). */
+export interface BackendCapabilities {
+  /**
+   * True when the storage is reachable from every node of a cluster (S3, GCS, Azure); false for storage
+   * local to one machine (a directory). Core refuses non-external backends for multi-node clusters.
+   */
+  readonly external: boolean;
+}
+
+/**
+ * The contract every backup provider implements: a store of opaque objects under string keys.
+ *
+ * Keys are relative to the scope's root (configured bucket and path, or the call's overrides), use `/`
+ * as separator and are checked with `assertSafeKey` by core before they reach a backend. Core lays
+ * backups out as `<backupId>/backup_config.json`, `<backupId>/<node>/<Class>/chunk-<n>` and so on; the
+ * backend knows nothing of that layout.
+ *
+ * Every method may be called concurrently with any other, for different keys or the same key.
+ * `@strata/conformance` checks every rule written here.
+ */
+export interface BackupBackend {
+  /**
+   * Where a backup lives, for humans and for API responses (`path`): `s3://bucket/prefix/id`,
+   * `gs://bucket/prefix/id`, or a directory for the filesystem backend. Pure: does no I/O.
+   */
+  homePath(backupId: string, scope?: BackendScope): string;
+
+  /**
+   * Proves the backend can write, read and delete under the scope's root, so a backup fails at
+   * creation rather than after hours of upload. Rejects with an error that says what to check
+   * (bucket name, credentials, endpoint, permissions). Leaves nothing behind.
+   */
+  checkAccess(options?: CallOptions): Promise<void>;
+
+  /**
+   * Streams `body` into the object `key`, replacing any existing object, and resolves with the number
+   * of bytes written. Atomic: until it resolves, readers see the old object or none, never a part of
+   * the new one. If `body` errors or the signal aborts, rejects with that error and leaves nothing
+   * under `key`. Memory use must not grow with the object's size.
+   */
+  write(key: string, body: Readable, options?: CallOptions): Promise<number>;
+
+  /**
+   * Opens the object `key` for streaming. Rejects with `NotFoundError` (checked by code) when it does
+   * not exist, before any data flows; errors after that surface on the stream.
+   */
+  read(key: string, options?: CallOptions): Promise<Readable>;
+
+  /**
+   * Every object whose key starts with `prefix` (a plain string prefix, not only whole path segments),
+   * exactly once, in ascending byte order of the key, across however many pages the storage returns.
+   */
+  list(prefix: string, options?: CallOptions): AsyncIterable<ObjectInfo>;
+
+  /** Deletes the object `key`. Deleting an object that does not exist succeeds. */
+  delete(key: string, options?: CallOptions): Promise<void>;
+
+  /** Releases clients and sockets; called once when the node stops. */
+  close?(): Promise<void>;
+}
