@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { collect } from '@strata/conformance';
+import { NotFoundError } from '@strata/core';
+import test from 'ava';
+import { FilesystemBackend } from '../src/index.js';
+import { temporaryDir } from './helpers.js';
+
+const crashWriter = fileURLToPath(new URL('./fixtures/crash-writer.js', import.meta.url));
+
+/** Files under `dir`, recursively, as relative paths. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
+}
+
+/** Starts a process writing `key` endlessly, waits until at least `bytes` reached the disk, then SIGKILLs it. */
+async function crashMidWrite(root: string, key: string, bytes: number): Promise<void> {
+  const child = spawn(process.execPath, [crashWriter, root, key], { stdio: 'inherit' });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const dir = join(root, ...key.split('/').slice(0, -1));
+  for (let written = 0; written < bytes; await sleep(10)) {
+    const partials = (await readdir(dir).catch(() => [])).filter((name) => name.startsWith('.strata-partial-'));
+    written = partials.length === 0 ? 0 : (await stat(join(dir, partials[0] as string))).size;
+  }
+  child.kill('SIGKILL');
+  await exited;
+}
+
+test('a process killed mid-write leaves nothing under the final key', async (t) => {
+  const root = join(await temporaryDir(t.teardown), 'backups');
+  await crashMidWrite(root, 'bk-1/node1/Article/chunk-1', 4 * 1024 * 1024);
+  const backend = new FilesystemBackend({ root });
+  const error = await backend.read('bk-1/node1/Article/chunk-1').catch((e: unknown) => e);
+  t.true(NotFoundError.is(error), 'a half-written object is visible under its final name');
+  const listed = [];
+  for await (const object of backend.list('')) listed.push(object);
+  t.deepEqual(listed, [], 'the write in progress must not be listed');
+
+  // The key is usable again afterwards.
+  await backend.write('bk-1/node1/Article/chunk-1', Readable.from([Buffer.from('complete')]));
+  t.is((await collect(await backend.read('bk-1/node1/Article/chunk-1'))).toString(), 'complete');
+});
+
+test('a process killed mid-overwrite leaves the previous object whole', async (t) => {
+  const root = join(await temporaryDir(t.teardown), 'backups');
+  const backend = new FilesystemBackend({ root });
+  await backend.write('bk-1/backup_config.json', Readable.from([Buffer.from('{"status":"SUCCESS"}')]));
+  await crashMidWrite(root, 'bk-1/backup_config.json', 1024 * 1024);
+  t.is((await collect(await backend.read('bk-1/backup_config.json'))).toString(), '{"status":"SUCCESS"}');
+});
+
+test('a write whose source fails removes its temporary file', async (t) => {
+  const root = join(await temporaryDir(t.teardown), 'backups');
+  const backend = new FilesystemBackend({ root });
+  const source = Readable.from(
+    (async function* () {
+      yield Buffer.alloc(1024 * 1024);
+      throw new Error('source failed');
+    })(),
+  );
+  await t.throwsAsync(backend.write('bk/chunk-1', source), { message: 'source failed' });
+  t.deepEqual(await filesUnder(root), [], 'a failed write left a file behind');
+});
+
+test('delete prunes directories it leaves empty, up to the root', async (t) => {
+  const root = join(await temporaryDir(t.teardown), 'backups');
+  const backend = new FilesystemBackend({ root });
+  await backend.write('bk/node1/Class/chunk-1', Readable.from([Buffer.from('x')]));
+  await backend.write('bk/node1/other', Readable.from([Buffer.from('y')]));
+  await backend.delete('bk/node1/Class/chunk-1');
+  t.deepEqual(await readdir(root, { recursive: true }), ['bk', 'bk/node1', 'bk/node1/other']);
+  await backend.delete('bk/node1/other');
+  t.deepEqual(await readdir(root), []);
+});
