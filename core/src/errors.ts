@@ -226,6 +226,87 @@ export const BackendNotEnabledError = defineError(
 );
 
 // ---------------------------------------------------------------------------------------------
+// LSM store (core/src/store).
+// ---------------------------------------------------------------------------------------------
+
+const CorruptionBase = defineError(
+  'STRATA_STORE_CORRUPTION',
+  500,
+  (file: string, detail: string) => `corruption in ${file}: ${detail}`,
+);
+
+/**
+ * Data on disk failed a checksum or does not parse. A category, not only a message: test with
+ * {@link isCorruption}, which also recognises corruption wrapped as the `cause` of another error.
+ */
+export class CorruptionError extends CorruptionBase {
+  /** The file (relative to the store directory) that is corrupt. */
+  readonly file: string;
+
+  constructor(file: string, detail: string) {
+    super(file, detail);
+    this.file = file;
+  }
+}
+
+/** True when `error`, or any error in its `cause` chain, is a corruption error. */
+export function isCorruption(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if (hasCode(current, CorruptionError.code)) return true;
+  }
+  return false;
+}
+
+export const StoreLockedError = defineError(
+  'STRATA_STORE_LOCKED',
+  409,
+  (directory: string, holder: string) =>
+    `store directory ${directory} is in use by ${holder}. Stop that process (or close the store) first; ` +
+    `only one may open a store directory at a time.`,
+);
+
+export const StoreClosedError = defineError(
+  'STRATA_STORE_CLOSED',
+  503,
+  (directory: string) => `store ${directory} is closed`,
+);
+
+export const StoreWriteFailedError = defineError(
+  'STRATA_STORE_WRITE_FAILED',
+  503,
+  (directory: string, reason: string) =>
+    `store ${directory} could not write its write-ahead log (${reason}); the write was not applied. ` +
+    `Check free disk space and permissions.`,
+);
+
+export const StoreFailedError = defineError(
+  'STRATA_STORE_FAILED',
+  503,
+  (directory: string, reason: string) =>
+    `store ${directory} stopped accepting writes after an unrecoverable error: ${reason}. Reopen it to recover ` +
+    `from its files.`,
+);
+
+export const StoreNotPausedError = defineError(
+  'STRATA_STORE_NOT_PAUSED',
+  409,
+  (operation: string) => `${operation} needs compaction paused: call pauseCompaction() first`,
+);
+
+export const InvalidBucketError = defineError(
+  'STRATA_STORE_INVALID_BUCKET',
+  422,
+  (name: string) =>
+    `invalid bucket name ${JSON.stringify(name)}: use 1 to 64 characters from letters, digits, "_", "-" and "."`,
+);
+
+export const EntryTooLargeError = defineError(
+  'STRATA_STORE_ENTRY_TOO_LARGE',
+  413,
+  (what: string, size: number, limit: number) => `${what} of ${size} bytes exceeds the limit of ${limit} bytes`,
+);
+
+// ---------------------------------------------------------------------------------------------
 // Command line.
 // ---------------------------------------------------------------------------------------------
 

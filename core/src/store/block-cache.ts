@@ -1,0 +1,35 @@
+/**
+ * A least-recently-used cache of verified data blocks, shared by a store's segments and bounded in
+ * bytes. Blocks are immutable, so a cached block never goes stale; an obsolete segment's blocks age
+ * out.
+ */
+export class BlockCache {
+  readonly #capacity: number;
+  readonly #blocks = new Map<string, Buffer>();
+  #bytes = 0;
+
+  constructor(capacityBytes: number) {
+    this.#capacity = capacityBytes;
+  }
+
+  get(key: string): Buffer | undefined {
+    const block = this.#blocks.get(key);
+    if (block !== undefined) {
+      // Re-inserting moves the key to the back of the Map's order: most recently used.
+      this.#blocks.delete(key);
+      this.#blocks.set(key, block);
+    }
+    return block;
+  }
+
+  set(key: string, block: Buffer): void {
+    if (block.length > this.#capacity) return;
+    this.#blocks.set(key, block);
+    this.#bytes += block.length;
+    for (const [oldest, evicted] of this.#blocks) {
+      if (this.#bytes <= this.#capacity) break;
+      this.#blocks.delete(oldest);
+      this.#bytes -= evicted.length;
+    }
+  }
+}

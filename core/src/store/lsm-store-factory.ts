@@ -1,0 +1,29 @@
+import { type DependencyContainer, inject, injectable } from 'tsyringe';
+import { type KeyValueStore, STORE_FACTORY, type StoreFactory } from './contract.js';
+import { LsmStore, type LsmStoreOptions } from './lsm-store.js';
+
+/** DI token of the {@link LsmStoreOptions} the default factory opens stores with. */
+export const STORE_OPTIONS = 'strata:LsmStoreOptions';
+
+/** The default {@link StoreFactory}: opens an {@link LsmStore} per directory. */
+@injectable()
+export class LsmStoreFactory implements StoreFactory {
+  readonly #options: LsmStoreOptions;
+
+  constructor(@inject(STORE_OPTIONS) options: LsmStoreOptions) {
+    this.#options = options;
+  }
+
+  open(directory: string): Promise<KeyValueStore> {
+    return LsmStore.open(directory, this.#options);
+  }
+}
+
+/**
+ * Registers the LSM store as `container`'s store factory, unless the embedder registered its own
+ * implementation of the contract under {@link STORE_FACTORY} first.
+ */
+export function registerDefaultStore(container: DependencyContainer, options: LsmStoreOptions = {}): void {
+  if (!container.isRegistered(STORE_OPTIONS)) container.register(STORE_OPTIONS, { useValue: options });
+  if (!container.isRegistered(STORE_FACTORY)) container.register(STORE_FACTORY, { useClass: LsmStoreFactory });
+}

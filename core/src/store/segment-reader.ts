@@ -1,0 +1,245 @@
+import { join } from 'node:path';
+import { CorruptionError } from '../errors.js';
+import type { BlockCache } from './block-cache.js';
+import { BloomFilter } from './bloom.js';
+import { checksum, readVarint } from './encoding.js';
+import type { Lookup } from './memtable.js';
+import { ENTRY_TOMBSTONE, ENTRY_VALUE, FOOTER_BYTES, SEGMENT_FORMAT_VERSION, SEGMENT_MAGIC } from './segment-format.js';
+import { readFully, type StoreFs } from './vfs.js';
+
+let nextUid = 1;
+const NOT_FOUND: Lookup = { found: false };
+
+/** Where an entry lies inside a block. */
+interface EntryBounds {
+  kind: number;
+  keyStart: number;
+  keyEnd: number;
+  valueEnd: number;
+}
+
+/**
+ * An open segment: its footer, index and bloom filter in memory, data blocks read on demand through
+ * the shared block cache and verified against their checksums. Reads are synchronous positional
+ * reads (page-cache speed). Reference-counted: a cursor holds a reference so a compaction that
+ * replaces the segment does not close the file under it.
+ */
+export class SegmentReader {
+  readonly name: string;
+  readonly lo: number;
+  readonly hi: number;
+  readonly size: number;
+  readonly entryCount: number;
+  readonly #fs: StoreFs;
+  readonly #fd: number;
+  readonly #uid = nextUid++;
+  readonly #cache: BlockCache;
+  readonly #bloom: BloomFilter;
+  readonly #lastKeys: Buffer[] = [];
+  readonly #offsets: number[] = [];
+  readonly #lengths: number[] = [];
+  #refs = 1;
+
+  private constructor(fs: StoreFs, fd: number, name: string, range: [number, number], size: number, cache: BlockCache) {
+    this.#fs = fs;
+    this.#fd = fd;
+    this.name = name;
+    [this.lo, this.hi] = range;
+    this.size = size;
+    this.#cache = cache;
+    if (size < FOOTER_BYTES) this.#corrupt(`${size} bytes is too short for a segment`);
+    const footer = readFully(fs, fd, FOOTER_BYTES, size - FOOTER_BYTES);
+    if (footer.readUInt32LE(44) !== SEGMENT_MAGIC) this.#corrupt('no segment footer (bad magic number)');
+    if (checksum(footer.subarray(0, 40)) !== footer.readUInt32LE(40)) this.#corrupt('footer checksum mismatch');
+    const version = footer.readUInt32LE(32);
+    if (version !== SEGMENT_FORMAT_VERSION) this.#corrupt(`unsupported segment format version ${version}`);
+    this.entryCount = Number(footer.readBigUInt64LE(24));
+    this.#parseIndex(this.#readChecked(Number(footer.readBigUInt64LE(0)), footer.readUInt32LE(8), 'index'));
+    this.#bloom = new BloomFilter(
+      this.#readChecked(Number(footer.readBigUInt64LE(12)), footer.readUInt32LE(20), 'bloom'),
+    );
+  }
+
+  /** Opens and verifies segment `name` (covering WALs `range`) in `dir`. */
+  static open(fs: StoreFs, dir: string, name: string, range: [number, number], cache: BlockCache): SegmentReader {
+    const fd = fs.openSync(join(dir, name), 'r');
+    try {
+      return new SegmentReader(fs, fd, name, range, fs.fstatSync(fd).size, cache);
+    } catch (error) {
+      fs.closeSync(fd);
+      throw error;
+    }
+  }
+
+  /** Number of data blocks. */
+  get blockCount(): number {
+    return this.#lastKeys.length;
+  }
+
+  /** The entry for `key`, if this segment has one. */
+  get(key: Buffer): Lookup {
+    if (!this.#bloom.mayContain(key)) return NOT_FOUND;
+    const blockIndex = this.findBlock(key);
+    if (blockIndex === this.#lastKeys.length) return NOT_FOUND;
+    const block = this.block(blockIndex);
+    const bounds: EntryBounds = { kind: 0, keyStart: 0, keyEnd: 0, valueEnd: 0 };
+    for (let at = 0; at < block.length; at = bounds.valueEnd) {
+      this.#entryAt(block, at, bounds, blockIndex);
+      const order = key.compare(block, bounds.keyStart, bounds.keyEnd);
+      if (order === 0) {
+        return {
+          found: true,
+          value: bounds.kind === ENTRY_TOMBSTONE ? undefined : block.subarray(bounds.keyEnd, bounds.valueEnd),
+        };
+      }
+      if (order < 0) break;
+    }
+    return NOT_FOUND;
+  }
+
+  /** The index of the first block whose last key is `>= key` (blockCount when none). */
+  findBlock(key: Buffer): number {
+    let low = 0;
+    let high = this.#lastKeys.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (Buffer.compare(this.#lastKeys[middle] as Buffer, key) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  /** Data block `index`, without its checksum, verified. */
+  block(index: number): Buffer {
+    const cacheKey = `${this.#uid}.${index}`;
+    const cached = this.#cache.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const block = this.#readChecked(
+      this.#offsets[index] as number,
+      this.#lengths[index] as number,
+      `data block ${index}`,
+    );
+    this.#cache.set(cacheKey, block);
+    return block;
+  }
+
+  /** Decodes the entry at `offset` of `block` into `bounds`. */
+  entryAt(block: Buffer, offset: number, bounds: EntryBounds, blockIndex: number): void {
+    this.#entryAt(block, offset, bounds, blockIndex);
+  }
+
+  ref(): void {
+    this.#refs++;
+  }
+
+  /** Drops a reference; the file closes with the last one. */
+  unref(): void {
+    if (--this.#refs === 0) this.#fs.closeSync(this.#fd);
+  }
+
+  #entryAt(block: Buffer, offset: number, bounds: EntryBounds, blockIndex: number): void {
+    const n = { value: 0 };
+    const kind = block[offset] as number;
+    let at = readVarint(block, offset + 1, n);
+    const keyLength = n.value;
+    let valueLength = 0;
+    if (kind === ENTRY_VALUE && at >= 0) {
+      at = readVarint(block, at, n);
+      valueLength = n.value;
+    }
+    if (at < 0 || (kind !== ENTRY_VALUE && kind !== ENTRY_TOMBSTONE) || at + keyLength + valueLength > block.length) {
+      this.#corrupt(`malformed entry at byte ${offset} of data block ${blockIndex}`);
+    }
+    bounds.kind = kind;
+    bounds.keyStart = at;
+    bounds.keyEnd = at + keyLength;
+    bounds.valueEnd = at + keyLength + valueLength;
+  }
+
+  #readChecked(offset: number, length: number, what: string): Buffer {
+    if (length < 4 || offset + length > this.size) this.#corrupt(`${what} lies outside the file`);
+    const bytes = readFully(this.#fs, this.#fd, length, offset);
+    if (bytes.length < length) this.#corrupt(`${what} is truncated`);
+    const body = bytes.subarray(0, length - 4);
+    if (checksum(body) !== bytes.readUInt32LE(length - 4)) this.#corrupt(`${what} checksum mismatch`);
+    return body;
+  }
+
+  #parseIndex(index: Buffer): void {
+    const n = { value: 0 };
+    let at = readVarint(index, 0, n);
+    for (let count = n.value; count > 0 && at >= 0; count--) {
+      at = readVarint(index, at, n);
+      if (at < 0) break;
+      this.#lastKeys.push(index.subarray(at, at + n.value));
+      at = readVarint(index, at + n.value, n);
+      if (at < 0) break;
+      this.#offsets.push(n.value);
+      at = readVarint(index, at, n);
+      this.#lengths.push(n.value);
+    }
+    if (at !== index.length) this.#corrupt('index block does not parse');
+  }
+
+  #corrupt(detail: string): never {
+    throw new CorruptionError(this.name, detail);
+  }
+}
+
+/** A position in a segment, moving forward entry by entry. */
+export class SegmentCursor {
+  readonly #segment: SegmentReader;
+  #blockIndex = 0;
+  #block: Buffer | undefined;
+  readonly #bounds: EntryBounds = { kind: 0, keyStart: 0, keyEnd: 0, valueEnd: 0 };
+
+  constructor(segment: SegmentReader) {
+    this.#segment = segment;
+  }
+
+  /** True while positioned on an entry. */
+  get valid(): boolean {
+    return this.#block !== undefined;
+  }
+
+  /** The current entry's key (a view into the block: copy it to keep it). */
+  get key(): Buffer {
+    return (this.#block as Buffer).subarray(this.#bounds.keyStart, this.#bounds.keyEnd);
+  }
+
+  /** The current entry's value, or undefined for a tombstone. */
+  get value(): Buffer | undefined {
+    if (this.#bounds.kind === ENTRY_TOMBSTONE) return undefined;
+    return (this.#block as Buffer).subarray(this.#bounds.keyEnd, this.#bounds.valueEnd);
+  }
+
+  /** Positions on the first entry whose key is `>= key` (the first entry when key is undefined). */
+  seek(key: Buffer | undefined): void {
+    this.#blockIndex = key === undefined ? 0 : this.#segment.findBlock(key);
+    this.#load();
+    if (key === undefined) return;
+    while (this.#block !== undefined && key.compare(this.#block, this.#bounds.keyStart, this.#bounds.keyEnd) > 0) {
+      this.next();
+    }
+  }
+
+  next(): void {
+    const block = this.#block;
+    if (block === undefined) return;
+    if (this.#bounds.valueEnd < block.length) {
+      this.#segment.entryAt(block, this.#bounds.valueEnd, this.#bounds, this.#blockIndex);
+      return;
+    }
+    this.#blockIndex++;
+    this.#load();
+  }
+
+  #load(): void {
+    if (this.#blockIndex >= this.#segment.blockCount) {
+      this.#block = undefined;
+      return;
+    }
+    this.#block = this.#segment.block(this.#blockIndex);
+    this.#segment.entryAt(this.#block, 0, this.#bounds, this.#blockIndex);
+  }
+}
