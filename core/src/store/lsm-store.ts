@@ -16,7 +16,7 @@ import { bucketPrefix, internalKey, valueBytes } from './internal-key.js';
 import { inlineRunner, JobAborted, type JobRunner, sharedRunner } from './jobs.js';
 import { acquireLock } from './lock.js';
 import { Memtable } from './memtable.js';
-import { MemtableSource, MergeCursor, type SortedSource } from './merge-cursor.js';
+import { MergeCursor, type SortedSource } from './merge-cursor.js';
 import { recoverDirectory } from './recovery.js';
 import { SegmentCursor, SegmentReader } from './segment-reader.js';
 import { realFs, type StoreFs } from './vfs.js';
@@ -320,9 +320,7 @@ export class LsmStore implements KeyValueStore {
     const segments = [...this.#segments].reverse();
     for (const segment of segments) segment.ref();
     const sources: SortedSource[] = [
-      ...memtables.map(
-        (memtable) => new MemtableSource((key) => (key === undefined ? memtable.first() : memtable.seek(key))),
-      ),
+      ...memtables.map((memtable) => memtable.cursor()),
       ...segments.map((segment) => new SegmentCursor(segment)),
     ];
     let released = false;

@@ -1,5 +1,3 @@
-import type { MemtableNode } from './memtable.js';
-
 /** A sorted source of entries: a memtable or a segment, positioned on one entry at a time. */
 export interface SortedSource {
   readonly valid: boolean;
@@ -9,36 +7,6 @@ export interface SortedSource {
   /** Positions on the first entry `>= key` (the first entry when undefined). */
   seek(key: Buffer | undefined): void;
   next(): void;
-}
-
-/** A memtable as a sorted source. Inserts during iteration are safe (see memtable.ts). */
-export class MemtableSource implements SortedSource {
-  readonly #seek: (key: Buffer | undefined) => MemtableNode | undefined;
-  #node: MemtableNode | undefined;
-
-  constructor(seek: (key: Buffer | undefined) => MemtableNode | undefined) {
-    this.#seek = seek;
-  }
-
-  get valid(): boolean {
-    return this.#node !== undefined;
-  }
-
-  get key(): Buffer {
-    return (this.#node as MemtableNode).key;
-  }
-
-  get value(): Buffer | undefined {
-    return (this.#node as MemtableNode).value;
-  }
-
-  seek(key: Buffer | undefined): void {
-    this.#node = this.#seek(key);
-  }
-
-  next(): void {
-    this.#node = this.#node?.next[0];
-  }
 }
 
 /**

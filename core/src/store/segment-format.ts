@@ -36,21 +36,26 @@ export const ENTRY_TOMBSTONE = 2;
 /** Bytes buffered before a write call. */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 
+/** The most bytes an entry's kind and two varints take. */
+const ENTRY_HEADER_MAX = 1 + 8 + 8;
+
 /**
- * Writes a segment to an open file. Entries must come in strictly ascending key order. Not
- * reentrant; one writer per file.
+ * Writes a segment to an open file. Entries must come in strictly ascending key order. Entries are
+ * encoded straight into a reusable block buffer and blocks into a 1 MiB output buffer, so adding an
+ * entry allocates nothing. Not reentrant; one writer per file.
  */
 export class SegmentWriter {
   readonly #fs: StoreFs;
   readonly #fd: number;
   readonly #bloom = new BloomFilterBuilder();
   readonly #index: Array<{ key: Buffer; offset: number; length: number }> = [];
-  #block: Buffer[] = [];
-  #blockBytes = 0;
+  #block = Buffer.allocUnsafe(2 * BLOCK_TARGET_BYTES);
+  #blockLength = 0;
   #lastKey: Buffer | undefined;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
-  #offset = 0;
+  readonly #output = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
+  #outputLength = 0;
+  /** File offset of the output buffer's first byte. */
+  #flushed = 0;
   #entries = 0;
 
   constructor(fs: StoreFs, fd: number) {
@@ -65,30 +70,35 @@ export class SegmentWriter {
 
   /** Adds an entry; `value` undefined writes a tombstone. */
   add(key: Buffer, value: Buffer | undefined): void {
-    const header = Buffer.allocUnsafe(
-      1 + varintLength(key.length) + (value === undefined ? 0 : varintLength(value.length)),
-    );
-    header[0] = value === undefined ? ENTRY_TOMBSTONE : ENTRY_VALUE;
-    let at = writeVarint(header, 1, key.length);
-    if (value !== undefined) at = writeVarint(header, at, value.length);
-    this.#block.push(header, key);
-    if (value !== undefined) this.#block.push(value);
-    this.#blockBytes += header.length + key.length + (value?.length ?? 0);
+    const needed = ENTRY_HEADER_MAX + key.length + (value?.length ?? 0);
+    if (this.#blockLength + needed > this.#block.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.#block.length, this.#blockLength + needed));
+      this.#block.copy(grown, 0, 0, this.#blockLength);
+      this.#block = grown;
+    }
+    const block = this.#block;
+    let at = this.#blockLength;
+    block[at++] = value === undefined ? ENTRY_TOMBSTONE : ENTRY_VALUE;
+    at = writeVarint(block, at, key.length);
+    if (value !== undefined) at = writeVarint(block, at, value.length);
+    at += key.copy(block, at);
+    if (value !== undefined) at += value.copy(block, at);
+    this.#blockLength = at;
     this.#bloom.add(key);
     this.#lastKey = key;
     this.#entries++;
-    if (this.#blockBytes >= BLOCK_TARGET_BYTES) this.#closeBlock();
+    if (at >= BLOCK_TARGET_BYTES) this.#closeBlock();
   }
 
   /** Writes the last block, index, bloom filter and footer, and fsyncs. Returns the file's size. */
   finish(): number {
     this.#closeBlock();
     const indexOffset = this.#offset;
-    const index = this.#encodeIndex();
-    this.#emit(index);
+    const index = withChecksum(this.#encodeIndex());
+    this.#emit(index, index.length);
     const bloomOffset = this.#offset;
     const bloom = withChecksum(this.#bloom.finish());
-    this.#emit(bloom);
+    this.#emit(bloom, bloom.length);
     const footer = Buffer.alloc(FOOTER_BYTES);
     footer.writeBigUInt64LE(BigInt(indexOffset), 0);
     footer.writeUInt32LE(index.length, 8);
@@ -98,20 +108,27 @@ export class SegmentWriter {
     footer.writeUInt32LE(SEGMENT_FORMAT_VERSION, 32);
     footer.writeUInt32LE(checksum(footer.subarray(0, 40)), 40);
     footer.writeUInt32LE(SEGMENT_MAGIC, 44);
-    this.#emit(footer);
-    this.#writePending();
+    this.#emit(footer, footer.length);
+    this.#writeOutput();
     this.#fs.fsyncSync(this.#fd);
     return this.#offset;
   }
 
+  /** Bytes written or buffered so far: the next block's file offset. */
+  get #offset(): number {
+    return this.#flushed + this.#outputLength;
+  }
+
   #closeBlock(): void {
-    if (this.#blockBytes === 0 || this.#lastKey === undefined) return;
-    const body = Buffer.concat(this.#block, this.#blockBytes);
-    const block = withChecksum(body);
-    this.#index.push({ key: this.#lastKey, offset: this.#offset, length: block.length });
-    this.#emit(block);
-    this.#block = [];
-    this.#blockBytes = 0;
+    if (this.#blockLength === 0 || this.#lastKey === undefined) return;
+    const body = this.#block.subarray(0, this.#blockLength);
+    const crc = checksum(body);
+    this.#index.push({ key: Buffer.from(this.#lastKey), offset: this.#offset, length: body.length + 4 });
+    this.#emit(body, body.length);
+    const trailer = Buffer.allocUnsafe(4);
+    trailer.writeUInt32LE(crc, 0);
+    this.#emit(trailer, 4);
+    this.#blockLength = 0;
   }
 
   #encodeIndex(): Buffer {
@@ -127,22 +144,24 @@ export class SegmentWriter {
       at = writeVarint(index, at, offset);
       at = writeVarint(index, at, size);
     }
-    return withChecksum(index);
+    return index;
   }
 
-  #emit(bytes: Buffer): void {
-    this.#pending.push(bytes);
-    this.#pendingBytes += bytes.length;
-    this.#offset += bytes.length;
-    if (this.#pendingBytes >= WRITE_BUFFER_BYTES) this.#writePending();
+  /** Copies `bytes[0, length)` into the output buffer, writing it to the file whenever it fills. */
+  #emit(bytes: Buffer, length: number): void {
+    for (let copied = 0; copied < length; ) {
+      if (this.#outputLength === this.#output.length) this.#writeOutput();
+      const n = bytes.copy(this.#output, this.#outputLength, copied, length);
+      this.#outputLength += n;
+      copied += n;
+    }
   }
 
-  #writePending(): void {
-    if (this.#pendingBytes === 0) return;
-    const start = this.#offset - this.#pendingBytes;
-    writeFully(this.#fs, this.#fd, Buffer.concat(this.#pending, this.#pendingBytes), start);
-    this.#pending = [];
-    this.#pendingBytes = 0;
+  #writeOutput(): void {
+    if (this.#outputLength === 0) return;
+    writeFully(this.#fs, this.#fd, this.#output.subarray(0, this.#outputLength), this.#flushed);
+    this.#flushed += this.#outputLength;
+    this.#outputLength = 0;
   }
 }
 
