@@ -40,7 +40,7 @@ function run(command, args) {
 let pnpm = findPnpm();
 if (pnpm === undefined) {
   console.log(`setup: installing pnpm ${PNPM_VERSION} with npm`);
-  run('npm', ['install', '--global', '--no-fund', '--no-audit', `pnpm@${PNPM_VERSION}`]);
+  run('npm', ['install', '--global', '--no-fund', '--no-audit', '--allow-scripts=pnpm', `pnpm@${PNPM_VERSION}`]);
   pnpm = findPnpm();
   if (pnpm === undefined) {
     console.error(`setup: pnpm ${PNPM_VERSION} was installed but cannot be found; add \`npm prefix -g\`/bin to PATH.`);
