@@ -199,12 +199,19 @@ export const ModuleNoBackendError = defineError(
     `container.register(BACKUP_BACKEND, { useValue | useFactory | useClass })`,
 );
 
+/** `<subject>: N problems:` followed by one indented line per problem, with its code. */
+function listProblems(subject: string, problems: readonly StrataError[]): string {
+  return (
+    `${subject}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
+    problems.map((problem) => `  - ${problem.message.replaceAll('\n', '\n    ')} [${problem.code}]`).join('\n')
+  );
+}
+
 const ModulesInvalid = defineError(
   'STRATA_MODULES_INVALID',
   500,
   (enableModules: string, problems: readonly StrataError[]) =>
-    `ENABLE_MODULES=${enableModules}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
-    problems.map((problem) => `  - ${problem.message.replaceAll('\n', '\n    ')} [${problem.code}]`).join('\n'),
+    listProblems(`ENABLE_MODULES=${enableModules}`, problems),
 );
 
 /** Every problem found while loading ENABLE_MODULES, reported together rather than the first one only. */
@@ -304,6 +311,80 @@ export const EntryTooLargeError = defineError(
   'STRATA_STORE_ENTRY_TOO_LARGE',
   413,
   (what: string, size: number, limit: number) => `${what} of ${size} bytes exceeds the limit of ${limit} bytes`,
+);
+
+// ---------------------------------------------------------------------------------------------
+// The node: its own configuration.
+// ---------------------------------------------------------------------------------------------
+
+export const NodeSettingError = defineError('STRATA_NODE_SETTING', 500, (problem: string) => problem);
+
+const NodeConfigInvalid = defineError('STRATA_NODE_CONFIG_INVALID', 500, (problems: readonly StrataError[]) =>
+  listProblems('node configuration', problems),
+);
+
+/** Every problem of the node's own variables (PERSISTENCE_DATA_PATH, AUTHENTICATION_*, ...), together. */
+export class NodeConfigInvalidError extends NodeConfigInvalid {
+  readonly problems: readonly StrataError[];
+
+  constructor(problems: readonly StrataError[]) {
+    super(problems);
+    this.problems = problems;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Database: classes and objects (core/src/db). Messages follow Weaviate's where it has one.
+// ---------------------------------------------------------------------------------------------
+
+export const DataPathLockedError = defineError(
+  'STRATA_DATA_PATH_LOCKED',
+  409,
+  (dataPath: string, holder: string) =>
+    `PERSISTENCE_DATA_PATH ${dataPath} is in use by another Strata node (${holder}). Stop that node, or start ` +
+    `this one with another PERSISTENCE_DATA_PATH.`,
+);
+
+export const InvalidClassError = defineError('STRATA_DB_INVALID_CLASS', 422, (problem: string) => problem);
+
+export const ClassExistsError = defineError(
+  'STRATA_DB_CLASS_EXISTS',
+  422,
+  (name: string) => `class name ${name} already exists`,
+);
+
+/** A class a request names does not exist: 422 where Weaviate answers so (object writes), else 404. */
+export const ClassNotFoundError = defineError(
+  'STRATA_DB_CLASS_NOT_FOUND',
+  422,
+  (name: string) => `class ${JSON.stringify(name)} not found in schema`,
+);
+
+export const InvalidObjectError = defineError('STRATA_DB_INVALID_OBJECT', 422, (problem: string) => problem);
+
+export const ObjectExistsError = defineError(
+  'STRATA_DB_OBJECT_EXISTS',
+  422,
+  (id: string) => `id '${id}' already exists`,
+);
+
+export const ObjectNotFoundError = defineError(
+  'STRATA_DB_OBJECT_NOT_FOUND',
+  404,
+  (className: string, id: string) => `no object with id '${id}' in class '${className}'`,
+);
+
+export const QueryLimitError = defineError(
+  'STRATA_DB_QUERY_LIMIT',
+  422,
+  (limit: number) => `query maximum results exceeded: offset + limit must not exceed ${limit}`,
+);
+
+export const SchemaFileError = defineError(
+  'STRATA_DB_SCHEMA_FILE',
+  500,
+  (file: string, reason: string) =>
+    `cannot read the schema ${file}: ${reason}. Restore it from a backup, or move the data path aside to start empty.`,
 );
 
 // ---------------------------------------------------------------------------------------------

@@ -70,6 +70,24 @@ export const parsers = {
     };
   },
 
+  /** Comma-separated values, each trimmed; empty entries dropped. */
+  list(raw: string): string[] {
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  },
+
+  /** One of `values`, exactly. */
+  oneOf<const T extends string>(values: readonly T[]): (raw: string) => T {
+    return (raw) => {
+      const value = raw.trim();
+      if (!(values as readonly string[]).includes(value))
+        throw new ConfigValueError(`expected one of ${values.join(', ')}`);
+      return value as T;
+    };
+  },
+
   /** An absolute filesystem path, normalised (no trailing slash, no `.` or `..` segments). */
   absolutePath(raw: string): string {
     if (raw.includes('\0')) throw new ConfigValueError('the path contains a NUL character');

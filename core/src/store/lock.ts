@@ -19,13 +19,18 @@ function isAlive(pid: number): boolean {
  * Claims a store directory by writing the process id to `LOCK`. A lock whose process no longer runs
  * is stale (its holder crashed) and is taken over. Returns the function that releases it.
  *
- * @throws StoreLockedError when a live process, or this one, holds the directory.
+ * @throws StoreLockedError (or what `locked` makes of the holder) when a live process, or this one,
+ * holds the directory.
  */
-export function acquireLock(fs: StoreFs, dir: string): () => void {
+export function acquireLock(
+  fs: StoreFs,
+  dir: string,
+  locked: (holder: string) => Error = (holder) => new StoreLockedError(dir, holder),
+): () => void {
   const path = join(dir, LOCK_FILE);
   const open = openHere.get(fs) ?? new Set<string>();
   openHere.set(fs, open);
-  if (open.has(dir)) throw new StoreLockedError(dir, `this process (pid ${process.pid}): the store is already open`);
+  if (open.has(dir)) throw locked(`this process (pid ${process.pid}), which has it open already`);
   for (;;) {
     let fd: number;
     try {
@@ -34,7 +39,7 @@ export function acquireLock(fs: StoreFs, dir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number.parseInt(fs.readFileSync(path).toString('utf8'), 10);
       if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
-        throw new StoreLockedError(dir, `process ${holder} (see ${path})`);
+        throw locked(`process ${holder} (see ${path})`);
       }
       fs.unlinkSync(path); // stale: left by a process that is gone
       continue;

@@ -17,7 +17,7 @@ test('a second open of a directory in the same process is refused', async (t) =>
   t.is(error.code, 'STRATA_STORE_LOCKED');
   t.is(
     error.message,
-    `store directory ${dir} is in use by this process (pid ${process.pid}): the store is already open. ` +
+    `store directory ${dir} is in use by this process (pid ${process.pid}), which has it open already. ` +
       'Stop that process (or close the store) first; only one may open a store directory at a time.',
   );
   await store.close();

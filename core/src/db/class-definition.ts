@@ -1,0 +1,235 @@
+import { InvalidClassError } from '../errors.js';
+
+/**
+ * Classes (Weaviate's collections) as the REST API accepts and returns them: Weaviate's `Class` JSON,
+ * validated with Weaviate's naming rules and messages, with the defaults Weaviate fills in. Fields
+ * Strata does not act on (vectorIndexConfig, moduleConfig, ...) are kept and returned as given, so a
+ * schema exported from Weaviate round-trips.
+ */
+
+/** The primitive data types Strata stores and validates (Weaviate's, without cross-references). */
+export const DATA_TYPES = [
+  'text',
+  'text[]',
+  'string',
+  'string[]',
+  'int',
+  'int[]',
+  'number',
+  'number[]',
+  'boolean',
+  'boolean[]',
+  'date',
+  'date[]',
+  'uuid',
+  'uuid[]',
+  'object',
+  'object[]',
+  'geoCoordinates',
+  'phoneNumber',
+  'blob',
+] as const;
+
+export type DataType = (typeof DATA_TYPES)[number];
+
+export interface PropertyDefinition {
+  name: string;
+  dataType: [DataType];
+  description?: string;
+  nestedProperties?: PropertyDefinition[];
+  [field: string]: unknown;
+}
+
+export interface ClassDefinition {
+  class: string;
+  description?: string;
+  properties: PropertyDefinition[];
+  vectorizer: string;
+  vectorIndexType: string;
+  vectorIndexConfig: Record<string, unknown>;
+  invertedIndexConfig: Record<string, unknown>;
+  multiTenancyConfig: Record<string, unknown>;
+  replicationConfig: Record<string, unknown>;
+  shardingConfig: ShardingConfig;
+  [field: string]: unknown;
+}
+
+export interface ShardingConfig {
+  desiredCount: number;
+  actualCount: number;
+  [field: string]: unknown;
+}
+
+const CLASS_NAME = /^[A-Z][_0-9A-Za-z]{0,254}$/;
+const PROPERTY_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,230}$/;
+const NESTED_PROPERTY_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+const RESERVED_PROPERTY_NAMES = new Set(['_additional', '_id', 'id']);
+/** Shards per class; each is a store directory of its own. */
+export const MAX_SHARDS = 64;
+
+/** Weaviate upper-cases the first letter of class names it receives; so does Strata. */
+export function capitalizeClassName(name: string): string {
+  return name.length === 0 ? name : name[0]?.toUpperCase() + name.slice(1);
+}
+
+const invalid = (problem: string): never => {
+  throw new InvalidClassError(problem);
+};
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function normalizeDataType(className: string, property: string, dataType: unknown): [DataType] {
+  if (!Array.isArray(dataType) || dataType.length === 0 || !dataType.every((t) => typeof t === 'string')) {
+    return invalid(`property '${property}': invalid dataType: dataType must be an array of length 1`);
+  }
+  const [type] = dataType as string[];
+  if (dataType.length > 1 || type === undefined) {
+    return invalid(`property '${property}': invalid dataType: dataType must be an array of length 1`);
+  }
+  if (/^[A-Z]/.test(type)) {
+    return invalid(
+      `property '${property}' of class '${className}' is a cross-reference to '${type}': Strata does not ` +
+        'support cross-references; store the target ids in a uuid[] property instead',
+    );
+  }
+  if (!(DATA_TYPES as readonly string[]).includes(type)) {
+    return invalid(`property '${property}': invalid dataType: data type not found: ${type}`);
+  }
+  return [type as DataType];
+}
+
+function normalizeNested(className: string, parent: string, nested: unknown): PropertyDefinition[] {
+  if (!Array.isArray(nested) || nested.length === 0) {
+    return invalid(`property '${parent}': at least one nested property is required for data type object/object[]`);
+  }
+  return nested.map((entry) => {
+    if (!isRecord(entry) || typeof entry.name !== 'string' || !NESTED_PROPERTY_NAME.test(entry.name)) {
+      const name = isRecord(entry) ? String(entry.name) : String(entry);
+      return invalid(
+        `'${name}' is not a valid nested property name of '${parent}'. NestedProperty names in Weaviate are ` +
+          `restricted to valid GraphQL names, which must be “/${NESTED_PROPERTY_NAME.source.slice(1, -1)}/”`,
+      );
+    }
+    const dataType = normalizeDataType(className, `${parent}.${entry.name}`, entry.dataType);
+    const result: PropertyDefinition = { ...entry, name: entry.name, dataType };
+    if (dataType[0] === 'object' || dataType[0] === 'object[]') {
+      result.nestedProperties = normalizeNested(className, `${parent}.${entry.name}`, entry.nestedProperties);
+    }
+    return result;
+  });
+}
+
+function normalizeProperty(className: string, input: unknown): PropertyDefinition {
+  if (!isRecord(input) || typeof input.name !== 'string') return invalid('property: name is required');
+  const { name } = input;
+  if (name.length > 231) {
+    return invalid(`'${name}' is not a valid property name. Name should not be longer than 231 characters`);
+  }
+  if (!PROPERTY_NAME.test(name)) {
+    return invalid(
+      `'${name}' is not a valid property name. Property names in Weaviate are restricted to valid GraphQL ` +
+        `names, which must be “/${PROPERTY_NAME.source.slice(1, -1)}/”`,
+    );
+  }
+  if (RESERVED_PROPERTY_NAMES.has(name.toLowerCase())) {
+    return invalid(`'${name}' is a reserved property name`);
+  }
+  const dataType = normalizeDataType(className, name, input.dataType);
+  const textual = ['text', 'text[]', 'string', 'string[]'].includes(dataType[0]);
+  const property: PropertyDefinition = {
+    ...input,
+    name,
+    dataType,
+    indexFilterable: input.indexFilterable ?? true,
+    indexSearchable: input.indexSearchable ?? textual,
+    indexRangeFilters: input.indexRangeFilters ?? false,
+  };
+  if (textual) property.tokenization = input.tokenization ?? 'word';
+  if (dataType[0] === 'object' || dataType[0] === 'object[]') {
+    property.nestedProperties = normalizeNested(className, name, input.nestedProperties);
+  }
+  return property;
+}
+
+function normalizeSharding(input: unknown): ShardingConfig {
+  const config = isRecord(input) ? input : {};
+  const desired = config.desiredCount ?? 1;
+  if (!Number.isInteger(desired) || (desired as number) < 1 || (desired as number) > MAX_SHARDS) {
+    return invalid(`shardingConfig.desiredCount must be a whole number from 1 to ${MAX_SHARDS}`);
+  }
+  return {
+    virtualPerPhysical: 128,
+    desiredVirtualCount: 128 * (desired as number),
+    actualVirtualCount: 128 * (desired as number),
+    key: '_id',
+    strategy: 'hash',
+    function: 'murmur3',
+    ...config,
+    desiredCount: desired as number,
+    actualCount: desired as number,
+  };
+}
+
+/**
+ * Validates a class as `POST /v1/schema` receives it and returns it with Weaviate's defaults.
+ * @throws InvalidClassError with Weaviate's wording where it has one.
+ */
+export function normalizeClass(input: unknown): ClassDefinition {
+  if (!isRecord(input)) return invalid('the class must be a JSON object');
+  if (typeof input.class !== 'string' || input.class === '') return invalid('class name is required');
+  const name = capitalizeClassName(input.class);
+  if (name.length > 255) {
+    return invalid(`'${name}' is not a valid class name. Name should not be longer than 255 characters`);
+  }
+  if (!CLASS_NAME.test(name)) return invalid(`'${name}' is not a valid class name`);
+  const multiTenancy = isRecord(input.multiTenancyConfig) ? input.multiTenancyConfig : {};
+  if (multiTenancy.enabled === true) {
+    return invalid(
+      `class '${name}': multi-tenancy is not supported by Strata; create the class without multiTenancyConfig.enabled`,
+    );
+  }
+  const vectorizer = input.vectorizer ?? 'none';
+  if (vectorizer !== 'none') {
+    return invalid(
+      `vectorizer: no module with name "${String(vectorizer)}" present: Strata has no vectorizer modules; ` +
+        'use "none" and send vectors with the objects',
+    );
+  }
+  const properties = input.properties ?? [];
+  if (!Array.isArray(properties)) return invalid(`class '${name}': properties must be an array`);
+  const normalized = properties.map((property) => normalizeProperty(name, property));
+  const seen = new Set<string>();
+  for (const property of normalized) {
+    const key = property.name.toLowerCase();
+    if (seen.has(key)) {
+      return invalid(
+        `class "${name}": conflict for property "${property.name}": already in use or provided multiple times`,
+      );
+    }
+    seen.add(key);
+  }
+  const given = (field: string) => (isRecord(input[field]) ? (input[field] as Record<string, unknown>) : {});
+  return {
+    ...input,
+    class: name,
+    properties: normalized,
+    vectorizer: 'none',
+    vectorIndexType: typeof input.vectorIndexType === 'string' ? input.vectorIndexType : 'hnsw',
+    vectorIndexConfig: { distance: 'cosine', ...given('vectorIndexConfig') },
+    invertedIndexConfig: {
+      bm25: { b: 0.75, k1: 1.2 },
+      cleanupIntervalSeconds: 60,
+      stopwords: { preset: 'en', additions: null, removals: null },
+      ...given('invertedIndexConfig'),
+    },
+    replicationConfig: {
+      factor: 1,
+      asyncEnabled: false,
+      deletionStrategy: 'NoAutomatedResolution',
+      ...given('replicationConfig'),
+    },
+    multiTenancyConfig: { enabled: false, autoTenantCreation: false, autoTenantActivation: false, ...multiTenancy },
+    shardingConfig: normalizeSharding(input.shardingConfig),
+  };
+}

@@ -1,0 +1,432 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ClassExistsError,
+  ClassNotFoundError,
+  DataPathLockedError,
+  InvalidObjectError,
+  ObjectExistsError,
+  ObjectNotFoundError,
+  QueryLimitError,
+} from '../errors.js';
+import { acquireLock, type BatchOperation, realFs, type StoreFactory } from '../store/index.js';
+import { type ClassDefinition, capitalizeClassName, normalizeClass } from './class-definition.js';
+import { validateProperties, validateVector } from './object-validation.js';
+import { type ClassRecord, loadSchema, type SchemaState, saveSchema } from './schema-file.js';
+import { Shard, shardIndex } from './shard.js';
+import { decodeObject, encodeObject, OBJECTS_BUCKET, type StoredObject } from './stored-object.js';
+import { isUuid, newUuid, uuidBytes } from './uuid.js';
+
+/** What the node is configured with. */
+export interface DatabaseOptions {
+  /** PERSISTENCE_DATA_PATH: where schema.json and the class directories live. */
+  readonly dataPath: string;
+  /** CLUSTER_HOSTNAME: the node that owns the shards this node creates. */
+  readonly nodeName: string;
+  readonly storeFactory: StoreFactory;
+  /** Where unexpected leftovers are reported. */
+  readonly warn?: (fields: object, message: string) => void;
+}
+
+/** An object as a request gives it (POST /v1/objects, PUT, PATCH, batch). */
+export interface ObjectInput {
+  readonly class?: unknown;
+  readonly id?: unknown;
+  readonly properties?: unknown;
+  readonly vector?: unknown;
+  readonly vectors?: unknown;
+  readonly tenant?: unknown;
+}
+
+/** The outcome of one object of a batch. */
+export type BatchResult = { readonly object: StoredObject } | { readonly input: ObjectInput; readonly error: Error };
+
+/** Weaviate's QUERY_MAXIMUM_RESULTS default: offset + limit may not exceed it. */
+export const QUERY_MAXIMUM_RESULTS = 10_000;
+/** Directories in the data path that are not classes. */
+const ORPHANS = '.orphaned';
+
+interface LiveClass {
+  record: ClassRecord;
+  readonly shards: Shard[];
+  /** Requests using the class right now; deletion waits for them. */
+  active: number;
+  drained?: () => void;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A random shard name, as Weaviate's: 12 letters and digits. */
+function shardName(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(12)].map((byte) => alphabet[byte % alphabet.length]).join('');
+}
+
+/**
+ * The node's classes and objects. Each class has one or more shards; each shard is a store of its
+ * own under `<data path>/<class in lower case>/<shard>`, and objects are spread over shards by a hash
+ * of their id. The schema is persisted in `schema.json` and survives restarts.
+ *
+ * Concurrency: every method may be called at any time. Deleting a class first makes it invisible to
+ * new requests, then waits for the requests already using it before closing and removing its files.
+ */
+export class Database {
+  readonly dataPath: string;
+  readonly nodeName: string;
+  readonly #factory: StoreFactory;
+  readonly #release: () => void;
+  readonly #classes = new Map<string, LiveClass>();
+  /** Serialises schema changes, so schema.json is written by one change at a time. */
+  #schemaChange: Promise<unknown> = Promise.resolve();
+
+  private constructor(options: DatabaseOptions, release: () => void) {
+    this.dataPath = options.dataPath;
+    this.nodeName = options.nodeName;
+    this.#factory = options.storeFactory;
+    this.#release = release;
+  }
+
+  /**
+   * Opens the data path: claims it (one node per data path), loads the schema and opens every shard.
+   * Directories no class accounts for (left by a crash during a class deletion) are moved to
+   * `.orphaned/`, never deleted.
+   */
+  static async open(options: DatabaseOptions): Promise<Database> {
+    mkdirSync(options.dataPath, { recursive: true });
+    const release = acquireLock(
+      realFs,
+      options.dataPath,
+      (holder) => new DataPathLockedError(options.dataPath, holder),
+    );
+    const database = new Database(options, release);
+    try {
+      const schema = loadSchema(options.dataPath);
+      for (const record of schema.classes) {
+        const shards = await Promise.all(
+          record.shards.map((shard) => database.#openShard(record.definition.class, shard.name, shard.node)),
+        );
+        database.#classes.set(record.definition.class.toLowerCase(), { record, shards, active: 0 });
+      }
+      database.#moveOrphans(options.warn);
+      return database;
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+  }
+
+  /** Every class, in the order they were created. */
+  classes(): ClassDefinition[] {
+    return [...this.#classes.values()].map((live) => live.record.definition);
+  }
+
+  /** The class named `name` (first letter case-insensitive, as Weaviate), if it exists. */
+  getClass(name: string): ClassDefinition | undefined {
+    return this.#find(name)?.record.definition;
+  }
+
+  /** A class's shards and their owners. */
+  shardsOf(name: string): readonly Shard[] {
+    return this.#require(name).shards;
+  }
+
+  /**
+   * Creates a class from its Weaviate JSON and returns it with defaults filled in.
+   * @throws InvalidClassError, ClassExistsError
+   */
+  createClass(input: unknown): Promise<ClassDefinition> {
+    return this.#changeSchema(async () => {
+      const definition = normalizeClass(input);
+      if (this.#classes.has(definition.class.toLowerCase())) throw new ClassExistsError(definition.class);
+      const names = Array.from({ length: definition.shardingConfig.desiredCount }, shardName);
+      const shards: Shard[] = [];
+      try {
+        for (const name of names) shards.push(await this.#openShard(definition.class, name, this.nodeName));
+        const record: ClassRecord = { definition, shards: names.map((name) => ({ name, node: this.nodeName })) };
+        saveSchema(this.dataPath, this.#schemaWith(record));
+        this.#classes.set(definition.class.toLowerCase(), { record, shards, active: 0 });
+      } catch (error) {
+        await Promise.allSettled(shards.map((shard) => shard.store.close()));
+        rmSync(this.#classDir(definition.class), { recursive: true, force: true });
+        throw error;
+      }
+      return definition;
+    });
+  }
+
+  /**
+   * Deletes a class and all its objects; resolves false when there was no such class. The class
+   * disappears from the schema first, so a crash part-way leaves at worst a directory to clean up.
+   */
+  deleteClass(name: string): Promise<boolean> {
+    return this.#changeSchema(async () => {
+      const live = this.#find(name);
+      if (live === undefined) return false;
+      const key = live.record.definition.class.toLowerCase();
+      this.#classes.delete(key);
+      saveSchema(this.dataPath, this.#schemaWith());
+      if (live.active > 0) await new Promise<void>((resolve) => (live.drained = resolve));
+      await Promise.allSettled(live.shards.map((shard) => shard.store.close()));
+      rmSync(this.#classDir(live.record.definition.class), { recursive: true, force: true });
+      return true;
+    });
+  }
+
+  /**
+   * Creates an object (POST /v1/objects).
+   * @throws ClassNotFoundError, InvalidObjectError, ObjectExistsError
+   */
+  createObject(input: ObjectInput): Promise<StoredObject> {
+    return this.#use(this.#classOf(input), async (live) => {
+      const object = this.#prepare(live, input, undefined);
+      const shard = this.#shardFor(live, object.id);
+      if ((await shard.objects.get(uuidBytes(object.id))) !== undefined) throw new ObjectExistsError(object.id);
+      await shard.objects.put(uuidBytes(object.id), encodeObject(object));
+      return object;
+    });
+  }
+
+  /**
+   * Replaces an object (PUT) or merges into it (PATCH: properties shallow-merged, vector replaced if
+   * given). The creation time is kept.
+   * @throws ClassNotFoundError, InvalidObjectError, ObjectNotFoundError
+   */
+  updateObject(className: string, id: string, input: ObjectInput, mode: 'replace' | 'merge'): Promise<StoredObject> {
+    return this.#use(className, async (live) => {
+      if (input.class !== undefined && capitalizeClassName(String(input.class)) !== live.record.definition.class) {
+        throw new InvalidObjectError(
+          `class in body '${String(input.class)}' does not match class in path '${className}'`,
+        );
+      }
+      if (input.id !== undefined && String(input.id).toLowerCase() !== id.toLowerCase()) {
+        throw new InvalidObjectError(`id in body '${String(input.id)}' does not match id in path '${id}'`);
+      }
+      const existing = await this.#read(live, id);
+      if (existing === undefined) throw new ObjectNotFoundError(live.record.definition.class, id);
+      const merged: ObjectInput =
+        mode === 'merge'
+          ? {
+              properties: { ...existing.properties, ...(isRecord(input.properties) ? input.properties : {}) },
+              vector: input.vector ?? existing.vector,
+              vectors: input.vectors ?? existing.vectors,
+              tenant: input.tenant,
+            }
+          : input;
+      const object = this.#prepare(live, { ...merged, id: existing.id }, existing.creationTimeUnix);
+      await this.#shardFor(live, object.id).objects.put(uuidBytes(object.id), encodeObject(object));
+      return object;
+    });
+  }
+
+  /** The object, or undefined when it (or its class) does not exist. */
+  async getObject(className: string, id: string): Promise<StoredObject | undefined> {
+    if (this.#find(className) === undefined || !isUuid(id)) return undefined;
+    return this.#use(className, (live) => this.#read(live, id));
+  }
+
+  /** Deletes an object; resolves false when it (or its class) did not exist. */
+  async deleteObject(className: string, id: string): Promise<boolean> {
+    if (this.#find(className) === undefined || !isUuid(id)) return false;
+    return this.#use(className, async (live) => {
+      const shard = this.#shardFor(live, id);
+      if ((await shard.objects.get(uuidBytes(id))) === undefined) return false;
+      await shard.objects.delete(uuidBytes(id));
+      return true;
+    });
+  }
+
+  /**
+   * Objects in id order: of one class (optionally after an id, exclusive), or of every class, class
+   * by class. `offset + limit` may not exceed {@link QUERY_MAXIMUM_RESULTS}.
+   */
+  async listObjects(query: {
+    className?: string;
+    after?: string;
+    offset?: number;
+    limit: number;
+  }): Promise<StoredObject[]> {
+    const offset = query.offset ?? 0;
+    if (offset + query.limit > QUERY_MAXIMUM_RESULTS) throw new QueryLimitError(QUERY_MAXIMUM_RESULTS);
+    const names = query.className === undefined ? this.classes().map((c) => c.class) : [query.className];
+    const found: StoredObject[] = [];
+    let skip = offset;
+    for (const name of names) {
+      if (query.className !== undefined && this.#find(name) === undefined)
+        throw new ClassNotFoundError(capitalizeClassName(name));
+      const wanted = query.limit - found.length;
+      if (wanted <= 0) break;
+      const page = await this.#use(name, (live) => this.#scanClass(live, query.after, skip + wanted));
+      found.push(...page.slice(skip));
+      skip = Math.max(0, skip - page.length);
+    }
+    return found.slice(0, query.limit);
+  }
+
+  /**
+   * Writes a batch (POST /v1/batch/objects): each object is validated on its own and reported on its
+   * own; the valid ones are written together, one atomic store batch per shard. Existing ids are
+   * overwritten, as in Weaviate.
+   */
+  async batchObjects(inputs: readonly ObjectInput[]): Promise<BatchResult[]> {
+    const results: BatchResult[] = [];
+    const byClass = new Map<string, number[]>();
+    inputs.forEach((input, i) => {
+      const name = typeof input.class === 'string' ? capitalizeClassName(input.class) : '';
+      if (this.#find(name) === undefined) {
+        results[i] = { input, error: new ClassNotFoundError(name) };
+        return;
+      }
+      byClass.set(name, [...(byClass.get(name) ?? []), i]);
+    });
+    for (const [name, indexes] of byClass) {
+      await this.#use(name, async (live) => {
+        const writes = new Map<Shard, BatchOperation[]>();
+        for (const i of indexes) {
+          try {
+            const object = this.#prepare(live, inputs[i] as ObjectInput, undefined);
+            const shard = this.#shardFor(live, object.id);
+            const existing = await this.#read(live, object.id);
+            const stored = existing === undefined ? object : { ...object, creationTimeUnix: existing.creationTimeUnix };
+            writes.set(shard, [
+              ...(writes.get(shard) ?? []),
+              { type: 'put', bucket: OBJECTS_BUCKET, key: uuidBytes(object.id), value: encodeObject(stored) },
+            ]);
+            results[i] = { object: stored };
+          } catch (error) {
+            results[i] = { input: inputs[i] as ObjectInput, error: error as Error };
+          }
+        }
+        await Promise.all([...writes].map(([shard, operations]) => shard.store.batch(operations)));
+      });
+    }
+    return results;
+  }
+
+  /** Closes every shard store (flushing them) and releases the data path. */
+  async close(): Promise<void> {
+    await this.#schemaChange.catch(() => {});
+    await Promise.allSettled(
+      [...this.#classes.values()].flatMap((live) => live.shards.map((shard) => shard.store.close())),
+    );
+    this.#classes.clear();
+    this.#release();
+  }
+
+  #find(name: string): LiveClass | undefined {
+    return this.#classes.get(capitalizeClassName(name).toLowerCase());
+  }
+
+  #require(name: string): LiveClass {
+    const live = this.#find(name);
+    if (live === undefined) throw new ClassNotFoundError(capitalizeClassName(name));
+    return live;
+  }
+
+  #classOf(input: ObjectInput): string {
+    if (typeof input.class !== 'string' || input.class === '') throw new InvalidObjectError('the given class is empty');
+    return input.class;
+  }
+
+  /** Runs `action` with class `name` held open, so deleting the class waits for it. */
+  async #use<T>(name: string, action: (live: LiveClass) => Promise<T>): Promise<T> {
+    const live = this.#require(name);
+    live.active++;
+    try {
+      return await action(live);
+    } finally {
+      if (--live.active === 0) live.drained?.();
+    }
+  }
+
+  /** Validates an object for class `live` and stamps it: a new id if none, timestamps. */
+  #prepare(live: LiveClass, input: ObjectInput, created: number | undefined): StoredObject {
+    const definition = live.record.definition;
+    if (input.tenant !== undefined && input.tenant !== null && input.tenant !== '') {
+      throw new InvalidObjectError(`class ${definition.class} has multi-tenancy disabled, but request was with tenant`);
+    }
+    if (input.id !== undefined && !isUuid(input.id)) {
+      throw new InvalidObjectError(`id in body must be of type uuid: ${JSON.stringify(input.id)}`);
+    }
+    const properties = validateProperties(definition, input.properties);
+    const vector = validateVector(input.vector, 'vector');
+    let vectors: Record<string, number[]> | undefined;
+    if (input.vectors !== undefined && input.vectors !== null) {
+      if (!isRecord(input.vectors)) throw new InvalidObjectError('vectors must be an object of named vectors');
+      vectors = Object.fromEntries(
+        Object.entries(input.vectors).map(([name, v]) => [name, validateVector(v, `vectors.${name}`) ?? []]),
+      );
+    }
+    const now = Date.now();
+    return {
+      class: definition.class,
+      id: input.id === undefined ? newUuid() : (input.id as string).toLowerCase(),
+      properties,
+      ...(vector === undefined ? {} : { vector }),
+      ...(vectors === undefined ? {} : { vectors }),
+      creationTimeUnix: created ?? now,
+      lastUpdateTimeUnix: now,
+    };
+  }
+
+  #shardFor(live: LiveClass, id: string): Shard {
+    return live.shards[shardIndex(uuidBytes(id), live.shards.length)] as Shard;
+  }
+
+  async #read(live: LiveClass, id: string): Promise<StoredObject | undefined> {
+    const bytes = await this.#shardFor(live, id).objects.get(uuidBytes(id));
+    return bytes === undefined ? undefined : decodeObject(bytes);
+  }
+
+  /** The first `count` objects of a class in id order (after `after`), merged across its shards. */
+  async #scanClass(live: LiveClass, after: string | undefined, count: number): Promise<StoredObject[]> {
+    const range = after === undefined ? {} : { gt: uuidBytes(after) };
+    const perShard = await Promise.all(
+      live.shards.map(async (shard) => {
+        const objects: Array<{ key: Buffer; object: StoredObject }> = [];
+        for await (const { key, value } of shard.objects.scan({ ...range, limit: count }))
+          objects.push({ key, object: decodeObject(value) });
+        return objects;
+      }),
+    );
+    return perShard
+      .flat()
+      .sort((a, b) => Buffer.compare(a.key, b.key))
+      .slice(0, count)
+      .map((entry) => entry.object);
+  }
+
+  #classDir(className: string): string {
+    return join(this.dataPath, className.toLowerCase());
+  }
+
+  async #openShard(className: string, name: string, node: string): Promise<Shard> {
+    return new Shard(name, node, await this.#factory.open(join(this.#classDir(className), name)));
+  }
+
+  #schemaWith(added?: ClassRecord): SchemaState {
+    const classes = [...this.#classes.values()].map((live) => live.record);
+    return { version: 1, classes: added === undefined ? classes : [...classes, added] };
+  }
+
+  #changeSchema<T>(change: () => Promise<T>): Promise<T> {
+    const result = this.#schemaChange.then(change, change);
+    this.#schemaChange = result.catch(() => {});
+    return result;
+  }
+
+  #moveOrphans(warn: DatabaseOptions['warn']): void {
+    const known = new Set([...this.#classes.keys()]);
+    for (const entry of readdirSync(this.dataPath, { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name.startsWith('.') || known.has(entry.name)) continue;
+      const target = join(this.dataPath, ORPHANS, `${entry.name}-${Date.now()}`);
+      mkdirSync(join(this.dataPath, ORPHANS), { recursive: true });
+      renameSync(join(this.dataPath, entry.name), target);
+      warn?.(
+        { directory: entry.name, movedTo: target },
+        'a directory in the data path belongs to no class; moved it aside',
+      );
+    }
+  }
+}

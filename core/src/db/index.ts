@@ -1,0 +1,13 @@
+/** Classes and objects over the LSM store: the data a Strata node serves and backs up. */
+export { type ClassDefinition, capitalizeClassName, DATA_TYPES, type PropertyDefinition } from './class-definition.js';
+export {
+  type BatchResult,
+  Database,
+  type DatabaseOptions,
+  type ObjectInput,
+  QUERY_MAXIMUM_RESULTS,
+} from './database.js';
+export type { ClassRecord, ShardRecord } from './schema-file.js';
+export type { Shard } from './shard.js';
+export type { StoredObject } from './stored-object.js';
+export { isUuid } from './uuid.js';

@@ -1,0 +1,74 @@
+import 'reflect-metadata';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { Database } from '../../src/db/index.js';
+import { LsmStoreFactory } from '../../src/store/index.js';
+
+async function openDatabase(t: { teardown(fn: () => Promise<void>): void }, dataPath?: string) {
+  const path = dataPath ?? (await mkdtemp(join(tmpdir(), 'strata-db-')));
+  if (dataPath === undefined) t.teardown(() => rm(path, { recursive: true, force: true }));
+  const warnings: object[] = [];
+  const db = await Database.open({
+    dataPath: path,
+    nodeName: 'node7',
+    storeFactory: new LsmStoreFactory({}),
+    warn: (fields) => warnings.push(fields),
+  });
+  return { db, path, warnings };
+}
+
+test('shards record the node that owns them; objects spread over every shard', async (t) => {
+  const { db } = await openDatabase(t);
+  await db.createClass({ class: 'Spread', shardingConfig: { desiredCount: 4 } });
+  const shards = db.shardsOf('Spread');
+  t.is(shards.length, 4);
+  t.true(shards.every((shard) => shard.node === 'node7' && /^[A-Za-z0-9]{12}$/.test(shard.name)));
+  for (let i = 0; i < 200; i++) await db.createObject({ class: 'Spread', properties: {} });
+  for (const shard of shards) {
+    let count = 0;
+    for await (const _ of shard.objects.scan()) count++;
+    t.true(count > 20, `shard ${shard.name} holds ${count} of 200 objects`);
+  }
+  await db.close();
+});
+
+test('deleting a class waits for requests using it, then removes it', async (t) => {
+  const { db, path } = await openDatabase(t);
+  await db.createClass({ class: 'Busy', properties: [{ name: 'n', dataType: ['int'] }] });
+  const writes = Array.from({ length: 200 }, (_, n) => db.createObject({ class: 'Busy', properties: { n } }));
+  const deletion = db.deleteClass('Busy');
+  const outcomes = await Promise.allSettled(writes);
+  t.true(await deletion);
+  t.true(
+    outcomes.every((o) => o.status === 'fulfilled'),
+    'writes admitted before the deletion complete',
+  );
+  t.is(db.getClass('Busy'), undefined);
+  t.false((await readdir(path)).includes('busy'));
+  await t.throwsAsync(db.createObject({ class: 'Busy', properties: {} }), { code: 'STRATA_DB_CLASS_NOT_FOUND' });
+  await db.close();
+});
+
+test('a directory no class accounts for is moved aside on open, never deleted', async (t) => {
+  const { db, path } = await openDatabase(t);
+  await db.close();
+  await mkdir(join(path, 'leftover', 'shard'), { recursive: true });
+  await writeFile(join(path, 'leftover', 'shard', 'segment-00000001-00000001.db'), 'data');
+  const reopened = await openDatabase(t, path);
+  const [moved] = await readdir(join(path, '.orphaned'));
+  t.regex(moved ?? '', /^leftover-\d+$/);
+  t.like(reopened.warnings[0], { directory: 'leftover' });
+  await reopened.db.close();
+});
+
+test('a damaged schema file stops the node with what to do', async (t) => {
+  const { db, path } = await openDatabase(t);
+  await db.close();
+  await writeFile(join(path, 'schema.json'), '{ not json');
+  const error = await t.throwsAsync(openDatabase(t, path));
+  t.is((error as { code?: string }).code, 'STRATA_DB_SCHEMA_FILE');
+  t.true(error?.message.startsWith(`cannot read the schema ${join(path, 'schema.json')}: `));
+  t.true(error?.message.endsWith('Restore it from a backup, or move the data path aside to start empty.'));
+});
