@@ -1,0 +1,22 @@
+import type { FastifyRequest } from 'fastify';
+import secureJson from 'secure-json-parse';
+
+/**
+ * Parses every request body as JSON, whatever its content type, as Weaviate does (`curl -d` sends
+ * form encoding). Bodies that set `__proto__` or `constructor.prototype` are refused, not merged.
+ */
+export function parseJsonBody(
+  _: FastifyRequest,
+  body: string,
+  done: (error: Error | null, value?: unknown) => void,
+): void {
+  if (body === '') {
+    done(null, undefined);
+    return;
+  }
+  try {
+    done(null, secureJson.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' }));
+  } catch (error) {
+    done(Object.assign(error as Error, { statusCode: 400, code: 'STRATA_HTTP_INVALID_JSON' }));
+  }
+}

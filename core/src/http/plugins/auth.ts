@@ -1,0 +1,43 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+
+/** Weaviate's API-key authentication, as configured with AUTHENTICATION_APIKEY_*. */
+export interface AuthOptions {
+  /** The accepted keys; empty means authentication is off. */
+  readonly keys: readonly string[];
+  /** Whether a request without any key is let through (AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED). */
+  readonly anonymousAccess: boolean;
+}
+
+/** Paths that answer without a key, so orchestrators can probe the node. */
+const OPEN_PATHS = new Set(['/v1/.well-known/live', '/v1/.well-known/ready']);
+
+const digest = (key: string) => createHash('sha256').update(key).digest();
+
+/**
+ * Requires `Authorization: Bearer <key>` on every request but the probes. A presented key is compared
+ * with every accepted one in constant time (through fixed-length digests, so neither content nor
+ * length leaks), and keys are never logged. Errors use Weaviate's 401 bodies.
+ */
+const auth: FastifyPluginAsync<AuthOptions> = async (app, options) => {
+  if (options.keys.length === 0) return;
+  const accepted = options.keys.map(digest);
+  app.addHook('onRequest', async (request, reply) => {
+    if (OPEN_PATHS.has(request.url.split('?')[0] ?? '')) return;
+    const header = request.headers.authorization;
+    if (header === undefined) {
+      if (options.anonymousAccess) return;
+      return reply.status(401).send({
+        code: 401,
+        message: 'anonymous access not enabled. Please authenticate through one of the available methods: [api key]',
+      });
+    }
+    const presented = digest(header.replace(/^Bearer\s+/i, ''));
+    let match = false;
+    for (const key of accepted) match = timingSafeEqual(key, presented) || match;
+    if (!match) return reply.status(401).send({ code: 401, message: 'invalid api key' });
+  });
+};
+
+export const authPlugin = fp(auth, { name: 'strata-auth' });

@@ -1,0 +1,44 @@
+/** JSON schemas of object requests: Weaviate's `Object` as far as Strata validates it up front. */
+
+export const objectBody = {
+  type: 'object',
+  properties: {
+    class: { type: 'string', description: 'The class (collection) of the object.' },
+    id: { type: 'string', format: 'uuid', description: 'The object id; generated when absent.' },
+    properties: { type: 'object', description: "The object's properties, as declared by its class." },
+    vector: { type: 'array', items: { type: 'number' }, description: 'The object vector, stored as given.' },
+    vectors: { type: 'object', description: 'Named vectors, stored as given.' },
+    tenant: { type: 'string', description: 'Not supported: classes have no tenants in Strata.' },
+  },
+} as const;
+
+export const objectPath = {
+  type: 'object',
+  required: ['className', 'id'],
+  properties: { className: { type: 'string' }, id: { type: 'string', format: 'uuid' } },
+} as const;
+
+export const includeQuery = {
+  type: 'object',
+  properties: { include: { type: 'string', description: 'Comma-separated; `vector` adds the vector.' } },
+} as const;
+
+export const listQuery = {
+  type: 'object',
+  properties: {
+    class: { type: 'string' },
+    limit: { type: 'integer', minimum: 0, default: 25 },
+    offset: { type: 'integer', minimum: 0, default: 0 },
+    after: { type: 'string', format: 'uuid' },
+    include: { type: 'string' },
+  },
+} as const;
+
+export const batchBody = {
+  type: 'object',
+  required: ['objects'],
+  properties: {
+    fields: { type: 'array', items: { type: 'string' } },
+    objects: { type: 'array', items: objectBody },
+  },
+} as const;

@@ -1,0 +1,66 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { CORE_VERSION } from '../version.js';
+import { parseJsonBody } from './body-parser.js';
+import type { HttpContext } from './context.js';
+import { createErrorHandler } from './error-handler.js';
+import { type AuthOptions, authPlugin } from './plugins/auth.js';
+import { RequestLog } from './request-log.js';
+import { batchRoutes } from './routes/batch.js';
+import { metaRoutes } from './routes/meta.js';
+import { objectRoutes } from './routes/objects.js';
+import { schemaRoutes } from './routes/schema.js';
+import { validatorCompiler } from './validator.js';
+
+/** Request bodies above this size are refused with 413; a batch of 10,000 typical objects fits. */
+export const BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** Where the OpenAPI document is served. */
+export const OPENAPI_PATH = '/v1/openapi.json';
+
+export interface ServerOptions {
+  readonly context: HttpContext;
+  readonly auth: AuthOptions;
+  readonly logger: FastifyBaseLogger;
+}
+
+/**
+ * The node's HTTP API: Weaviate's v1 routes under /v1, one log line per request, Weaviate-shaped
+ * errors, optional API-key authentication, and the OpenAPI document at {@link OPENAPI_PATH}.
+ */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    logController: new RequestLog(),
+    bodyLimit: BODY_LIMIT_BYTES,
+    exposeHeadRoutes: false,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  // Weaviate parses any body as JSON whatever its content type (curl -d sends form encoding).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody);
+  app.setErrorHandler(createErrorHandler(BODY_LIMIT_BYTES));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ code: 404, message: `path ${request.url.split('?')[0]} was not found` }),
+  );
+
+  await app.register(swagger, {
+    exposeHeadRoutes: true,
+    openapi: {
+      info: { title: 'Strata REST API (Weaviate v1 compatible)', version: CORE_VERSION },
+      servers: [{ url: '/' }],
+    },
+  });
+  await app.register(authPlugin, options.auth);
+  await app.register(
+    async (v1) => {
+      await v1.register(metaRoutes, options.context);
+      await v1.register(schemaRoutes, options.context);
+      await v1.register(objectRoutes, options.context);
+      await v1.register(batchRoutes, options.context);
+      v1.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}
