@@ -6,6 +6,10 @@ import type { CliIO, Command } from './command.js';
 
 /** Every command, with the one line `strata --help` shows; each is imported only when it runs. */
 const commands: Record<string, { readonly summary: string; load(): Promise<Command> }> = {
+  serve: {
+    summary: 'start a node: the REST API, over the data in PERSISTENCE_DATA_PATH',
+    load: async () => (await import('./commands/serve.js')).serveCommand,
+  },
   modules: {
     summary: 'list the enabled modules and their configuration (secrets redacted)',
     load: async () => (await import('./commands/modules.js')).modulesCommand,
