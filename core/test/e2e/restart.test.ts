@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import type { StrataError } from '../../src/errors.js';
+import { StrataNode } from '../../src/node/index.js';
+import { request, startNode } from '../helpers/node.js';
+import { strataBin } from '../helpers/run-cli.js';
+
+test('a restarted node keeps its schema and objects', async (t) => {
+  const dataPath = await mkdtemp(join(tmpdir(), 'strata-restart-'));
+  t.teardown(() => rm(dataPath, { recursive: true, force: true }));
+  const first = await startNode(t, {}, { dataPath });
+  await first.request('POST', '/v1/schema', {
+    class: 'Note',
+    properties: [{ name: 'text', dataType: ['text'] }],
+    shardingConfig: { desiredCount: 2 },
+  });
+  const ids: string[] = [];
+  for (let i = 0; i < 30; i++)
+    ids.push(
+      (await first.request('POST', '/v1/objects', { class: 'Note', properties: { text: `note ${i}` } })).body.id,
+    );
+  await first.stop();
+
+  const second = await startNode(t, {}, { dataPath });
+  t.is((await second.request('GET', '/v1/schema/Note')).body.shardingConfig.desiredCount, 2);
+  for (const [i, id] of ids.entries()) {
+    t.is((await second.request('GET', `/v1/objects/Note/${id}`)).body.properties.text, `note ${i}`);
+  }
+});
+
+test('a second node on the same data path is refused with a clear message', async (t) => {
+  const { dataPath } = await startNode(t);
+  const error = (await StrataNode.start({ env: { PERSISTENCE_DATA_PATH: dataPath }, port: 0 }).catch(
+    (e: unknown) => e,
+  )) as StrataError;
+  t.is(error.code, 'STRATA_DATA_PATH_LOCKED');
+  t.is(
+    error.message,
+    `PERSISTENCE_DATA_PATH ${dataPath} is in use by another Strata node (this process (pid ${process.pid}), which has ` +
+      'it open already). Stop that node, or start this one with another PERSISTENCE_DATA_PATH.',
+  );
+});
+
+test('strata serve on SIGTERM finishes, flushes every store and exits 0; --port 0 names its port', async (t) => {
+  const dataPath = await mkdtemp(join(tmpdir(), 'strata-serve-'));
+  t.teardown(() => rm(dataPath, { recursive: true, force: true }));
+  const child = spawn(process.execPath, [strataBin, 'serve', '--port', '0'], {
+    env: { PATH: process.env.PATH ?? '', PERSISTENCE_DATA_PATH: dataPath },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve) => {
+    child.stdout.on('data', (data: Buffer) => {
+      output += data.toString();
+      const match = /Strata node listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+  });
+  t.not(url, 'http://127.0.0.1:0');
+  await request(url, 'POST', '/v1/schema', { class: 'Item', properties: [{ name: 'n', dataType: ['int'] }] });
+  const writes = Array.from({ length: 50 }, (_, n) =>
+    request(url, 'POST', '/v1/objects', { class: 'Item', properties: { n } }),
+  );
+  const settled = Promise.all(writes);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  t.is(await exited, 0);
+  const replies = await settled.catch(() => []);
+  t.true(
+    replies.every((reply) => reply.status === 200),
+    'requests in flight finish',
+  );
+  const [shard] = await readdir(join(dataPath, 'item'));
+  const files = await readdir(join(dataPath, 'item', shard as string));
+  t.false(
+    files.some((name) => name.startsWith('wal-')),
+    `a graceful stop flushes: ${files.join(', ')}`,
+  );
+  t.true(output.includes('"msg":"Strata node stopped"'));
+});

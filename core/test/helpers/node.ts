@@ -1,0 +1,78 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger, StrataNode } from '../../src/node/index.js';
+
+/** A node started for one test on a fresh data path and a free port, with its log lines captured. */
+export interface TestNode {
+  readonly node: StrataNode;
+  readonly url: string;
+  readonly dataPath: string;
+  /** Every log line written so far, parsed. */
+  readonly logs: Array<Record<string, unknown>>;
+  /** Sends a request to the node's API (JSON in and out); `body` is sent as given when a string. */
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
+  stop(): Promise<void>;
+}
+
+export interface Reply {
+  readonly status: number;
+  /** The parsed JSON body, or the raw text when it is not JSON, or undefined when empty. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON replies field by field.
+  readonly body: any;
+}
+
+export async function request(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  let parsed: unknown = text === '' ? undefined : text;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, body: parsed };
+}
+
+/** Starts a node in this process; it is stopped and its data removed after the test. */
+export async function startNode(
+  t: { teardown(fn: () => Promise<void>): void },
+  env: Record<string, string> = {},
+  options: { dataPath?: string } = {},
+): Promise<TestNode> {
+  const dataPath = options.dataPath ?? (await mkdtemp(join(tmpdir(), 'strata-node-')));
+  if (options.dataPath === undefined) t.teardown(() => rm(dataPath, { recursive: true, force: true }));
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean))
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const node = await StrataNode.start({
+    env: { PERSISTENCE_DATA_PATH: dataPath, ...env },
+    port: 0,
+    logger: createLogger('info', sink),
+  });
+  t.teardown(() => node.stop());
+  return {
+    node,
+    url: node.url,
+    dataPath,
+    logs,
+    request: (method, path, body, headers) => request(node.url, method, path, body, headers),
+    stop: () => node.stop(),
+  };
+}

@@ -1,0 +1,58 @@
+import test from 'ava';
+import type { StrataError } from '../../src/errors.js';
+import { readNodeConfig } from '../../src/node/index.js';
+
+test('defaults: ./data under the working directory, node1, no keys, info logs', (t) => {
+  t.deepEqual(readNodeConfig({}, '/srv/app'), {
+    dataPath: '/srv/app/data',
+    hostname: 'node1',
+    apiKeys: [],
+    anonymousAccess: true,
+    logLevel: 'info',
+  });
+});
+
+test('API keys switch anonymous access off unless it is asked for', (t) => {
+  const config = readNodeConfig(
+    { AUTHENTICATION_APIKEY_ENABLED: 'true', AUTHENTICATION_APIKEY_ALLOWED_KEYS: ' a , b ,' },
+    '/',
+  );
+  t.deepEqual([config.apiKeys, config.anonymousAccess], [['a', 'b'], false]);
+});
+
+test('every problem of the node configuration is reported together, keys never shown', (t) => {
+  const error = t.throws(() =>
+    readNodeConfig({
+      AUTHENTICATION_APIKEY_ENABLED: 'yes please',
+      LOG_LEVEL: 'loud',
+      CLUSTER_HOSTNAME: 'node 1',
+      AUTHENTICATION_APIKEY_ALLOWED_KEYS: 'top-secret',
+    }),
+  ) as StrataError & { problems: StrataError[] };
+  t.is(error.code, 'STRATA_NODE_CONFIG_INVALID');
+  t.deepEqual(
+    error.problems.map((p) => p.message),
+    [
+      'strata: CLUSTER_HOSTNAME="node 1" is invalid: use 1 to 64 letters, digits, "_", "-" and "."',
+      'strata: AUTHENTICATION_APIKEY_ENABLED="yes please" is invalid: expected true or false',
+      'strata: LOG_LEVEL="loud" is invalid: expected one of trace, debug, info, warn, error, fatal, silent',
+    ],
+  );
+  t.true(error.message.startsWith('node configuration: 3 problems:'));
+  t.false(error.message.includes('top-secret'));
+});
+
+test('API keys enabled without keys, or with a mismatched user list, are refused', (t) => {
+  const empty = t.throws(() => readNodeConfig({ AUTHENTICATION_APIKEY_ENABLED: 'true' })) as StrataError;
+  t.true(
+    empty.message.includes('AUTHENTICATION_APIKEY_ENABLED is true, but AUTHENTICATION_APIKEY_ALLOWED_KEYS is empty'),
+  );
+  const users = t.throws(() =>
+    readNodeConfig({
+      AUTHENTICATION_APIKEY_ENABLED: 'true',
+      AUTHENTICATION_APIKEY_ALLOWED_KEYS: 'a,b,c',
+      AUTHENTICATION_APIKEY_USERS: 'x,y',
+    }),
+  ) as StrataError;
+  t.true(users.message.includes('AUTHENTICATION_APIKEY_USERS names 2 users for 3 keys'));
+});
