@@ -20,7 +20,7 @@ function isAlive(pid: number): boolean {
  * is stale (its holder crashed) and is taken over. Returns the function that releases it.
  *
  * @throws StoreLockedError (or what `locked` makes of the holder) when a live process, or this one,
- * holds the directory.
+ * holds the directory. Releasing is idempotent.
  */
 export function acquireLock(
   fs: StoreFs,
@@ -48,7 +48,11 @@ export function acquireLock(
     fs.writeSync(fd, pid, 0, pid.length, 0);
     fs.closeSync(fd);
     open.add(dir);
+    let held = true;
+    // Releasing twice must not delete a lock another process has taken since.
     return () => {
+      if (!held) return;
+      held = false;
       open.delete(dir);
       fs.unlinkSync(path);
     };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import type { StrataError } from '../../src/errors.js';
-import { LsmStore } from '../../src/store/index.js';
+import { acquireLock, LsmStore, realFs } from '../../src/store/index.js';
 
 const holder = fileURLToPath(new URL('./fixtures/hold-store.js', import.meta.url));
 
@@ -43,4 +43,16 @@ test('a directory held by another live process is refused; once that process die
   const store = await LsmStore.open(dir);
   t.is((await readFile(join(dir, 'LOCK'), 'utf8')).trim(), String(process.pid));
   await store.close();
+});
+
+test('releasing a lock twice leaves alone the lock a later holder took', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-lock-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const release = acquireLock(realFs, dir);
+  release();
+  const releaseAgain = acquireLock(realFs, dir);
+  release();
+  t.is(await readFile(join(dir, 'LOCK'), 'utf8'), String(process.pid), 'the second holder still has its LOCK file');
+  t.throws(() => acquireLock(realFs, dir), { code: 'STRATA_STORE_LOCKED' });
+  releaseAgain();
 });
