@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   ClassExistsError,
   ClassNotFoundError,
@@ -39,6 +39,24 @@ export interface ObjectInput {
   readonly tenant?: unknown;
 }
 
+/** A class as a backup captures it: its definition and, per shard, the files of its flushed state. */
+export interface ClassSnapshot {
+  readonly definition: ClassDefinition;
+  readonly shards: ReadonlyArray<{
+    readonly name: string;
+    readonly node: string;
+    /** `path` is relative to the data path ("/" separators); `source` is the staged hard link. */
+    readonly files: ReadonlyArray<{ readonly path: string; readonly source: string; readonly size: number }>;
+  }>;
+}
+
+/** A class restored into a staging directory, ready to be attached. */
+export interface StagedClass {
+  readonly definition: ClassDefinition;
+  /** `directory` holds the shard's files, as its store directory will. */
+  readonly shards: ReadonlyArray<{ readonly name: string; readonly node: string; readonly directory: string }>;
+}
+
 /** The outcome of one object of a batch. */
 export type BatchResult = { readonly object: StoredObject } | { readonly input: ObjectInput; readonly error: Error };
 
@@ -57,6 +75,15 @@ interface LiveClass {
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Hard-links `from` to `to`, or copies it where the filesystem cannot link (another device, no support). */
+function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
+}
 
 /** A random shard name, as Weaviate's: 12 letters and digits. */
 function shardName(): string {
@@ -302,6 +329,86 @@ export class Database {
       });
     }
     return results;
+  }
+
+  /**
+   * Captures classes for a backup without stopping writes: per shard, flushes the store, pauses its
+   * compaction for as long as it takes to hard-link the listed immutable files into `stagingDir`
+   * (copies where the filesystem cannot link), then resumes it. Each shard's files are a consistent
+   * state holding every write acknowledged before its flush. Deleting a class waits for its snapshot
+   * to finish; the staged links survive the deletion.
+   */
+  async snapshotClasses(names: readonly string[], stagingDir: string): Promise<ClassSnapshot[]> {
+    const snapshots: ClassSnapshot[] = [];
+    for (const name of names) {
+      snapshots.push(
+        await this.#use(name, async (live) => {
+          const className = live.record.definition.class;
+          const shards = [];
+          for (const shard of live.shards) {
+            await shard.store.flush();
+            await shard.store.pauseCompaction();
+            try {
+              const files = (await shard.store.listFiles()).map((file) => {
+                const path = `${className.toLowerCase()}/${shard.name}/${file.path}`;
+                const source = join(stagingDir, ...path.split('/'));
+                mkdirSync(dirname(source), { recursive: true });
+                linkOrCopy(join(shard.store.directory, file.path), source);
+                return { path, source, size: file.size };
+              });
+              mkdirSync(join(stagingDir, className.toLowerCase(), shard.name), { recursive: true });
+              shards.push({ name: shard.name, node: shard.node, files });
+            } finally {
+              shard.store.resumeCompaction();
+            }
+          }
+          return { definition: live.record.definition, shards };
+        }),
+      );
+    }
+    return snapshots;
+  }
+
+  /**
+   * Attaches restored classes, all or none: moves each staged shard directory into place, opens its
+   * store, then records every class in schema.json in one write. If anything fails, the stores are
+   * closed, the directories moved back and the schema left as it was.
+   * @throws ClassExistsError when a class exists already.
+   */
+  attachClasses(classes: readonly StagedClass[]): Promise<void> {
+    return this.#changeSchema(async () => {
+      for (const { definition } of classes) {
+        if (this.#classes.has(definition.class.toLowerCase())) throw new ClassExistsError(definition.class);
+      }
+      const moved: Array<{ from: string; to: string }> = [];
+      const opened: LiveClass[] = [];
+      try {
+        for (const { definition, shards } of classes) {
+          const live: LiveClass = {
+            record: { definition, shards: shards.map(({ name, node }) => ({ name, node })) },
+            shards: [],
+            active: 0,
+          };
+          opened.push(live);
+          for (const shard of shards) {
+            const target = join(this.#classDir(definition.class), shard.name);
+            mkdirSync(dirname(target), { recursive: true });
+            renameSync(shard.directory, target);
+            moved.push({ from: shard.directory, to: target });
+            live.shards.push(await this.#openShard(definition.class, shard.name, shard.node));
+          }
+        }
+        const records = opened.map((live) => live.record);
+        saveSchema(this.dataPath, { version: 1, classes: [...this.#schemaWith().classes, ...records] });
+      } catch (error) {
+        await Promise.allSettled(opened.flatMap((live) => live.shards.map((shard) => shard.store.close())));
+        for (const { from, to } of moved.reverse()) renameSync(to, from);
+        for (const { definition } of classes)
+          rmSync(this.#classDir(definition.class), { recursive: true, force: true });
+        throw error;
+      }
+      for (const live of opened) this.#classes.set(live.record.definition.class.toLowerCase(), live);
+    });
   }
 
   /** Closes every shard store (flushing them) and releases the data path. */

@@ -2,10 +2,12 @@
 export { type ClassDefinition, capitalizeClassName, DATA_TYPES, type PropertyDefinition } from './class-definition.js';
 export {
   type BatchResult,
+  type ClassSnapshot,
   Database,
   type DatabaseOptions,
   type ObjectInput,
   QUERY_MAXIMUM_RESULTS,
+  type StagedClass,
 } from './database.js';
 export type { ClassRecord, ShardRecord } from './schema-file.js';
 export type { Shard } from './shard.js';

@@ -1,0 +1,122 @@
+import 'reflect-metadata';
+import { cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { Database, type StagedClass } from '../../src/db/index.js';
+import { LsmStoreFactory } from '../../src/store/index.js';
+
+async function tempDir(t: { teardown(fn: () => Promise<void>): void }, prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function openDatabase(t: { teardown(fn: () => Promise<void>): void }, dataPath?: string) {
+  const path = dataPath ?? (await tempDir(t, 'strata-db-'));
+  const db = await Database.open({
+    dataPath: path,
+    nodeName: 'node1',
+    storeFactory: new LsmStoreFactory({}),
+    warn: () => {},
+  });
+  t.teardown(() => db.close());
+  return { db, path };
+}
+
+/** Snapshots `names` of `db` and copies the staged files into a fresh staging layout, as a restore would. */
+async function snapshotInto(db: Database, names: string[], staging: string, restored: string): Promise<StagedClass[]> {
+  const snapshots = await db.snapshotClasses(names, staging);
+  const staged: StagedClass[] = [];
+  for (const snapshot of snapshots) {
+    const shards = [];
+    for (const shard of snapshot.shards) {
+      const directory = join(restored, snapshot.definition.class.toLowerCase(), shard.name);
+      await cp(join(staging, snapshot.definition.class.toLowerCase(), shard.name), directory, { recursive: true });
+      shards.push({ name: shard.name, node: shard.node, directory });
+    }
+    staged.push({ definition: snapshot.definition, shards });
+  }
+  return staged;
+}
+
+test('a snapshot holds every acknowledged write as hard links, and later writes leave it alone', async (t) => {
+  const { db } = await openDatabase(t);
+  const staging = await tempDir(t, 'strata-staging-');
+  await db.createClass({
+    class: 'Kept',
+    properties: [{ name: 'n', dataType: ['int'] }],
+    shardingConfig: { desiredCount: 2 },
+  });
+  const before = await Promise.all(
+    Array.from({ length: 300 }, (_, n) => db.createObject({ class: 'Kept', properties: { n } })),
+  );
+
+  const [snapshot] = await db.snapshotClasses(['Kept'], staging);
+  t.is(snapshot?.shards.length, 2);
+  const files = snapshot?.shards.flatMap((shard) => shard.files) ?? [];
+  t.true(files.length >= 2, 'every shard flushed at least one segment');
+  for (const file of files) {
+    t.regex(file.path, /^kept\/[A-Za-z0-9]{12}\/.+/);
+    const staged = await stat(file.source);
+    t.is(staged.size, file.size);
+    t.true(staged.nlink >= 2, `${file.path} is a hard link, not a copy`);
+  }
+  const contents = await Promise.all(files.map((file) => readFile(file.source)));
+  for (let n = 0; n < 300; n++) await db.createObject({ class: 'Kept', properties: { n: -n } });
+  await Promise.all(db.shardsOf('Kept').map((shard) => shard.store.flush()));
+  t.deepEqual(await Promise.all(files.map((file) => readFile(file.source))), contents, 'staged files never change');
+
+  const other = await openDatabase(t);
+  const restored = await tempDir(t, 'strata-restored-');
+  await other.db.attachClasses(await snapshotInto(db, ['Kept'], await tempDir(t, 'strata-staging-'), restored));
+  const back = await other.db.listObjects({ className: 'Kept', limit: 10_000 });
+  t.is(back.length, 600, 'a later snapshot holds the later writes too');
+  for (const object of before) t.deepEqual(await other.db.getObject('Kept', object.id), object);
+});
+
+test('attaching classes is all or none: a class that exists refuses the whole set and moves nothing', async (t) => {
+  const source = await openDatabase(t);
+  for (const name of ['First', 'Second']) {
+    await source.db.createClass({ class: name });
+    await source.db.createObject({ class: name, properties: {} });
+  }
+  const restored = await tempDir(t, 'strata-restored-');
+  const staged = await snapshotInto(source.db, ['First', 'Second'], await tempDir(t, 'strata-staging-'), restored);
+
+  const target = await openDatabase(t);
+  await target.db.createClass({ class: 'Second' });
+  const error = await t.throwsAsync(target.db.attachClasses(staged));
+  t.is((error as { code?: string }).code, 'STRATA_DB_CLASS_EXISTS');
+  t.is(target.db.getClass('First'), undefined);
+  for (const { shards } of staged)
+    for (const shard of shards) t.truthy(await stat(shard.directory), 'staged shards stay where they were');
+});
+
+test('a failure half-way through attaching rolls back what was moved, in memory and on disk', async (t) => {
+  const source = await openDatabase(t);
+  for (const name of ['First', 'Second']) {
+    await source.db.createClass({ class: name });
+    await source.db.createObject({ class: name, properties: {} });
+  }
+  const restored = await tempDir(t, 'strata-restored-');
+  const staged = await snapshotInto(source.db, ['First', 'Second'], await tempDir(t, 'strata-staging-'), restored);
+  const broken = [
+    staged[0] as StagedClass,
+    { ...(staged[1] as StagedClass), shards: [{ name: 'gone', node: 'node1', directory: join(restored, 'missing') }] },
+  ];
+
+  const target = await openDatabase(t);
+  await t.throwsAsync(target.db.attachClasses(broken), { message: /ENOENT/ });
+  t.deepEqual(target.db.classes(), []);
+  t.truthy(await stat(staged[0]?.shards[0]?.directory ?? ''), 'the first class was moved back to staging');
+  await target.db.close();
+  const reopened = await openDatabase(t, target.path);
+  t.deepEqual(reopened.db.classes(), [], 'schema.json was not touched');
+  await reopened.db.attachClasses(staged.slice(0, 1));
+  t.is(
+    (await reopened.db.listObjects({ className: 'First', limit: 10 })).length,
+    1,
+    'the staged files are intact and attach later',
+  );
+});
