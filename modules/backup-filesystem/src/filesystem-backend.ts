@@ -75,7 +75,7 @@ export class FilesystemBackend implements BackupBackend {
     const root = this.#rootOf(options?.scope);
     try {
       await this.#fs.mkdir(root, { recursive: true });
-      await this.#writeFile(join(root, key), (async function* () {})());
+      await this.#writeFile(root, join(root, key), (async function* () {})());
       await this.#fs.unlink(join(root, key));
     } catch (error) {
       throw new RootUnavailableError(root, (error as Error).message).withCause(error);
@@ -83,7 +83,7 @@ export class FilesystemBackend implements BackupBackend {
   }
 
   async write(key: string, body: Readable, options?: CallOptions): Promise<number> {
-    return this.#writeFile(this.#pathOf(key, options?.scope), body, options?.signal);
+    return this.#writeFile(this.#rootOf(options?.scope), this.#pathOf(key, options?.scope), body, options?.signal);
   }
 
   async read(key: string, options?: CallOptions): Promise<Readable> {
@@ -167,7 +167,7 @@ export class FilesystemBackend implements BackupBackend {
     }
   }
 
-  async #writeFile(path: string, body: AsyncIterable<unknown>, signal?: AbortSignal): Promise<number> {
+  async #writeFile(root: string, path: string, body: AsyncIterable<unknown>, signal?: AbortSignal): Promise<number> {
     signal?.throwIfAborted();
     const dir = dirname(path);
     const { temp, handle } = await this.#openTemporary(dir);
@@ -188,6 +188,7 @@ export class FilesystemBackend implements BackupBackend {
     } catch (error) {
       await handle.close().catch(() => {});
       await this.#fs.unlink(temp).catch(() => {});
+      await this.#pruneEmptyDirs(dir, root); // a failed write leaves nothing, not even its directories
       throw error;
     }
     await this.#syncDir(dir);

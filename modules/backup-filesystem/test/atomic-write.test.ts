@@ -12,12 +12,6 @@ import { temporaryDir } from './helpers.js';
 
 const crashWriter = fileURLToPath(new URL('./fixtures/crash-writer.js', import.meta.url));
 
-/** Files under `dir`, recursively, as relative paths. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
-}
-
 /** Starts a process writing `key` endlessly, waits until at least `bytes` reached the disk, then SIGKILLs it. */
 async function crashMidWrite(root: string, key: string, bytes: number): Promise<void> {
   const child = spawn(process.execPath, [crashWriter, root, key], { stdio: 'inherit' });
@@ -54,7 +48,7 @@ test('a process killed mid-overwrite leaves the previous object whole', async (t
   t.is((await collect(await backend.read('bk-1/backup_config.json'))).toString(), '{"status":"SUCCESS"}');
 });
 
-test('a write whose source fails removes its temporary file', async (t) => {
+test('a write whose source fails removes its temporary file and the directories it made', async (t) => {
   const root = join(await temporaryDir(t.teardown), 'backups');
   const backend = new FilesystemBackend({ root });
   const source = Readable.from(
@@ -63,8 +57,13 @@ test('a write whose source fails removes its temporary file', async (t) => {
       throw new Error('source failed');
     })(),
   );
-  await t.throwsAsync(backend.write('bk/chunk-1', source), { message: 'source failed' });
-  t.deepEqual(await filesUnder(root), [], 'a failed write left a file behind');
+  await backend.write('bk/backup_config.json', Readable.from([Buffer.from('{}')]));
+  await t.throwsAsync(backend.write('bk/node1/Class/chunk-1', source), { message: 'source failed' });
+  t.deepEqual(
+    await readdir(root, { recursive: true }),
+    ['bk', 'bk/backup_config.json'],
+    'a failed write left something behind',
+  );
 });
 
 test('delete prunes directories it leaves empty, up to the root', async (t) => {
