@@ -388,8 +388,85 @@ export const SchemaFileError = defineError(
 );
 
 // ---------------------------------------------------------------------------------------------
+// Backup and restore (core/src/backup). Messages are Weaviate's where it has one.
+// ---------------------------------------------------------------------------------------------
+
+export const InvalidBackupIdError = defineError(
+  'STRATA_BACKUP_INVALID_ID',
+  422,
+  (id: string) => `invalid backup id: '${id}' allowed characters are lowercase, 0-9, _, -`,
+);
+
+export const BackupRequestError = defineError('STRATA_BACKUP_INVALID_REQUEST', 422, (problem: string) => problem);
+
+export const BackupExistsError = defineError(
+  'STRATA_BACKUP_EXISTS',
+  422,
+  (id: string, home: string) => `backup ${JSON.stringify(id)} already exists at ${JSON.stringify(home)}`,
+);
+
+export const BackupNotFoundError = defineError(
+  'STRATA_BACKUP_NOT_FOUND',
+  404,
+  (id: string, home: string) => `backup id ${JSON.stringify(id)} does not exist: metadata not found: ${home}`,
+);
+
+export const BackupInProgressError = defineError('STRATA_BACKUP_IN_PROGRESS', 422, (kind: string, id: string) =>
+  kind === 'restore' ? `restoration ${id} already in progress` : `backup ${id} already in progress`,
+);
+
+export const BackupAccessError = defineError(
+  'STRATA_BACKUP_ACCESS_FAILED',
+  500,
+  (reason: string) => `init uploader: ${reason}`,
+);
+
+export const BackupStateError = defineError('STRATA_BACKUP_STATE', 422, (problem: string) => problem);
+
+export const BackupCorruptError = defineError(
+  'STRATA_BACKUP_CORRUPT',
+  422,
+  (what: string, problem: string) => `corrupted backup file: ${what}: ${problem}`,
+);
+
+export const BackupVersionError = defineError(
+  'STRATA_BACKUP_VERSION',
+  422,
+  (found: string, supported: string) =>
+    `unable to restore backup as it was produced by a higher version: ${found} > ${supported}; upgrade @strata/core to restore it`,
+);
+
+export const RestoreConflictError = defineError(
+  'STRATA_RESTORE_CLASS_EXISTS',
+  422,
+  (classes: readonly string[]) =>
+    `cannot restore class${classes.length === 1 ? '' : 'es'} ${classes.join(', ')}: already ${classes.length === 1 ? 'exists' : 'exist'} on this ` +
+    `node; delete ${classes.length === 1 ? 'it' : 'them'} first (DELETE /v1/schema/<class>) or leave ${classes.length === 1 ? 'it' : 'them'} out with 'exclude'`,
+);
+
+export const RestoreNodeError = defineError(
+  'STRATA_RESTORE_NODE_MISMATCH',
+  422,
+  (backupNode: string, thisNode: string) =>
+    `the backup holds node "${backupNode}", but this node is "${thisNode}": restore with ` +
+    `"node_mapping": {"${backupNode}": "${thisNode}"}, or start this node with CLUSTER_HOSTNAME=${backupNode}`,
+);
+
+// ---------------------------------------------------------------------------------------------
 // Command line.
 // ---------------------------------------------------------------------------------------------
+
+export const CliRemoteError = defineError(
+  'STRATA_CLI_REMOTE',
+  502,
+  (url: string, problem: string) => `${url}: ${problem}`,
+);
+
+export const CliOperationFailedError = defineError(
+  'STRATA_CLI_OPERATION_FAILED',
+  500,
+  (what: string, status: string, error: string) => `${what} ended ${status}${error === '' ? '' : `: ${error}`}`,
+);
 
 export const CliUsageError = defineError(
   'STRATA_CLI_USAGE',

@@ -10,7 +10,7 @@ import {
   ObjectNotFoundError,
   QueryLimitError,
 } from '../errors.js';
-import { acquireLock, type BatchOperation, realFs, type StoreFactory } from '../store/index.js';
+import { acquireLock, type BatchOperation, realFs, type StoreFactory, syncDirectory } from '../store/index.js';
 import { type ClassDefinition, capitalizeClassName, normalizeClass } from './class-definition.js';
 import { validateProperties, validateVector } from './object-validation.js';
 import { type ClassRecord, loadSchema, type SchemaState, saveSchema } from './schema-file.js';
@@ -398,6 +398,10 @@ export class Database {
             live.shards.push(await this.#openShard(definition.class, shard.name, shard.node));
           }
         }
+        // The restored files were synced; make their new names durable before the schema names them.
+        for (const { to } of moved) syncDirectory(realFs, to);
+        for (const { definition } of classes) syncDirectory(realFs, this.#classDir(definition.class));
+        syncDirectory(realFs, this.dataPath);
         const records = opened.map((live) => live.record);
         saveSchema(this.dataPath, { version: 1, classes: [...this.#schemaWith().classes, ...records] });
       } catch (error) {

@@ -1,3 +1,4 @@
+import type { BackupScheduler } from '../backup/index.js';
 import type { Database } from '../db/index.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 
@@ -5,6 +6,7 @@ import type { ModuleRegistry } from '../modules/registry.js';
 export interface HttpContext {
   readonly db: Database;
   readonly modules: ModuleRegistry;
+  readonly backups: BackupScheduler;
   /** The URL the node answers on, for `GET /v1/meta`. */
   hostname(): string;
   /** False once the node starts shutting down: readiness fails so load balancers stop sending traffic. */

@@ -6,6 +6,7 @@ import type { HttpContext } from './context.js';
 import { createErrorHandler } from './error-handler.js';
 import { type AuthOptions, authPlugin } from './plugins/auth.js';
 import { RequestLog } from './request-log.js';
+import { backupRoutes } from './routes/backups.js';
 import { batchRoutes } from './routes/batch.js';
 import { metaRoutes } from './routes/meta.js';
 import { objectRoutes } from './routes/objects.js';
@@ -40,6 +41,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody);
   app.setErrorHandler(createErrorHandler(BODY_LIMIT_BYTES));
+  // While the node stops, answer requests in flight with Connection: close: otherwise a keep-alive
+  // client's socket outlives them and close() waits out the keep-alive timeout (72 s).
+  app.addHook('onSend', async (_request, reply) => {
+    if (!options.context.ready()) reply.header('connection', 'close');
+  });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ code: 404, message: `path ${request.url.split('?')[0]} was not found` }),
   );
@@ -58,6 +64,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await v1.register(schemaRoutes, options.context);
       await v1.register(objectRoutes, options.context);
       await v1.register(batchRoutes, options.context);
+      await v1.register(backupRoutes, options.context);
       v1.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/v1' },

@@ -44,6 +44,12 @@ export const nodeVariables = {
     parse: parsers.boolean,
     description: 'Let requests without a key through; defaults to false when API keys are enabled, true otherwise.',
   },
+  chunkTargetSize: {
+    name: 'BACKUP_CHUNK_TARGET_SIZE',
+    default: 16 * 1024 * 1024,
+    parse: parsers.byteSize,
+    description: 'Backups group files into chunks of about this size (10MiB, 1GB, ...); bigger files travel alone.',
+  },
   logLevel: {
     name: 'LOG_LEVEL',
     default: 'info',
@@ -58,6 +64,7 @@ export interface NodeConfig {
   readonly hostname: string;
   readonly apiKeys: readonly string[];
   readonly anonymousAccess: boolean;
+  readonly chunkTargetBytes: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -92,6 +99,7 @@ export function readNodeConfig(env: Environment, cwd = process.cwd()): NodeConfi
     hostname: values.hostname,
     apiKeys: values.apiKeyEnabled ? keys : [],
     anonymousAccess: values.anonymousAccess ?? !values.apiKeyEnabled,
+    chunkTargetBytes: values.chunkTargetSize,
     logLevel: values.logLevel,
   };
 }

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { type DependencyContainer, container as globalContainer } from 'tsyringe';
+import { BackupScheduler } from '../backup/index.js';
 import { Database } from '../db/index.js';
 import { buildServer } from '../http/server.js';
 import { loadModules } from '../modules/load.js';
 import type { Environment } from '../modules/read-config.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import { registerDefaultStore, STORE_FACTORY, type StoreFactory } from '../store/index.js';
+import { CORE_VERSION } from '../version.js';
 import { type NodeConfig, readNodeConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 
@@ -37,6 +39,7 @@ export class StrataNode {
   readonly logger: Logger;
   readonly modules: ModuleRegistry;
   readonly db: Database;
+  readonly backups: BackupScheduler;
   /** The URL the node answers on, with the port actually bound. */
   readonly url: string;
   readonly #server: FastifyInstance;
@@ -48,6 +51,7 @@ export class StrataNode {
     logger: Logger;
     modules: ModuleRegistry;
     db: Database;
+    backups: BackupScheduler;
     server: FastifyInstance;
     url: string;
     stopAccepting: () => void;
@@ -56,6 +60,7 @@ export class StrataNode {
     this.logger = parts.logger;
     this.modules = parts.modules;
     this.db = parts.db;
+    this.backups = parts.backups;
     this.#server = parts.server;
     this.url = parts.url;
     this.#stopAccepting = parts.stopAccepting;
@@ -82,12 +87,22 @@ export class StrataNode {
         storeFactory: container.resolve<StoreFactory>(STORE_FACTORY),
         warn: (fields, message) => logger.warn(fields, message),
       });
+      const backups = new BackupScheduler({
+        db,
+        modules,
+        nodeName: config.hostname,
+        dataPath: config.dataPath,
+        serverVersion: CORE_VERSION,
+        logger,
+        chunkTargetBytes: config.chunkTargetBytes,
+      });
+      await backups.recover();
       let url = '';
       let accepting = true;
       const server = await buildServer({
         logger,
         auth: { keys: config.apiKeys, anonymousAccess: config.anonymousAccess },
-        context: { db, modules, hostname: () => url, ready: () => accepting },
+        context: { db, modules, backups, hostname: () => url, ready: () => accepting },
       });
       const host = options.host ?? '127.0.0.1';
       await server.listen({ host, port: options.port ?? 8080 });
@@ -99,9 +114,12 @@ export class StrataNode {
         logger,
         modules,
         db,
+        backups,
         server,
         url,
-        stopAccepting: () => (accepting = false),
+        stopAccepting: () => {
+          accepting = false;
+        },
       });
       logger.info(
         { url, dataPath: config.dataPath, node: config.hostname, modules: modules.modules.map((m) => m.name) },
@@ -124,6 +142,7 @@ export class StrataNode {
       this.logger.info({ url: this.url }, 'Strata node stopping');
       this.#stopAccepting();
       await this.#server.close();
+      await this.backups.close();
       await this.db.close();
       await this.modules.close();
       this.logger.info({}, 'Strata node stopped');

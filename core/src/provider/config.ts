@@ -70,6 +70,26 @@ export const parsers = {
     };
   },
 
+  /** A size in bytes: a number, or one with a unit: B, KB, MB, GB (powers of 1000), KiB, MiB, GiB (of 1024). */
+  byteSize(raw: string): number {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?\s*$/i.exec(raw);
+    const units: Record<string, number> = {
+      b: 1,
+      kb: 1e3,
+      mb: 1e6,
+      gb: 1e9,
+      kib: 1024,
+      mib: 1024 ** 2,
+      gib: 1024 ** 3,
+    };
+    const factor = units[(match?.[2] ?? 'b').toLowerCase()];
+    if (match === null || factor === undefined)
+      throw new ConfigValueError('expected a size such as 10MiB, 500KB or 1048576');
+    const bytes = Math.round(Number(match[1]) * factor);
+    if (bytes < 1) throw new ConfigValueError('expected a size of at least 1 byte');
+    return bytes;
+  },
+
   /** Comma-separated values, each trimmed; empty entries dropped. */
   list(raw: string): string[] {
     return raw

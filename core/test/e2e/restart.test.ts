@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import type { StrataError } from '../../src/errors.js';
 import { StrataNode } from '../../src/node/index.js';
-import { request, startNode } from '../helpers/node.js';
-import { strataBin } from '../helpers/run-cli.js';
+import { request, serveInChild, startNode } from '../helpers/node.js';
 
 test('a restarted node keeps its schema and objects', async (t) => {
   const dataPath = await mkdtemp(join(tmpdir(), 'strata-restart-'));
@@ -47,18 +45,8 @@ test('a second node on the same data path is refused with a clear message', asyn
 test('strata serve on SIGTERM finishes, flushes every store and exits 0; --port 0 names its port', async (t) => {
   const dataPath = await mkdtemp(join(tmpdir(), 'strata-serve-'));
   t.teardown(() => rm(dataPath, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [strataBin, 'serve', '--port', '0'], {
-    env: { PATH: process.env.PATH ?? '', PERSISTENCE_DATA_PATH: dataPath },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  const url = await new Promise<string>((resolve) => {
-    child.stdout.on('data', (data: Buffer) => {
-      output += data.toString();
-      const match = /Strata node listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-  });
+  t.timeout(30_000, 'a graceful stop must not wait out the keep-alive timeout of idle sockets (72 s)');
+  const { child, url, output, exited } = await serveInChild(t, { PERSISTENCE_DATA_PATH: dataPath });
   t.not(url, 'http://127.0.0.1:0');
   await request(url, 'POST', '/v1/schema', { class: 'Item', properties: [{ name: 'n', dataType: ['int'] }] });
   const writes = Array.from({ length: 50 }, (_, n) =>
@@ -66,7 +54,6 @@ test('strata serve on SIGTERM finishes, flushes every store and exits 0; --port 
   );
   const settled = Promise.all(writes);
   await new Promise((resolve) => setTimeout(resolve, 5));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   t.is(await exited, 0);
   const replies = await settled.catch(() => []);
@@ -80,5 +67,5 @@ test('strata serve on SIGTERM finishes, flushes every store and exits 0; --port 
     files.some((name) => name.startsWith('wal-')),
     `a graceful stop flushes: ${files.join(', ')}`,
   );
-  t.true(output.includes('"msg":"Strata node stopped"'));
+  t.true(output().includes('"msg":"Strata node stopped"'));
 });

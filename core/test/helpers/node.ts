@@ -1,8 +1,10 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, StrataNode } from '../../src/node/index.js';
+import { strataBin } from './run-cli.js';
 
 /** A node started for one test on a fresh data path and a free port, with its log lines captured. */
 export interface TestNode {
@@ -75,4 +77,43 @@ export async function startNode(
     request: (method, path, body, headers) => request(node.url, method, path, body, headers),
     stop: () => node.stop(),
   };
+}
+
+/** A `strata serve --port 0` child process, once it listens. */
+export interface ServeProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Everything it printed on stdout so far. */
+  output(): string;
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+}
+
+/** Runs the real `strata serve` in a child process with exactly `env` (plus PATH); killed after the test. */
+export async function serveInChild(
+  t: { teardown(fn: () => void): void },
+  env: Record<string, string>,
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [strataBin, 'serve', '--port', '0'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // Also when the test times out, which skips teardowns: a leftover child would hold the output pipe.
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  t.teardown(() => {
+    process.off('exit', kill);
+    kill();
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`strata serve exited (${code}) before listening:\n${output}`)));
+    child.stdout.on('data', (data: Buffer) => {
+      output += data.toString();
+      const match = /Strata node listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+  });
+  return { child, url, output: () => output, exited };
 }

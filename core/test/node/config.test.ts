@@ -9,7 +9,17 @@ test('defaults: ./data under the working directory, node1, no keys, info logs', 
     apiKeys: [],
     anonymousAccess: true,
     logLevel: 'info',
+    chunkTargetBytes: 16 * 1024 * 1024,
   });
+});
+
+test('BACKUP_CHUNK_TARGET_SIZE takes a size with a unit, and refuses anything else', (t) => {
+  t.is(readNodeConfig({ BACKUP_CHUNK_TARGET_SIZE: '64KiB' }).chunkTargetBytes, 64 * 1024);
+  t.is(readNodeConfig({ BACKUP_CHUNK_TARGET_SIZE: '1GB' }).chunkTargetBytes, 1e9);
+  const error = t.throws(() => readNodeConfig({ BACKUP_CHUNK_TARGET_SIZE: 'big' })) as StrataError & {
+    problems: StrataError[];
+  };
+  t.regex(error.problems[0]?.message ?? '', /^strata: BACKUP_CHUNK_TARGET_SIZE="big" is invalid: /);
 });
 
 test('API keys switch anonymous access off unless it is asked for', (t) => {

@@ -1,0 +1,151 @@
+import { Readable } from 'node:stream';
+import type { ClassDefinition } from '../db/index.js';
+import { BackupCorruptError, hasCode, NotFoundError } from '../errors.js';
+import type { BackendScope, BackupBackend } from '../provider/backend.js';
+
+/**
+ * The JSON documents a backup leaves in its provider, with Weaviate's names and layout:
+ *
+ * ```
+ * <id>/backup_config.json            GlobalDescriptor: status, nodes, sizes (Weaviate's DistributedBackupDescriptor)
+ * <id>/<node>/backup.json            NodeDescriptor: classes, shards, files, chunks, checksums
+ * <id>/<node>/<Class>/chunk-<n>      a tar stream of files, gzip-compressed unless NoCompression
+ * <id>/restore_config.json           RestoreDescriptor: the status of the latest restore from this backup
+ * ```
+ *
+ * See docs/backup-format.md.
+ */
+
+/** Weaviate's status values, one L in CANCELED. */
+export type BackupStatus =
+  | 'STARTED'
+  | 'TRANSFERRING'
+  | 'TRANSFERRED'
+  | 'FINALIZING'
+  | 'SUCCESS'
+  | 'FAILED'
+  | 'CANCELLING'
+  | 'CANCELED';
+
+export const FINISHED: ReadonlySet<BackupStatus> = new Set(['SUCCESS', 'FAILED', 'CANCELED']);
+
+/** The backup format Strata writes; restore refuses a higher major version. Append-only. */
+export const BACKUP_FORMAT_VERSION = '1.0';
+
+/** Weaviate's zero time, sent for "not yet". */
+export const ZERO_TIME = '0001-01-01T00:00:00.000Z';
+
+export type CompressionType = 'gzip' | 'none';
+
+/** A file of a shard: where it lives relative to the data path, and what it holds. */
+export interface FileDescriptor {
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+export interface ShardDescriptor {
+  readonly name: string;
+  readonly node: string;
+  readonly files: readonly FileDescriptor[];
+}
+
+/** A chunk object: its key under the backup, stored size and checksum, and the shards it holds files of. */
+export interface ChunkDescriptor {
+  readonly key: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly shards: readonly string[];
+}
+
+export interface ClassDescriptor {
+  readonly name: string;
+  /** The class as `GET /v1/schema/{class}` returned it when the backup was taken. */
+  readonly schema: ClassDefinition;
+  readonly shards: readonly ShardDescriptor[];
+  /** Chunk number (as a string, as in Weaviate) to chunk. */
+  readonly chunks: Readonly<Record<string, ChunkDescriptor>>;
+  readonly preCompressionSizeBytes: number;
+}
+
+export interface NodeDescriptor {
+  readonly id: string;
+  readonly startedAt: string;
+  readonly completedAt: string;
+  readonly status: BackupStatus;
+  readonly error: string;
+  readonly version: string;
+  readonly serverVersion: string;
+  readonly compressionType: CompressionType;
+  readonly preCompressionSizeBytes: number;
+  readonly classes: readonly ClassDescriptor[];
+}
+
+export interface GlobalDescriptor {
+  readonly id: string;
+  readonly startedAt: string;
+  readonly completedAt: string;
+  readonly status: BackupStatus;
+  readonly error: string;
+  readonly version: string;
+  readonly serverVersion: string;
+  readonly leader: string;
+  readonly compressionType: CompressionType;
+  readonly preCompressionSizeBytes: number;
+  readonly node_mapping: Readonly<Record<string, string>> | null;
+  readonly nodes: Readonly<
+    Record<string, { classes: readonly string[]; status: BackupStatus; error: string; preCompressionSizeBytes: number }>
+  >;
+}
+
+export interface RestoreDescriptor {
+  readonly id: string;
+  readonly startedAt: string;
+  readonly completedAt: string;
+  readonly status: BackupStatus;
+  readonly error: string;
+  readonly node: string;
+  readonly classes: readonly string[];
+  readonly preCompressionSizeBytes: number;
+}
+
+/** Keys of a backup's objects, relative to the backend's root. */
+export const backupKeys = {
+  global: (id: string) => `${id}/backup_config.json`,
+  node: (id: string, node: string) => `${id}/${node}/backup.json`,
+  restore: (id: string) => `${id}/restore_config.json`,
+  chunk: (id: string, node: string, className: string, n: number) => `${id}/${node}/${className}/chunk-${n}`,
+};
+
+/** Writes `value` as pretty JSON under `key`. */
+export async function writeJson(
+  backend: BackupBackend,
+  key: string,
+  value: unknown,
+  scope: BackendScope,
+): Promise<void> {
+  await backend.write(key, Readable.from([Buffer.from(`${JSON.stringify(value, null, 2)}\n`)]), { scope });
+}
+
+/** The JSON under `key`, or undefined when there is none. A document that does not parse is corrupt. */
+export async function readJson<T>(backend: BackupBackend, key: string, scope: BackendScope): Promise<T | undefined> {
+  let stream: Readable;
+  try {
+    stream = await backend.read(key, { scope });
+  } catch (error) {
+    if (hasCode(error, NotFoundError.code)) return undefined;
+    throw error;
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+  } catch (error) {
+    throw new BackupCorruptError(key, (error as Error).message).withCause(error);
+  }
+}
+
+/** Weaviate reports sizes in GiB, as a float. */
+export function gibibytes(bytes: number): number {
+  return bytes / 1024 ** 3;
+}

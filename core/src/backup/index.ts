@@ -1,0 +1,12 @@
+/** Backup and restore: Weaviate's backup use cases over the node's classes and the enabled providers. */
+export type { CompressionLevel } from './backupper.js';
+export type { BackupStatus } from './descriptors.js';
+export type { Progress } from './progress.js';
+export {
+  type BackupListItem,
+  type BackupRequest,
+  BackupScheduler,
+  type OperationStatus,
+  type RestoreRequest,
+  type SchedulerOptions,
+} from './scheduler.js';

@@ -1,0 +1,621 @@
+import { availableParallelism } from 'node:os';
+import type { Database } from '../db/index.js';
+import {
+  BackupAccessError,
+  BackupCorruptError,
+  BackupExistsError,
+  BackupInProgressError,
+  BackupNotFoundError,
+  BackupRequestError,
+  BackupStateError,
+  BackupVersionError,
+  InvalidBackupIdError,
+  RestoreConflictError,
+  RestoreNodeError,
+} from '../errors.js';
+import type { ModuleRegistry } from '../modules/registry.js';
+import type { BackendScope, BackupBackend } from '../provider/backend.js';
+import type { ModuleLogger } from '../provider/module-definition.js';
+import { type CompressionLevel, compressionTypeOf, runBackup } from './backupper.js';
+import { selectClasses } from './class-selection.js';
+import {
+  BACKUP_FORMAT_VERSION,
+  type BackupStatus,
+  backupKeys,
+  FINISHED,
+  type GlobalDescriptor,
+  gibibytes,
+  type NodeDescriptor,
+  type RestoreDescriptor,
+  readJson,
+  writeJson,
+  ZERO_TIME,
+} from './descriptors.js';
+import { clearJournal, readJournal, writeJournal } from './journal.js';
+import { type Progress, ProgressCounter } from './progress.js';
+import { runRestore } from './restorer.js';
+import { clearStaging } from './staging.js';
+
+const BACKUP_ID = /^[a-z0-9_-]+$/;
+const DEFAULT_CPU_PERCENTAGE = 50;
+const ZSTD_LEVELS = new Set(['ZstdDefaultCompression', 'ZstdBestSpeed', 'ZstdBestCompression']);
+
+/** `POST /v1/backups/{backend}`, as parsed. */
+export interface BackupRequest {
+  readonly id?: string;
+  readonly include?: readonly string[];
+  readonly exclude?: readonly string[];
+  readonly config?: {
+    readonly CPUPercentage?: number;
+    readonly CompressionLevel?: string;
+    readonly ChunkSize?: number;
+    readonly Bucket?: string;
+    readonly Path?: string;
+  };
+}
+
+/** `POST /v1/backups/{backend}/{id}/restore`, as parsed. */
+export interface RestoreRequest {
+  readonly include?: readonly string[];
+  readonly exclude?: readonly string[];
+  readonly node_mapping?: Readonly<Record<string, string>>;
+  readonly config?: { readonly CPUPercentage?: number; readonly Bucket?: string; readonly Path?: string };
+}
+
+/** What a status query answers (Weaviate's BackupCreateStatusResponse, plus progress). */
+export interface OperationStatus {
+  readonly id: string;
+  readonly backend: string;
+  readonly path: string;
+  readonly status: BackupStatus;
+  readonly error?: string;
+  readonly startedAt: string;
+  readonly completedAt: string;
+  readonly size: number;
+  /** Bytes moved of the total, while running (Strata's addition). */
+  readonly progress?: Progress;
+}
+
+/** One backup in a list (Weaviate's BackupListResponse item). */
+export interface BackupListItem {
+  readonly id: string;
+  readonly classes: readonly string[];
+  readonly status: BackupStatus;
+  readonly startedAt: string;
+  readonly completedAt: string;
+  readonly size: number;
+}
+
+interface Operation {
+  readonly kind: 'backup' | 'restore';
+  readonly id: string;
+  readonly module: string;
+  readonly scope: BackendScope;
+  readonly home: string;
+  readonly classes: readonly string[];
+  readonly startedAt: string;
+  readonly progress: ProgressCounter;
+  readonly abort: AbortController;
+  /** How a backup's chunks are compressed (restores read it from the backup). */
+  readonly compression: CompressionLevel;
+  status: BackupStatus;
+  error: string;
+  completedAt: string;
+  preCompressionSizeBytes: number;
+}
+
+/** Why an operation stopped when the node shut down (as opposed to a user's cancel). */
+class NodeStopping extends Error {}
+
+export interface SchedulerOptions {
+  readonly db: Database;
+  readonly modules: ModuleRegistry;
+  readonly nodeName: string;
+  readonly dataPath: string;
+  readonly serverVersion: string;
+  readonly logger: ModuleLogger;
+  /** Files are grouped into chunks of about this size (BACKUP_CHUNK_TARGET_SIZE). */
+  readonly chunkTargetBytes: number;
+}
+
+function scopeOf(config: { readonly Bucket?: string; readonly Path?: string } | undefined): BackendScope {
+  return {
+    ...(config?.Bucket ? { bucket: config.Bucket } : {}),
+    ...(config?.Path ? { path: config.Path } : {}),
+  };
+}
+
+const sameScope = (a: BackendScope, b: BackendScope) =>
+  (a.bucket ?? '') === (b.bucket ?? '') && (a.path ?? '') === (b.path ?? '');
+
+/**
+ * Backups and restores: Weaviate's backup use cases for one node. Validates requests with Weaviate's
+ * rules and messages (and refuses up front what Weaviate only fails late), runs one backup or restore
+ * at a time in the background, records every status change in the provider, and on start-up marks an
+ * operation a crash interrupted as FAILED instead of leaving it STARTED forever.
+ */
+export class BackupScheduler {
+  readonly #options: SchedulerOptions;
+  #running: { operation: Operation; done: Promise<void> } | undefined;
+  /** The last finished operation of each kind, for status queries if its final write failed. */
+  readonly #finished = new Map<string, Operation>();
+
+  constructor(options: SchedulerOptions) {
+    this.#options = options;
+  }
+
+  /** Starts a backup; resolves once it is validated and recorded as STARTED. */
+  async createBackup(backendName: string, request: BackupRequest): Promise<Record<string, unknown>> {
+    const { module, backend } = this.#backend(backendName);
+    const id = request.id ?? '';
+    if (!BACKUP_ID.test(id)) throw new InvalidBackupIdError(id);
+    const classes = selectClasses(
+      this.#options.db.classes().map((c) => c.class),
+      request,
+      'backup',
+    );
+    const compression = (request.config?.CompressionLevel ?? 'DefaultCompression') as CompressionLevel;
+    if (ZSTD_LEVELS.has(compression)) {
+      throw new BackupRequestError(
+        `CompressionLevel ${compression} needs zstd, which Node.js ${process.versions.node} does not provide: use DefaultCompression, BestSpeed, BestCompression or NoCompression`,
+      );
+    }
+    const scope = scopeOf(request.config);
+    const home = backend.homePath(id, scope);
+    const operation = this.#reserve('backup', id, module, scope, home, classes, compression);
+    try {
+      const existing = await readJson<GlobalDescriptor>(backend, backupKeys.global(id), scope);
+      if (existing !== undefined && existing.status !== 'CANCELED') throw new BackupExistsError(id, home);
+      try {
+        await backend.checkAccess({ scope });
+      } catch (error) {
+        throw new BackupAccessError((error as Error).message).withCause(error);
+      }
+      if (existing !== undefined) await this.#deleteBackupObjects(backend, id, scope);
+      await this.#writeGlobal(backend, operation);
+      writeJournal(this.#options.dataPath, {
+        kind: 'backup',
+        id,
+        backend: module,
+        scope,
+        startedAt: operation.startedAt,
+      });
+    } catch (error) {
+      this.#running = undefined;
+      throw error;
+    }
+    const concurrency = this.#concurrency(request.config?.CPUPercentage);
+    this.#start(
+      operation,
+      () => this.#backup(operation, backend, concurrency),
+      (outcome) => this.#writeGlobal(backend, outcome),
+    );
+    return {
+      id,
+      backend: backendName,
+      path: home,
+      status: 'STARTED',
+      classes,
+      ...(scope.bucket === undefined ? {} : { bucket: scope.bucket }),
+    };
+  }
+
+  async backupStatus(backendName: string, id: string, scope: BackendScope): Promise<OperationStatus> {
+    const { module, backend } = this.#backend(backendName);
+    const live = this.#find('backup', id, module, scope);
+    if (live !== undefined) return this.#statusOf(live, backendName);
+    const descriptor = await readJson<GlobalDescriptor>(backend, backupKeys.global(id), scope);
+    const home = backend.homePath(id, scope);
+    if (descriptor === undefined) throw new BackupNotFoundError(id, `${home}/backup_config.json`);
+    return {
+      id,
+      backend: backendName,
+      path: home,
+      status: descriptor.status,
+      ...(descriptor.error === '' ? {} : { error: descriptor.error }),
+      startedAt: descriptor.startedAt,
+      completedAt: descriptor.completedAt,
+      size: gibibytes(descriptor.preCompressionSizeBytes),
+    };
+  }
+
+  /** Every backup in the backend's configured location, by start time. */
+  async listBackups(backendName: string, order: 'asc' | 'desc'): Promise<BackupListItem[]> {
+    const { backend } = this.#backend(backendName);
+    const keys: string[] = [];
+    for await (const object of backend.list(''))
+      if (/^[^/]+\/backup_config\.json$/.test(object.key)) keys.push(object.key);
+    const items: BackupListItem[] = [];
+    for (const key of keys) {
+      const descriptor = await readJson<GlobalDescriptor>(backend, key, {});
+      if (descriptor === undefined) continue;
+      items.push({
+        id: descriptor.id,
+        classes: Object.values(descriptor.nodes).flatMap((node) => node.classes),
+        status: descriptor.status,
+        startedAt: descriptor.startedAt,
+        completedAt: descriptor.completedAt,
+        size: gibibytes(descriptor.preCompressionSizeBytes),
+      });
+    }
+    const direction = order === 'asc' ? 1 : -1;
+    return items.sort((a, b) => direction * a.startedAt.localeCompare(b.startedAt));
+  }
+
+  /** Cancels a running backup (CANCELED); a canceled or failed one is left as it is. */
+  async cancelBackup(backendName: string, id: string, scope: BackendScope): Promise<void> {
+    const { module, backend } = this.#backend(backendName);
+    if (!BACKUP_ID.test(id)) throw new InvalidBackupIdError(id);
+    const live = this.#find('backup', id, module, scope);
+    if (live !== undefined && this.#running?.operation === live) {
+      live.abort.abort(new Error('backup canceled by user'));
+      await this.#running.done;
+      // It may have finished its last step before it saw the cancel.
+      if (live.status === 'SUCCESS') throw new BackupStateError(`backup ${JSON.stringify(id)} already succeeded`);
+      return;
+    }
+    const descriptor = await readJson<GlobalDescriptor>(backend, backupKeys.global(id), scope);
+    if (descriptor === undefined)
+      throw new BackupNotFoundError(id, `${backend.homePath(id, scope)}/backup_config.json`);
+    if (descriptor.status === 'SUCCESS') throw new BackupStateError(`backup ${JSON.stringify(id)} already succeeded`);
+  }
+
+  /** Starts restoring a backup; resolves once every check passed and the restore is recorded. */
+  async restoreBackup(backendName: string, id: string, request: RestoreRequest): Promise<Record<string, unknown>> {
+    const { module, backend } = this.#backend(backendName);
+    if ((request.include?.length ?? 0) > 0 && (request.exclude?.length ?? 0) > 0) {
+      throw new BackupRequestError("malformed request: 'include' and 'exclude' cannot both contain values");
+    }
+    const scope = scopeOf(request.config);
+    const home = backend.homePath(id, scope);
+    const global = await readJson<GlobalDescriptor>(backend, backupKeys.global(id), scope);
+    if (global === undefined) throw new BackupNotFoundError(id, `${home}/backup_config.json`);
+    if (global.status !== 'SUCCESS')
+      throw new BackupStateError(`invalid backup in scheduler ${id} status: ${global.status}`);
+    if (Number.parseInt(global.version, 10) > Number.parseInt(BACKUP_FORMAT_VERSION, 10)) {
+      throw new BackupVersionError(global.version, BACKUP_FORMAT_VERSION);
+    }
+    const [backupNode, ...others] = Object.keys(global.nodes);
+    if (backupNode === undefined || others.length > 0) {
+      throw new BackupCorruptError(
+        backupKeys.global(id),
+        `expected one node, found ${Object.keys(global.nodes).length}`,
+      );
+    }
+    const target = request.node_mapping?.[backupNode] ?? backupNode;
+    if (target !== this.#options.nodeName) throw new RestoreNodeError(backupNode, this.#options.nodeName);
+    const descriptor = await readJson<NodeDescriptor>(backend, backupKeys.node(id, backupNode), scope);
+    if (descriptor === undefined)
+      throw new BackupCorruptError(backupKeys.node(id, backupNode), 'the node descriptor is missing');
+    const available = descriptor.classes.map((c) => c.name);
+    const selected = selectClasses(available, request, 'restore');
+    const conflicts = selected.filter((name) => this.#options.db.getClass(name) !== undefined);
+    if (conflicts.length > 0) throw new RestoreConflictError(conflicts);
+
+    const operation = this.#reserve('restore', id, module, scope, home, selected, 'DefaultCompression');
+    try {
+      await this.#writeRestore(backend, operation);
+      writeJournal(this.#options.dataPath, {
+        kind: 'restore',
+        id,
+        backend: module,
+        scope,
+        startedAt: operation.startedAt,
+      });
+    } catch (error) {
+      this.#running = undefined;
+      throw error;
+    }
+    const classes = descriptor.classes.filter((c) => selected.includes(c.name));
+    const concurrency = this.#concurrency(request.config?.CPUPercentage);
+    this.#start(
+      operation,
+      () => this.#restore(operation, backend, descriptor, backupNode, classes, concurrency),
+      (outcome) => this.#writeRestore(backend, outcome),
+    );
+    return { id, backend: backendName, path: home, status: 'STARTED', classes: selected };
+  }
+
+  async restoreStatus(backendName: string, id: string, scope: BackendScope): Promise<OperationStatus> {
+    const { module, backend } = this.#backend(backendName);
+    const live = this.#find('restore', id, module, scope);
+    if (live !== undefined) return this.#statusOf(live, backendName);
+    const descriptor = await readJson<RestoreDescriptor>(backend, backupKeys.restore(id), scope);
+    const home = backend.homePath(id, scope);
+    if (descriptor === undefined) throw new BackupNotFoundError(id, `${home}/restore_config.json`);
+    return {
+      id,
+      backend: backendName,
+      path: home,
+      status: descriptor.status,
+      ...(descriptor.error === '' ? {} : { error: descriptor.error }),
+      startedAt: descriptor.startedAt,
+      completedAt: descriptor.completedAt,
+      size: gibibytes(descriptor.preCompressionSizeBytes),
+    };
+  }
+
+  /** Cancels a running restore, unless it is already attaching its classes (FINALIZING). */
+  async cancelRestore(backendName: string, id: string, scope: BackendScope): Promise<void> {
+    const { module, backend } = this.#backend(backendName);
+    const live = this.#find('restore', id, module, scope);
+    if (live !== undefined && this.#running?.operation === live) {
+      if (live.status === 'FINALIZING') {
+        throw new BackupStateError(`restore ${JSON.stringify(id)} is applying schema changes and cannot be cancelled`);
+      }
+      live.abort.abort(new Error('restore canceled by user'));
+      await this.#running.done;
+      if (live.status === 'SUCCESS') throw new BackupStateError(`restore ${JSON.stringify(id)} already succeeded`);
+      return;
+    }
+    const descriptor = await readJson<RestoreDescriptor>(backend, backupKeys.restore(id), scope);
+    if (descriptor === undefined)
+      throw new BackupNotFoundError(id, `${backend.homePath(id, scope)}/restore_config.json`);
+    if (descriptor.status === 'SUCCESS') throw new BackupStateError(`restore ${JSON.stringify(id)} already succeeded`);
+  }
+
+  /**
+   * Start-up: an operation recorded in the journal was interrupted by the node going down. It is
+   * marked FAILED in its provider ("node restarted during backup"), its uploaded chunks are deleted
+   * and its staging removed. Weaviate leaves such backups STARTED, which made them look alive.
+   */
+  async recover(): Promise<void> {
+    const { dataPath, logger } = this.#options;
+    await clearStaging(dataPath);
+    const entry = readJournal(dataPath);
+    if (entry === undefined) return;
+    const module = this.#options.modules.find(entry.backend);
+    if (module === undefined) {
+      logger.warn(
+        { id: entry.id, backend: entry.backend },
+        `cannot mark the interrupted ${entry.kind} FAILED: its backend is not enabled`,
+      );
+      return;
+    }
+    const reason = `node restarted during ${entry.kind}`;
+    try {
+      if (entry.kind === 'backup') {
+        const descriptor = await readJson<GlobalDescriptor>(module.backend, backupKeys.global(entry.id), entry.scope);
+        if (descriptor !== undefined && !FINISHED.has(descriptor.status)) {
+          await this.#deleteBackupObjects(module.backend, entry.id, entry.scope);
+          await writeJson(module.backend, backupKeys.global(entry.id), this.#failed(descriptor, reason), entry.scope);
+        }
+      } else {
+        const descriptor = await readJson<RestoreDescriptor>(module.backend, backupKeys.restore(entry.id), entry.scope);
+        if (descriptor !== undefined && !FINISHED.has(descriptor.status)) {
+          await writeJson(module.backend, backupKeys.restore(entry.id), this.#failed(descriptor, reason), entry.scope);
+        }
+      }
+      clearJournal(dataPath);
+      logger.warn({ id: entry.id, backend: entry.backend }, `marked ${entry.kind} ${entry.id} FAILED: ${reason}`);
+    } catch (error) {
+      logger.error({ id: entry.id, err: error }, `could not mark the interrupted ${entry.kind} FAILED`);
+    }
+  }
+
+  /** Stops a running operation (it ends FAILED: "node stopped during ..."), and waits for it. */
+  async close(): Promise<void> {
+    const running = this.#running;
+    if (running === undefined) return;
+    running.operation.abort.abort(new NodeStopping(`node stopped during ${running.operation.kind}`));
+    await running.done;
+  }
+
+  #backend(name: string): { module: string; backend: BackupBackend } {
+    const backend = this.#options.modules.backend(name);
+    return { module: (this.#options.modules.find(name) as { name: string }).name, backend };
+  }
+
+  #concurrency(cpuPercentage: number | undefined): number {
+    const percentage = cpuPercentage === undefined || cpuPercentage === 0 ? DEFAULT_CPU_PERCENTAGE : cpuPercentage;
+    return Math.max(1, Math.round((availableParallelism() * percentage) / 100));
+  }
+
+  #reserve(
+    kind: Operation['kind'],
+    id: string,
+    module: string,
+    scope: BackendScope,
+    home: string,
+    classes: readonly string[],
+    compression: CompressionLevel,
+  ): Operation {
+    const running = this.#running?.operation;
+    if (running !== undefined) throw new BackupInProgressError(running.kind, running.id);
+    const operation: Operation = {
+      kind,
+      id,
+      module,
+      scope,
+      home,
+      classes,
+      startedAt: new Date().toISOString(),
+      progress: new ProgressCounter(),
+      abort: new AbortController(),
+      compression,
+      status: 'STARTED',
+      error: '',
+      completedAt: ZERO_TIME,
+      preCompressionSizeBytes: 0,
+    };
+    this.#running = { operation, done: Promise.resolve() };
+    return operation;
+  }
+
+  /**
+   * Runs `work` in the background, then settles the outcome (SUCCESS; CANCELED when a user canceled
+   * it; FAILED with the reason otherwise, including a node shutdown) and `record`s it in the provider.
+   * Status queries see the outcome only once it is recorded and the next operation may start, so a
+   * client that saw SUCCESS can start another at once. If the write fails, memory still answers.
+   */
+  #start(operation: Operation, work: () => Promise<void>, record: (outcome: Operation) => Promise<void>): void {
+    const { logger } = this.#options;
+    logger.info(
+      { id: operation.id, backend: operation.module, classes: operation.classes },
+      `${operation.kind} started`,
+    );
+    const done = (async () => {
+      const outcome = await work().then(
+        () => ({ status: 'SUCCESS' as const, error: '' }),
+        (error: unknown) => {
+          const { aborted, reason } = operation.abort.signal;
+          return {
+            status: aborted && !(reason instanceof NodeStopping) ? ('CANCELED' as const) : ('FAILED' as const),
+            error: aborted ? (reason as Error).message : (error as Error).message,
+          };
+        },
+      );
+      const settled: Operation = { ...operation, ...outcome, completedAt: new Date().toISOString() };
+      try {
+        await record(settled);
+      } catch (error) {
+        logger.error(
+          { id: operation.id, err: error },
+          `could not record the outcome of ${operation.kind} ${operation.id}`,
+        );
+      }
+      clearJournal(this.#options.dataPath);
+      Object.assign(operation, outcome, { completedAt: settled.completedAt });
+      this.#finished.set(`${operation.kind}:${operation.module}:${operation.id}`, operation);
+      this.#running = undefined;
+      logger.info(
+        { id: operation.id, backend: operation.module, status: operation.status, error: operation.error || undefined },
+        `${operation.kind} ${operation.status}`,
+      );
+    })();
+    this.#running = { operation, done };
+  }
+
+  async #backup(operation: Operation, backend: BackupBackend, concurrency: number): Promise<void> {
+    const descriptor = await runBackup({
+      id: operation.id,
+      backend,
+      scope: operation.scope,
+      classes: operation.classes,
+      compression: operation.compression,
+      concurrency,
+      chunkTargetBytes: this.#options.chunkTargetBytes,
+      nodeName: this.#options.nodeName,
+      serverVersion: this.#options.serverVersion,
+      startedAt: operation.startedAt,
+      db: this.#options.db,
+      dataPath: this.#options.dataPath,
+      signal: operation.abort.signal,
+      progress: operation.progress,
+      onTransferring: async () => {
+        operation.status = 'TRANSFERRING';
+        operation.preCompressionSizeBytes = operation.progress.snapshot().totalBytes;
+        await this.#writeGlobal(backend, operation);
+      },
+      onTransferred: async () => {
+        operation.status = 'TRANSFERRED';
+        await this.#writeGlobal(backend, operation);
+      },
+    });
+    operation.preCompressionSizeBytes = descriptor.preCompressionSizeBytes;
+  }
+
+  async #restore(
+    operation: Operation,
+    backend: BackupBackend,
+    descriptor: NodeDescriptor,
+    backupNode: string,
+    classes: NodeDescriptor['classes'],
+    concurrency: number,
+  ): Promise<void> {
+    operation.status = 'TRANSFERRING';
+    await this.#writeRestore(backend, operation);
+    await runRestore({
+      id: operation.id,
+      backend,
+      scope: operation.scope,
+      descriptor,
+      backupNode,
+      classes,
+      nodeName: this.#options.nodeName,
+      concurrency,
+      db: this.#options.db,
+      dataPath: this.#options.dataPath,
+      signal: operation.abort.signal,
+      progress: operation.progress,
+      onFinalizing: async () => {
+        operation.abort.signal.throwIfAborted();
+        operation.status = 'FINALIZING';
+        operation.preCompressionSizeBytes = operation.progress.snapshot().totalBytes;
+        await this.#writeRestore(backend, operation);
+      },
+    });
+  }
+
+  #find(kind: Operation['kind'], id: string, module: string, scope: BackendScope): Operation | undefined {
+    const running = this.#running?.operation;
+    if (running?.kind === kind && running.id === id && running.module === module && sameScope(running.scope, scope))
+      return running;
+    const finished = this.#finished.get(`${kind}:${module}:${id}`);
+    return finished !== undefined && sameScope(finished.scope, scope) ? finished : undefined;
+  }
+
+  #statusOf(operation: Operation, backendName: string): OperationStatus {
+    return {
+      id: operation.id,
+      backend: backendName,
+      path: operation.home,
+      status: operation.status,
+      ...(operation.error === '' ? {} : { error: operation.error }),
+      startedAt: operation.startedAt,
+      completedAt: operation.completedAt,
+      size: gibibytes(operation.preCompressionSizeBytes),
+      ...(FINISHED.has(operation.status) ? {} : { progress: operation.progress.snapshot() }),
+    };
+  }
+
+  #writeGlobal(backend: BackupBackend, operation: Operation): Promise<void> {
+    const descriptor: GlobalDescriptor = {
+      id: operation.id,
+      startedAt: operation.startedAt,
+      completedAt: operation.completedAt,
+      status: operation.status,
+      error: operation.error,
+      version: BACKUP_FORMAT_VERSION,
+      serverVersion: this.#options.serverVersion,
+      leader: this.#options.nodeName,
+      compressionType: compressionTypeOf(operation.compression),
+      preCompressionSizeBytes: operation.preCompressionSizeBytes,
+      node_mapping: null,
+      nodes: {
+        [this.#options.nodeName]: {
+          classes: operation.classes,
+          status: operation.status,
+          error: operation.error,
+          preCompressionSizeBytes: operation.preCompressionSizeBytes,
+        },
+      },
+    };
+    return writeJson(backend, backupKeys.global(operation.id), descriptor, operation.scope);
+  }
+
+  #writeRestore(backend: BackupBackend, operation: Operation): Promise<void> {
+    const descriptor: RestoreDescriptor = {
+      id: operation.id,
+      startedAt: operation.startedAt,
+      completedAt: operation.completedAt,
+      status: operation.status,
+      error: operation.error,
+      node: this.#options.nodeName,
+      classes: operation.classes,
+      preCompressionSizeBytes: operation.preCompressionSizeBytes,
+    };
+    return writeJson(backend, backupKeys.restore(operation.id), descriptor, operation.scope);
+  }
+
+  #failed<T extends { status: BackupStatus; error: string; completedAt: string }>(descriptor: T, reason: string): T {
+    return { ...descriptor, status: 'FAILED', error: reason, completedAt: new Date().toISOString() };
+  }
+
+  /** Deletes every object of backup `id` but its global descriptor. */
+  async #deleteBackupObjects(backend: BackupBackend, id: string, scope: BackendScope): Promise<void> {
+    const keys: string[] = [];
+    for await (const object of backend.list(`${id}/`, { scope })) keys.push(object.key);
+    await Promise.all(keys.filter((key) => key !== backupKeys.global(id)).map((key) => backend.delete(key, { scope })));
+  }
+}

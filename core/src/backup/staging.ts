@@ -1,0 +1,26 @@
+import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+const ROOTS = { backup: '.backup-staging', restore: '.restore-staging' } as const;
+
+/**
+ * Where an operation stages files: inside the data path, so a backup's hard links and a restore's
+ * renames never cross devices. Created empty, whatever an earlier run left there.
+ */
+export async function createStaging(dataPath: string, kind: keyof typeof ROOTS, id: string): Promise<string> {
+  const dir = join(dataPath, ROOTS[kind], id);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** Removes a staging directory, and its root once no other staging is in it. */
+export async function removeStaging(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await rmdir(dirname(dir)).catch(() => {});
+}
+
+/** Removes every staging directory: on start-up, what is there was left by a crash. */
+export async function clearStaging(dataPath: string): Promise<void> {
+  for (const root of Object.values(ROOTS)) await rm(join(dataPath, root), { recursive: true, force: true });
+}

@@ -1,0 +1,83 @@
+/** JSON schemas of backup requests: Weaviate's BackupCreateRequest and BackupRestoreRequest. */
+
+/** Weaviate's CompressionLevel enum; the zstd levels are accepted here and refused with a reason later. */
+const COMPRESSION_LEVELS = [
+  'DefaultCompression',
+  'BestSpeed',
+  'BestCompression',
+  'ZstdDefaultCompression',
+  'ZstdBestSpeed',
+  'ZstdBestCompression',
+  'NoCompression',
+];
+
+const classList = { type: 'array', items: { type: 'string' } } as const;
+const cpuPercentage = {
+  type: 'integer',
+  minimum: 1,
+  maximum: 80,
+  description: 'Share of CPUs to use; default 50.',
+} as const;
+
+export const backupCreateBody = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: 'Lower-case letters, digits, "_" and "-".' },
+    include: classList,
+    exclude: classList,
+    config: {
+      type: 'object',
+      properties: {
+        CPUPercentage: cpuPercentage,
+        CompressionLevel: { type: 'string', enum: COMPRESSION_LEVELS },
+        ChunkSize: { type: 'integer', description: 'Accepted and ignored, as in Weaviate 1.35+.' },
+        Bucket: { type: 'string', description: 'Overrides the provider bucket for this backup.' },
+        Path: { type: 'string', description: 'Overrides the provider path for this backup.' },
+        Endpoint: { type: 'string', description: 'Accepted and ignored, as in Weaviate.' },
+      },
+    },
+  },
+} as const;
+
+export const backupRestoreBody = {
+  type: 'object',
+  properties: {
+    include: classList,
+    exclude: classList,
+    node_mapping: { type: 'object', additionalProperties: { type: 'string' } },
+    overwriteAlias: { type: 'boolean' },
+    config: {
+      type: 'object',
+      properties: {
+        CPUPercentage: cpuPercentage,
+        Bucket: { type: 'string' },
+        Path: { type: 'string' },
+        Endpoint: { type: 'string' },
+        rolesOptions: { type: 'string', enum: ['noRestore', 'all'] },
+        usersOptions: { type: 'string', enum: ['noRestore', 'all'] },
+      },
+    },
+  },
+} as const;
+
+export const backupPath = {
+  type: 'object',
+  required: ['backend', 'id'],
+  properties: { backend: { type: 'string' }, id: { type: 'string' } },
+} as const;
+
+export const backendPath = {
+  type: 'object',
+  required: ['backend'],
+  properties: { backend: { type: 'string' } },
+} as const;
+
+export const scopeQuery = {
+  type: 'object',
+  properties: { bucket: { type: 'string' }, path: { type: 'string' } },
+} as const;
+
+export const listQuery = {
+  type: 'object',
+  properties: { order: { type: 'string', enum: ['asc', 'desc'], default: 'desc' } },
+} as const;
