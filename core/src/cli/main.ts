@@ -10,6 +10,10 @@ const commands: Record<string, { readonly summary: string; load(): Promise<Comma
     summary: 'start a node: the REST API, over the data in PERSISTENCE_DATA_PATH',
     load: async () => (await import('./commands/serve.js')).serveCommand,
   },
+  backup: {
+    summary: 'create, follow, list, cancel and restore backups through a running node',
+    load: async () => (await import('./commands/backup.js')).backupCommand,
+  },
   modules: {
     summary: 'list the enabled modules and their configuration (secrets redacted)',
     load: async () => (await import('./commands/modules.js')).modulesCommand,
