@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { filesystemModule, readAll, seed, startBackupNode, waitFor } from '../helpers/backups.js';
+import { filesystemModule, holdChunks, readAll, seed, startBackupNode, waitFor } from '../helpers/backups.js';
 import { request, serveInChild, type TestNode } from '../helpers/node.js';
 
 async function tempDir(t: ExecutionContext, prefix: string): Promise<string> {
@@ -153,4 +153,26 @@ test('statuses survive a restart: they are read back from the provider', async (
   t.like((await second.request('GET', '/v1/backups/filesystem')).body, [
     { id: 'kept', status: 'SUCCESS', classes: ['Article'] },
   ]);
+});
+
+test('a node stopped gracefully during a backup ends it FAILED, and says so after it restarts', async (t) => {
+  const dataPath = await tempDir(t, 'strata-node-');
+  const first = await startBackupNode(t, {}, { dataPath });
+  await seed(first, 'Article', 100);
+  const hold = holdChunks(first, 'write');
+  await first.request('POST', '/v1/backups/filesystem', { id: 'stopped' });
+  await hold.reached;
+  await first.stop();
+
+  const second = await startBackupNode(t, {}, { dataPath, backups: first.backups });
+  t.like((await second.request('GET', '/v1/backups/filesystem/stopped')).body, {
+    status: 'FAILED',
+    error: 'node stopped during backup',
+  });
+  t.deepEqual(await readdir(join(first.backups, 'stopped'), { recursive: true }), ['backup_config.json']);
+  t.is(
+    second.logs.filter((line) => String(line.msg).startsWith('marked backup')).length,
+    0,
+    'nothing was left to recover',
+  );
 });
