@@ -7,7 +7,7 @@ import test from 'ava';
 
 const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
-test('the quickstart starts a node, imports the sample dataset over HTTP and reads it back', async (t) => {
+test('the quickstart imports a dataset, backs it up while writing, loses it and restores it whole', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'strata-quickstart-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const env = {
@@ -25,4 +25,12 @@ test('the quickstart starts a node, imports the sample dataset over HTTP and rea
   t.regex(stdout, /importing articles \[█{24}\] 1000\/1000/);
   t.regex(stdout, /✔ imported 1000 articles in/);
   t.regex(stdout, /✔ paged through all 1000 articles with the 'after' cursor/);
+  t.regex(
+    stdout,
+    new RegExp(`✔ backup quickstart-\\d+ STARTED for Article, to ${join(dir, 'backups')}/quickstart-\\d+`),
+  );
+  t.regex(stdout, /backing up \[█{24}\] \d+ KiB\/\d+ KiB/);
+  t.regex(stdout, /✔ backup SUCCESS: \d+ KiB of files; \d+ writes went on meanwhile, 0 failed/);
+  t.regex(stdout, /restoring \[█{24}\]/);
+  t.regex(stdout, /✔ restore SUCCESS: all 1000 articles are back, every object identical/);
 });
