@@ -1,16 +1,13 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
-import { Readable } from 'node:stream';
-import { createGzip, constants as zlibConstants } from 'node:zlib';
 import type { Database } from '../db/index.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
+import { type CompressionLevel, compressionTypeOf } from './chunk-codec.js';
 import { type PlannedFile, planChunks } from './chunk-plan.js';
+import { ChunkWorkers } from './chunk-workers.js';
 import {
   BACKUP_FORMAT_VERSION,
   backupKeys,
   type ChunkDescriptor,
   type ClassDescriptor,
-  type CompressionType,
   type FileDescriptor,
   type NodeDescriptor,
   writeJson,
@@ -18,20 +15,6 @@ import {
 import { runPool } from './pool.js';
 import type { ProgressCounter } from './progress.js';
 import { createStaging, removeStaging } from './staging.js';
-import { type TarEntry, tarStream } from './tar.js';
-
-/** Weaviate's compression levels Strata offers (the zstd ones need a zstd Strata does not ship). */
-export type CompressionLevel = 'DefaultCompression' | 'BestSpeed' | 'BestCompression' | 'NoCompression';
-
-const GZIP_LEVELS: Record<Exclude<CompressionLevel, 'NoCompression'>, number> = {
-  DefaultCompression: zlibConstants.Z_DEFAULT_COMPRESSION,
-  BestSpeed: zlibConstants.Z_BEST_SPEED,
-  BestCompression: zlibConstants.Z_BEST_COMPRESSION,
-};
-
-export function compressionTypeOf(level: CompressionLevel): CompressionType {
-  return level === 'NoCompression' ? 'none' : 'gzip';
-}
 
 /** Everything a backup run needs. */
 export interface BackupRun {
@@ -56,66 +39,38 @@ export interface BackupRun {
   onTransferred(): Promise<void>;
 }
 
-/** A file's bytes as the tar stream reads them, hashed and counted on the way. */
-function hashedContent(
-  file: PlannedFile,
-  hashes: Map<string, string>,
-  progress: ProgressCounter,
-): AsyncIterable<Buffer> {
-  return (async function* () {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(file.source, { highWaterMark: 256 * 1024 })) {
-      hash.update(chunk as Buffer);
-      progress.add((chunk as Buffer).length);
-      yield chunk as Buffer;
-    }
-    hashes.set(file.path, hash.digest('hex'));
-  })();
-}
-
 /**
- * Streams one chunk to the backend: tar of its files, gzip unless NoCompression, hashed and counted
- * as it goes. Memory stays bounded: every stage is a stream with a small buffer.
+ * Streams one chunk to the backend, packed (tar, gzip, SHA-256 of every file and of the chunk) by a
+ * chunk worker. Resolves with the chunk's descriptor once the backend holds all of it.
  */
 async function uploadChunk(
   run: BackupRun,
+  workers: ChunkWorkers,
   key: string,
   files: readonly PlannedFile[],
   hashes: Map<string, string>,
 ): Promise<ChunkDescriptor> {
-  const entries: TarEntry[] = files.map((file) => ({
-    name: file.path,
-    size: file.size,
-    mtime: statSync(file.source).mtime,
-    content: hashedContent(file, hashes, run.progress),
-  }));
-  const tar = Readable.from(tarStream(entries));
-  const compressed =
-    run.compression === 'NoCompression' ? tar : tar.pipe(createGzip({ level: GZIP_LEVELS[run.compression] }));
-  if (compressed !== tar) tar.on('error', (error) => compressed.destroy(error));
-  const hash = createHash('sha256');
-  let size = 0;
-  const body = Readable.from(
-    (async function* () {
-      for await (const chunk of compressed) {
-        hash.update(chunk as Buffer);
-        size += (chunk as Buffer).length;
-        yield chunk as Buffer;
-      }
-    })(),
+  const { body, packed } = workers.pack(
+    files.map(({ path, source, size }) => ({ path, source, size })),
+    run.compression,
+    run.signal,
+    (bytes) => run.progress.add(bytes),
   );
   try {
-    await run.backend.write(key, body, { scope: run.scope, signal: run.signal });
+    const [, chunk] = await Promise.all([
+      run.backend.write(key, body, { scope: run.scope, signal: run.signal }),
+      packed,
+    ]);
+    for (const [path, sha256] of Object.entries(chunk.files)) hashes.set(path, sha256);
+    return {
+      key: key.slice(run.id.length + 1),
+      size: chunk.size,
+      sha256: chunk.sha256,
+      shards: [...new Set(files.map((f) => f.shard))],
+    };
   } finally {
-    tar.destroy();
-    compressed.destroy();
+    body.destroy(); // stops the worker if the backend gave up early
   }
-  return {
-    key: key.slice(run.id.length + 1),
-    size,
-    sha256: hash.digest('hex'),
-    shards: [...new Set(files.map((f) => f.shard))],
-  };
 }
 
 /**
@@ -127,6 +82,7 @@ async function uploadChunk(
 export async function runBackup(run: BackupRun): Promise<NodeDescriptor> {
   const staging = await createStaging(run.dataPath, 'backup', run.id);
   const uploaded: string[] = [];
+  const workers = ChunkWorkers.start(run.concurrency);
   try {
     const snapshots = await run.db.snapshotClasses(run.classes, staging);
     run.signal.throwIfAborted();
@@ -150,7 +106,7 @@ export async function runBackup(run: BackupRun): Promise<NodeDescriptor> {
     await runPool(tasks, run.concurrency, run.signal, async (task) => {
       const key = backupKeys.chunk(run.id, run.nodeName, task.className, task.n);
       uploaded.push(key);
-      const chunk = await uploadChunk(run, key, task.files, hashes);
+      const chunk = await uploadChunk(run, workers, key, task.files, hashes);
       chunks.set(task.className, { ...chunks.get(task.className), [String(task.n)]: chunk });
     });
     await run.onTransferred();
@@ -189,6 +145,7 @@ export async function runBackup(run: BackupRun): Promise<NodeDescriptor> {
     await Promise.allSettled(uploaded.map((key) => run.backend.delete(key, { scope: run.scope })));
     throw error;
   } finally {
+    await workers.close();
     await removeStaging(staging);
   }
 }

@@ -1,5 +1,5 @@
 /** Backup and restore: Weaviate's backup use cases over the node's classes and the enabled providers. */
-export type { CompressionLevel } from './backupper.js';
+export type { CompressionLevel } from './chunk-codec.js';
 export type { BackupStatus } from './descriptors.js';
 export type { Progress } from './progress.js';
 export {

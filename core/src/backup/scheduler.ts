@@ -16,7 +16,8 @@ import {
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
 import type { ModuleLogger } from '../provider/module-definition.js';
-import { type CompressionLevel, compressionTypeOf, runBackup } from './backupper.js';
+import { runBackup } from './backupper.js';
+import { type CompressionLevel, compressionTypeOf } from './chunk-codec.js';
 import { selectClasses } from './class-selection.js';
 import {
   BACKUP_FORMAT_VERSION,

@@ -1,0 +1,212 @@
+import { createHash } from 'node:crypto';
+import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createGunzip, createGzip, constants as zlibConstants } from 'node:zlib';
+import { BackupCorruptError, StrataError } from '../errors.js';
+import type { CompressionType, FileDescriptor } from './descriptors.js';
+import { type EntrySink, extractTar, type TarEntry, tarStream } from './tar.js';
+
+/**
+ * A chunk's bytes, both ways: files -> tar -> gzip (unless NoCompression) with a SHA-256 of every
+ * file and of the chunk, and back, checking both. Streaming code that knows no provider and no
+ * database, so it runs in the chunk workers (chunk-worker.ts), off the thread that serves requests.
+ * Memory is bounded by a few pieces of {@link PIECE_BYTES} whatever the chunk's size.
+ */
+
+/** Weaviate's compression levels Strata offers (the zstd ones need a zstd Node.js 20 lacks). */
+export type CompressionLevel = 'DefaultCompression' | 'BestSpeed' | 'BestCompression' | 'NoCompression';
+
+const GZIP_LEVELS: Record<Exclude<CompressionLevel, 'NoCompression'>, number> = {
+  DefaultCompression: zlibConstants.Z_DEFAULT_COMPRESSION,
+  BestSpeed: zlibConstants.Z_BEST_SPEED,
+  BestCompression: zlibConstants.Z_BEST_COMPRESSION,
+};
+
+export function compressionTypeOf(level: CompressionLevel): CompressionType {
+  return level === 'NoCompression' ? 'none' : 'gzip';
+}
+
+/** Files are read, and compressed output produced, in pieces of this size. */
+export const PIECE_BYTES = 1024 * 1024;
+
+/** A file to pack: its name in the archive (and descriptor), where to read it, its size. */
+export interface PackFile {
+  readonly path: string;
+  readonly source: string;
+  readonly size: number;
+}
+
+/** What packing a chunk found: its stored size and SHA-256, and each file's SHA-256 by path. */
+export interface PackedChunk {
+  readonly size: number;
+  readonly sha256: string;
+  readonly files: Readonly<Record<string, string>>;
+}
+
+/** A file's bytes in pieces, hashed on the way; the digest is recorded once the file is read. */
+async function* fileContent(
+  file: PackFile,
+  hashes: Record<string, string>,
+  onFileBytes: (bytes: number) => void,
+): AsyncIterable<Buffer> {
+  const hash = createHash('sha256');
+  const handle = await open(file.source, 'r');
+  try {
+    for await (const piece of handle.createReadStream({ highWaterMark: PIECE_BYTES, autoClose: false })) {
+      hash.update(piece as Buffer);
+      onFileBytes((piece as Buffer).length);
+      yield piece as Buffer;
+    }
+  } finally {
+    await handle.close();
+  }
+  hashes[file.path] = hash.digest('hex');
+}
+
+/**
+ * Packs `files` into one chunk: yields its bytes and returns what it found. The files must not
+ * change while they are read (backups read immutable, staged files); a size that differs fails.
+ */
+export async function* packChunk(
+  files: readonly PackFile[],
+  compression: CompressionLevel,
+  onFileBytes: (bytes: number) => void,
+): AsyncGenerator<Buffer, PackedChunk> {
+  const hashes: Record<string, string> = {};
+  const entries = (async function* (): AsyncIterable<TarEntry> {
+    for (const file of files) {
+      const { mtime } = await stat(file.source);
+      yield { name: file.path, size: file.size, mtime, content: fileContent(file, hashes, onFileBytes) };
+    }
+  })();
+  const tar = Readable.from(tarStream(entries), { objectMode: false });
+  const output =
+    compression === 'NoCompression'
+      ? tar
+      : tar.pipe(createGzip({ level: GZIP_LEVELS[compression], chunkSize: 64 * 1024 }));
+  if (output !== tar) tar.on('error', (error) => output.destroy(error));
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const piece of output) {
+      hash.update(piece as Buffer);
+      size += (piece as Buffer).length;
+      yield piece as Buffer;
+    }
+  } finally {
+    tar.destroy();
+    output.destroy();
+  }
+  return { size, sha256: hash.digest('hex'), files: hashes };
+}
+
+/** What unpacking needs to know of the chunk: its key (for messages) and what it should be. */
+export interface UnpackTarget {
+  readonly key: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly compression: CompressionType;
+  /** The files the backup lists, by path; an entry not among them is refused. */
+  readonly files: Readonly<Record<string, FileDescriptor>>;
+  /** Where the files go, each under its path. */
+  readonly staging: string;
+}
+
+/** Writes an entry to its staged file, checking its size and SHA-256 against the descriptor. */
+async function fileSink(
+  path: string,
+  expected: FileDescriptor,
+  chunkKey: string,
+  onFileBytes: (bytes: number) => void,
+): Promise<EntrySink> {
+  await mkdir(dirname(path), { recursive: true });
+  const handle: FileHandle = await open(path, 'w');
+  const hash = createHash('sha256');
+  let written = 0;
+  return {
+    async write(piece) {
+      hash.update(piece);
+      written += piece.length;
+      onFileBytes(piece.length);
+      for (let offset = 0; offset < piece.length; ) offset += (await handle.write(piece, offset)).bytesWritten;
+    },
+    async abort() {
+      await handle.close();
+    },
+    async end() {
+      await handle.sync(); // a restore that reports SUCCESS survives a power loss
+      await handle.close();
+      const digest = hash.digest('hex');
+      if (written !== expected.size || digest !== expected.sha256) {
+        throw new BackupCorruptError(
+          chunkKey,
+          `${expected.path} does not match its checksum (sha256 ${digest}, expected ${expected.sha256})`,
+        );
+      }
+    },
+  };
+}
+
+/**
+ * Unpacks a chunk from `source` into staging, checking the chunk's size and SHA-256 and each file's.
+ * Resolves with the paths it extracted. A damaged stream fails with an error naming the chunk.
+ */
+export async function unpackChunk(
+  source: AsyncIterable<Uint8Array>,
+  target: UnpackTarget,
+  onFileBytes: (bytes: number) => void,
+): Promise<string[]> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const counted = Readable.from(
+    (async function* () {
+      for await (const piece of source) {
+        hash.update(piece);
+        size += piece.length;
+        yield piece;
+      }
+    })(),
+    { objectMode: false },
+  );
+  const plain = target.compression === 'gzip' ? counted.pipe(createGunzip({ chunkSize: 64 * 1024 })) : counted;
+  if (plain !== counted) counted.on('error', (error) => plain.destroy(error));
+  const extracted: string[] = [];
+  try {
+    await extractTar(
+      plain,
+      async (name, entrySize) => {
+        const expected = target.files[name];
+        if (expected === undefined) {
+          throw new BackupCorruptError(target.key, `holds ${name}, which the backup descriptor does not list`);
+        }
+        if (expected.size !== entrySize) {
+          throw new BackupCorruptError(
+            target.key,
+            `${name} is ${entrySize} bytes, the descriptor says ${expected.size}`,
+          );
+        }
+        extracted.push(name);
+        return fileSink(join(target.staging, ...name.split('/')), expected, target.key, onFileBytes);
+      },
+      target.key,
+    );
+  } catch (error) {
+    if (error instanceof StrataError) throw error;
+    // A truncated or damaged gzip stream surfaces as a zlib error: name the object it came from.
+    throw new BackupCorruptError(target.key, (error as Error).message).withCause(error);
+  } finally {
+    counted.destroy();
+    plain.destroy();
+  }
+  if (size !== target.size)
+    throw new BackupCorruptError(target.key, `the chunk is ${size} bytes, expected ${target.size}`);
+  const digest = hash.digest('hex');
+  if (digest !== target.sha256) {
+    throw new BackupCorruptError(
+      target.key,
+      `the chunk does not match its checksum (sha256 ${digest}, expected ${target.sha256})`,
+    );
+  }
+  return extracted;
+}
