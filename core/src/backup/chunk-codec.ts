@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createGunzip, createGzip, constants as zlibConstants } from 'node:zlib';
+import { createGunzip, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { BackupCorruptError, StrataError } from '../errors.js';
 import type { CompressionType, FileDescriptor } from './descriptors.js';
 import { type EntrySink, extractTar, type TarEntry, tarStream } from './tar.js';
@@ -80,25 +80,37 @@ export async function* packChunk(
       yield { name: file.path, size: file.size, mtime, content: fileContent(file, hashes, onFileBytes) };
     }
   })();
-  const tar = Readable.from(tarStream(entries), { objectMode: false });
-  const output =
-    compression === 'NoCompression'
-      ? tar
-      : tar.pipe(createGzip({ level: GZIP_LEVELS[compression], chunkSize: 64 * 1024 }));
-  if (output !== tar) tar.on('error', (error) => output.destroy(error));
+  const tar = tarStream(entries);
+  const output = compression === 'NoCompression' ? tar : gzipMembers(tar, GZIP_LEVELS[compression]);
   const hash = createHash('sha256');
   let size = 0;
-  try {
-    for await (const piece of output) {
-      hash.update(piece as Buffer);
-      size += (piece as Buffer).length;
-      yield piece as Buffer;
-    }
-  } finally {
-    tar.destroy();
-    output.destroy();
+  for await (const piece of output) {
+    hash.update(piece);
+    size += piece.length;
+    yield piece;
   }
   return { size, sha256: hash.digest('hex'), files: hashes };
+}
+
+/**
+ * Gzips `source` as a series of gzip members of about {@link PIECE_BYTES} of input each, which any
+ * gzip reader decompresses as one stream (RFC 1952, section 2.2). Compressing with the synchronous
+ * API keeps the work on the calling thread, a chunk worker running at low priority: zlib's streams
+ * would hand it to libuv's thread pool, at the priority of the threads serving requests. Deflate
+ * looks back 32 KiB at most, so starting a member every MiB costs the ratio next to nothing.
+ */
+async function* gzipMembers(source: AsyncIterable<Uint8Array>, level: number): AsyncIterable<Buffer> {
+  let pending: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const piece of source) {
+    pending.push(piece);
+    bytes += piece.length;
+    if (bytes < PIECE_BYTES) continue;
+    yield gzipSync(Buffer.concat(pending, bytes), { level });
+    pending = [];
+    bytes = 0;
+  }
+  if (bytes > 0) yield gzipSync(Buffer.concat(pending, bytes), { level });
 }
 
 /** What unpacking needs to know of the chunk: its key (for messages) and what it should be. */

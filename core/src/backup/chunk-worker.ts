@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { StrataError } from '../errors.js';
 import { PIECE_BYTES, packChunk, unpackChunk } from './chunk-codec.js';
@@ -9,8 +11,26 @@ import { type FromWorker, type ToWorker, transferable, type WorkerError } from '
  * worker-messages.ts for the protocol and chunk-workers.ts for the node's side.
  */
 
+/** Niceness of a chunk worker's thread (0 is the default, 19 the lowest priority). */
+const WORKER_NICENESS = 19;
+
 const port = parentPort;
 if (port === null) throw new TypeError('chunk-worker.js runs as a worker thread');
+
+/**
+ * Runs this thread at a lower priority than the thread serving requests, so a backup takes the CPU
+ * the node leaves idle and a busy node's writers barely notice it. On Linux `setpriority` on a
+ * thread id changes that thread alone; elsewhere (or in a container that forbids it) the worker
+ * keeps the process's priority.
+ */
+function lowerThreadPriority(): void {
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+    if (Number.isInteger(threadId)) setPriority(threadId, WORKER_NICENESS);
+  } catch {
+    // not Linux, or not allowed: same priority as the node
+  }
+}
 
 const post = (message: FromWorker, transfer: readonly Uint8Array[] = []) =>
   port.postMessage(
@@ -74,6 +94,8 @@ class Job {
     }
   }
 }
+
+lowerThreadPriority();
 
 let job: Job | undefined;
 

@@ -1,0 +1,94 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import type { CompressionLevel } from '../../src/backup/chunk-codec.js';
+import { ChunkWorkers } from '../../src/backup/chunk-workers.js';
+import type { FileDescriptor } from '../../src/backup/descriptors.js';
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** A file of `size` bytes that compresses about 2:1, so compressed chunks span several gzip members. */
+function content(size: number): Buffer {
+  const bytes = randomBytes(size);
+  for (let i = 0; i < size; i += 2) bytes[i] = 0x61;
+  return bytes;
+}
+
+async function packed(workers: ChunkWorkers, dir: string, compression: CompressionLevel) {
+  const files = [
+    { path: 'shard/a.seg', bytes: content(3 * 1024 * 1024 + 17) },
+    { path: 'shard/b.seg', bytes: content(0) },
+    { path: 'shard/c.seg', bytes: content(4096) },
+  ];
+  for (const file of files) await writeFile(join(dir, file.path.replace('/', '-')), file.bytes);
+  const { body, packed } = workers.pack(
+    files.map((file) => ({ path: file.path, source: join(dir, file.path.replace('/', '-')), size: file.bytes.length })),
+    compression,
+    new AbortController().signal,
+    () => {},
+  );
+  const pieces: Buffer[] = [];
+  for await (const piece of body) pieces.push(piece as Buffer);
+  return { files, chunk: Buffer.concat(pieces), result: await packed };
+}
+
+test('a chunk packed by a worker is a standard tar.gz that unpacks byte for byte, checksums verified', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-chunk-'));
+  const workers = ChunkWorkers.start(1);
+  t.teardown(async () => {
+    await workers.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const { files, chunk, result } = await packed(workers, dir, 'BestSpeed');
+  t.is(result.size, chunk.length);
+  t.is(result.sha256, sha256(chunk));
+  t.deepEqual(result.files, Object.fromEntries(files.map((file) => [file.path, sha256(file.bytes)])));
+
+  // Several gzip members, one stream to gzip and tar.
+  await writeFile(join(dir, 'chunk.tar.gz'), chunk);
+  const listed = execFileSync('tar', ['-tzf', join(dir, 'chunk.tar.gz')], { encoding: 'utf8' });
+  t.deepEqual(listed.trim().split('\n'), ['shard/a.seg', 'shard/b.seg', 'shard/c.seg']);
+
+  const staging = join(dir, 'staging');
+  const descriptors: Record<string, FileDescriptor> = Object.fromEntries(
+    files.map((file) => [file.path, { path: file.path, size: file.bytes.length, sha256: sha256(file.bytes) }]),
+  );
+  const extracted = await workers.unpack(
+    (async function* () {
+      for (let offset = 0; offset < chunk.length; offset += 300_000) yield chunk.subarray(offset, offset + 300_000);
+    })(),
+    { key: 'chunk-1', size: chunk.length, sha256: result.sha256, compression: 'gzip', files: descriptors, staging },
+    new AbortController().signal,
+    () => {},
+  );
+  t.deepEqual([...extracted].sort(), ['shard/a.seg', 'shard/b.seg', 'shard/c.seg']);
+  for (const file of files) t.true((await readFile(join(staging, file.path))).equals(file.bytes), file.path);
+});
+
+test('chunk workers run below the priority of the thread serving requests (Linux)', async (t) => {
+  if (process.platform !== 'linux') {
+    t.pass('thread priorities are only lowered on Linux');
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'strata-chunk-'));
+  const before = new Set(await readdir('/proc/self/task'));
+  const workers = ChunkWorkers.start(2);
+  t.teardown(async () => {
+    await workers.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await packed(workers, dir, 'NoCompression'); // both workers have started
+  const niceness = async (task: string) => {
+    const stat = await readFile(`/proc/self/task/${task}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  };
+  // Other test files run in this process too: look only at threads started since, and at least ours.
+  const started = (await readdir('/proc/self/task')).filter((task) => !before.has(task));
+  const lowered = (await Promise.all(started.map(niceness))).filter((nice) => nice > 0);
+  t.true(lowered.length >= 2, `each worker thread runs at a lower priority (${lowered.length} lowered)`);
+  const self = (await readlink('/proc/thread-self')).split('/').at(-1) as string;
+  t.is(await niceness(self), 0, 'the thread that started them keeps its priority');
+});
