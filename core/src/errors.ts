@@ -468,6 +468,14 @@ export const CliOperationFailedError = defineError(
   (what: string, status: string, error: string) => `${what} ended ${status}${error === '' ? '' : `: ${error}`}`,
 );
 
+export const CliConformanceMissingError = defineError(
+  'STRATA_CLI_CONFORMANCE_MISSING',
+  400,
+  (dir: string) =>
+    `strata conformance runs @strata/conformance, which is not installed in ${dir}: ` +
+    'npm install --save-dev @strata/conformance, then run it again',
+);
+
 export const CliUsageError = defineError(
   'STRATA_CLI_USAGE',
   400,

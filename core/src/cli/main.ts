@@ -14,6 +14,10 @@ const commands: Record<string, { readonly summary: string; load(): Promise<Comma
     summary: 'create, follow, list, cancel and restore backups through a running node',
     load: async () => (await import('./commands/backup.js')).backupCommand,
   },
+  conformance: {
+    summary: 'run the backup provider conformance suite against a module (needs @strata/conformance)',
+    load: async () => (await import('./commands/conformance.js')).conformanceCommand,
+  },
   modules: {
     summary: 'list the enabled modules and their configuration (secrets redacted)',
     load: async () => (await import('./commands/modules.js')).modulesCommand,

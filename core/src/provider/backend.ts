@@ -36,6 +36,13 @@ export interface BackendCapabilities {
    * local to one machine (a directory). Core refuses non-external backends for multi-node clusters.
    */
   readonly external: boolean;
+  /**
+   * How the backend reads `scope.path` (a request's `config.Path`): as a key prefix inside the
+   * bucket (`prefix`, object stores) or as an absolute directory (`directory`). Leave it out when the
+   * backend refuses `scope.path`. The conformance suite runs every check a second time under a
+   * `scope.path` of this kind.
+   */
+  readonly pathScope?: 'prefix' | 'directory';
 }
 
 /**

@@ -99,6 +99,9 @@ export function moduleDefinitionProblem(value: unknown): string | undefined {
   if (typeof capabilities !== 'object' || capabilities === null || typeof capabilities.external !== 'boolean') {
     return '"capabilities.external" must be true or false';
   }
+  if (capabilities.pathScope !== undefined && !['prefix', 'directory'].includes(capabilities.pathScope as string)) {
+    return '"capabilities.pathScope" must be "prefix", "directory" or left out';
+  }
   if (def.meta !== undefined && typeof def.meta !== 'function') return '"meta" must be a function';
   if (typeof def.register !== 'function') return '"register" must be a function';
   return configProblem(def.config);

@@ -124,3 +124,17 @@ test('strata modules exits 1 with every problem of every module, and never print
   t.true(stderr.includes('backup-demo: DEMO_SSL="hunter2" is invalid: expected true or false'), stderr);
   t.true(stderr.includes('ENABLE_MODULES entry "backup-missing" cannot be found'), stderr);
 });
+
+test('strata conformance without @strata/conformance installed says how to install it', async (t) => {
+  const app = await makeApp([]);
+  t.teardown(() => app.remove());
+  const { code, stderr } = await runStrata(['conformance', 'backup-filesystem'], { cwd: app.dir });
+  t.not(code, 0);
+  t.true(
+    stderr.includes(
+      `strata conformance runs @strata/conformance, which is not installed in ${app.dir}: ` +
+        'npm install --save-dev @strata/conformance, then run it again',
+    ),
+    stderr,
+  );
+});

@@ -24,6 +24,11 @@ const malformed: ReadonlyArray<[string, Record<string, unknown>, string]> = [
   ['a bad alt name', { altNames: ['S 3'] }, '"altNames" must be an array of names'],
   ['a fractional apiVersion', { apiVersion: 1.5 }, '"apiVersion" must be an integer'],
   ['no capabilities', { capabilities: undefined }, '"capabilities.external" must be true or false'],
+  [
+    'an unknown pathScope',
+    { capabilities: { external: true, pathScope: 'bucket' } },
+    '"capabilities.pathScope" must be "prefix", "directory" or left out',
+  ],
   ['no register', { register: undefined }, '"register" must be a function'],
   ['a non-function meta', { meta: 'x' }, '"meta" must be a function'],
   [

@@ -9,6 +9,13 @@
  */
 import { BACKUP_BACKEND, defineBackupModule, MODULE_API_VERSION, parsers } from '@strata/core';
 import { FilesystemBackend } from './filesystem-backend.js';
+import type { BackendFs } from './fs.js';
+
+/**
+ * The dependency-injection token of the filesystem the module works on. Register a `BackendFs`
+ * (memfs, a fault-injecting wrapper) under it in the node's container to replace node:fs.
+ */
+export const FILESYSTEM_FS = 'strata:backup-filesystem:fs';
 
 export { FilesystemBackend, type FilesystemBackendOptions } from './filesystem-backend.js';
 export type { BackendDirent, BackendFileHandle, BackendFs } from './fs.js';
@@ -17,7 +24,7 @@ export default defineBackupModule({
   name: 'backup-filesystem',
   altNames: ['filesystem'],
   apiVersion: MODULE_API_VERSION,
-  capabilities: { external: false },
+  capabilities: { external: false, pathScope: 'directory' },
   config: {
     path: {
       name: 'BACKUP_FILESYSTEM_PATH',
@@ -28,7 +35,8 @@ export default defineBackupModule({
   },
   meta: (config) => ({ backupsPath: config.path }),
   async register({ container, config }) {
-    const backend = new FilesystemBackend({ root: config.path });
+    const fs = container.isRegistered(FILESYSTEM_FS, true) ? container.resolve<BackendFs>(FILESYSTEM_FS) : undefined;
+    const backend = new FilesystemBackend({ root: config.path, ...(fs === undefined ? {} : { fs }) });
     await backend.init();
     container.register(BACKUP_BACKEND, { useValue: backend });
   },
