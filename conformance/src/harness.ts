@@ -1,6 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BackupBackend, CallOptions } from '@strata/core';
+import { PrefixedBackend } from './prefixed-backend.js';
+import { randomName, type Subject } from './subject.js';
+
+export { randomName } from './subject.js';
 
 /**
  * The assertions the suite uses: a subset of ava's execution context, so the caller's own `test`
@@ -14,27 +17,20 @@ export interface ConformanceAssertions {
   teardown(fn: () => unknown): void;
 }
 
-/** The caller's test function (ava's `test`). */
-export type ConformanceTest = (title: string, implementation: (t: ConformanceAssertions) => Promise<void>) => unknown;
-
-/** A fresh backend for one test, made by the caller's factory. */
-export interface BackendFixture {
-  /** A backend that is empty: under a random prefix, directory or bucket of its own. */
-  readonly backend: BackupBackend;
-  /**
-   * A value the backend accepts as `scope.path` (an absolute directory for a filesystem backend, a
-   * key prefix for object stores). The suite runs a second time with every call under this scope.
-   */
-  readonly alternatePath: string;
-  /** Removes whatever the fixture created. */
-  cleanup?(): Promise<void>;
+/**
+ * The caller's test function (ava's `test`, or the CLI's runner). `after.always`, when present,
+ * runs once every check is done.
+ */
+export interface ConformanceTest {
+  (title: string, implementation: (t: ConformanceAssertions) => Promise<void>): unknown;
+  readonly after?: { readonly always: (implementation: () => Promise<void>) => unknown };
 }
 
-/** One run of the suite: raw (configured root) or under the fixture's alternate path. */
+/** One run of the contract checks: raw (configured root) or under a `scope.path` override. */
 export interface SuiteRun {
   /** Prefixed to every test title: `[raw]` or `[scope.path]`. */
   readonly label: string;
-  /** Opens a fresh backend for one test, checks that it is empty, and cleans it up after the test. */
+  /** Opens a fresh, empty place for one test. */
   open(t: ConformanceAssertions): Promise<Session>;
 }
 
@@ -50,13 +46,13 @@ export interface Session {
   get(key: string): Promise<Buffer>;
   /** Every key listed under `prefix` in this run's scope, in the order listed. */
   keys(prefix?: string): Promise<string[]>;
+  /**
+   * Keys at the root that calls of this run reach without the suite's key prefix (the configured
+   * root, or the `scope.path`), other than the suite's own: where `checkAccess()` puts its probe.
+   */
+  rootKeys(): Promise<string[]>;
   /** Ends the test: asserts the backend lists nothing, once the test has deleted every key it wrote. */
   finish(): Promise<void>;
-}
-
-/** A random key segment, so concurrent and repeated runs never collide. */
-export function randomName(label = 'key'): string {
-  return `${label}-${randomBytes(6).toString('hex')}`;
 }
 
 /** Reads a stream to its end. */
@@ -98,12 +94,19 @@ export async function rejection(
   return undefined;
 }
 
-function session(t: ConformanceAssertions, backend: BackupBackend, options: CallOptions): Session {
-  const keys = async (prefix = '') => {
-    const found: string[] = [];
-    for await (const object of backend.list(prefix, options)) found.push(object.key);
-    return found;
-  };
+async function listKeys(backend: BackupBackend, prefix: string, options: CallOptions): Promise<string[]> {
+  const found: string[] = [];
+  for await (const object of backend.list(prefix, options)) found.push(object.key);
+  return found;
+}
+
+function session(
+  t: ConformanceAssertions,
+  backend: BackupBackend,
+  options: CallOptions,
+  rootKeys: () => Promise<string[]>,
+): Session {
+  const keys = (prefix = '') => listKeys(backend, prefix, options);
   return {
     backend,
     options,
@@ -111,6 +114,7 @@ function session(t: ConformanceAssertions, backend: BackupBackend, options: Call
     put: (key, data) => backend.write(key, streamOf(data), options),
     get: async (key) => collect(await backend.read(key, options)),
     keys,
+    rootKeys,
     async finish() {
       t.deepEqual(
         await keys(),
@@ -121,21 +125,34 @@ function session(t: ConformanceAssertions, backend: BackupBackend, options: Call
   };
 }
 
-/** The two runs of the suite over one factory: raw, and under the fixture's alternate path. */
-export function suiteRuns(createBackend: () => Promise<BackendFixture>): SuiteRun[] {
-  const run = (label: string, scoped: boolean): SuiteRun => ({
-    label,
-    async open(t) {
-      const fixture = await createBackend();
-      const options: CallOptions = scoped ? { scope: { path: fixture.alternatePath } } : {};
-      const opened = session(t, fixture.backend, options);
-      t.teardown(async () => {
-        await fixture.backend.close?.();
-        await fixture.cleanup?.();
-      });
-      t.deepEqual(await opened.keys(), [], 'a fresh backend from the factory must list no objects');
-      return opened;
+async function opened(t: ConformanceAssertions, session: Session): Promise<Session> {
+  t.deepEqual(await session.keys(), [], 'a fresh prefix (or scope.path) must list no objects');
+  return session;
+}
+
+/**
+ * The runs of the contract checks: raw (each test under a random key prefix of the configured root)
+ * and, when the module declares `capabilities.pathScope`, under a fresh `scope.path` per test.
+ */
+export function suiteRuns(subject: Subject): SuiteRun[] {
+  const raw: SuiteRun = {
+    label: '[raw]',
+    open: (t) => {
+      const backend = new PrefixedBackend(subject.backend, `${subject.prefix}/${randomName('check')}`);
+      const rootKeys = async () =>
+        (await listKeys(subject.backend, '', {})).filter((key) => !key.startsWith(`${subject.prefix}/`));
+      return opened(t, session(t, backend, {}, rootKeys));
     },
-  });
-  return [run('[raw]', false), run('[scope.path]', true)];
+  };
+  const scoped: SuiteRun = {
+    label: '[scope.path]',
+    open: (t) => {
+      const options: CallOptions = { scope: { path: subject.scopePath('check') } };
+      return opened(
+        t,
+        session(t, subject.backend, options, () => listKeys(subject.backend, '', options)),
+      );
+    },
+  };
+  return subject.capabilities.pathScope === undefined ? [raw] : [raw, scoped];
 }

@@ -1,8 +1,23 @@
+import 'reflect-metadata';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { describeBackendConformance } from '../src/index.js';
-import { MemoryBackend } from './memory-backend.js';
 
-// The reference backend passes every check.
-describeBackendConformance(test, {
-  createBackend: async () => ({ backend: new MemoryBackend(), alternatePath: 'elsewhere' }),
+const memoryModule = fileURLToPath(new URL('../../test/fixtures/backup-memory', import.meta.url));
+
+// The reference backend passes every check, the journey through a node included.
+const plan = await describeBackendConformance(test, { module: memoryModule, env: {}, inMemory: true });
+
+test('the plan lists what was left out and why', (t) => {
+  t.is(plan.module, 'backup-memory');
+  t.deepEqual(plan.skipped, [{ checks: 'bounded memory of large writes and reads', reason: 'option inMemory' }]);
+  t.true(
+    plan.checks.some((title) => title.startsWith('[scope.path]')),
+    'pathScope runs every check under scope.path',
+  );
+  t.true(
+    plan.checks.some((title) => title.startsWith('a second instance')),
+    'external registers the cluster check',
+  );
+  t.true(plan.checks.some((title) => title.startsWith('journey:')));
 });

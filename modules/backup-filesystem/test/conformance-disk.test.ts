@@ -1,16 +1,16 @@
+import 'reflect-metadata';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describeBackendConformance } from '@strata/conformance';
 import test from 'ava';
-import { FilesystemBackend } from '../src/index.js';
 
-// The whole suite against the real filesystem: a fresh temporary directory per test.
-describeBackendConformance(test, {
-  async createBackend() {
-    const dir = await mkdtemp(join(tmpdir(), 'strata-fs-conformance-'));
-    const backend = new FilesystemBackend({ root: join(dir, 'backups') });
-    await backend.init();
-    return { backend, alternatePath: join(dir, 'elsewhere'), cleanup: () => rm(dir, { recursive: true, force: true }) };
-  },
+// The whole suite against the real filesystem, the module loaded by path as ENABLE_MODULES loads it.
+const dir = await mkdtemp(join(tmpdir(), 'strata-fs-conformance-'));
+await describeBackendConformance(test, {
+  module: fileURLToPath(new URL('../../', import.meta.url)),
+  env: { BACKUP_FILESYSTEM_PATH: join(dir, 'backups') },
 });
+// Declared after the suite: ava takes declarations only until the first await after one.
+test.after.always(() => rm(dir, { recursive: true, force: true }));

@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util';
+import { type CheckResult, runConformance } from './runner.js';
+
+const USAGE = `Usage: strata-conformance <module> [options]
+
+Runs the Strata backup provider conformance suite against <module>, loaded as ENABLE_MODULES
+loads it (a name such as backup-s3, a package name, or a path to the module's directory), with
+its configuration (BACKUP_* variables) from the environment. Every check works under a random
+prefix of the configured bucket or directory and removes what it wrote.
+
+Options:
+  --strict        fail when any check is skipped (a capability the module does not declare)
+  --grep <text>   run only the checks whose title includes <text>
+  --no-journey    leave out the journey through a Strata node
+  --app-dir <dir> resolve <module> from <dir> (default: the working directory)
+  -h, --help      show this help
+`;
+
+/** Where the CLI writes: the process's streams, or a test's. */
+export interface CliOutput {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+}
+
+function line(result: CheckResult): string {
+  const mark = result.passed ? '✔' : '✘';
+  const failures = result.failures.map((failure) => `\n    ${failure.replaceAll('\n', '\n    ')}`).join('');
+  return `  ${mark} ${result.title} (${(result.durationMs / 1000).toFixed(1)} s)${failures}\n`;
+}
+
+/**
+ * `strata-conformance <module>`: runs the suite, prints a report, and resolves with the exit code:
+ * 0 when every check passed (and, with `--strict`, none was skipped), 1 otherwise, 2 on bad usage
+ * or a module that does not load.
+ */
+export async function main(argv: readonly string[], output: CliOutput = process): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    output.stderr.write(`strata-conformance: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    output.stdout.write(USAGE);
+    return 0;
+  }
+  const [module] = positionals;
+  if (module === undefined || positionals.length > 1) {
+    output.stderr.write(`strata-conformance: give exactly one module\n\n${USAGE}`);
+    return 2;
+  }
+  let report: Awaited<ReturnType<typeof runConformance>>;
+  try {
+    output.stdout.write(`Conformance of ${module}\n`);
+    report = await runConformance({
+      module,
+      ...(values['app-dir'] === undefined ? {} : { appDir: values['app-dir'] }),
+      ...(values.grep === undefined ? {} : { grep: values.grep }),
+      journey: values['no-journey'] !== true,
+      onResult: (result) => output.stdout.write(line(result)),
+    });
+  } catch (error) {
+    output.stderr.write(`strata-conformance: ${module} could not be tested: ${(error as Error).message}\n`);
+    return 2;
+  }
+  for (const { checks, reason } of report.skipped) output.stdout.write(`  - skipped: ${checks} (${reason})\n`);
+  const failed = report.results.filter((result) => !result.passed).length;
+  const passed = report.results.length - failed;
+  output.stdout.write(`\n${passed} passed, ${failed} failed, ${report.skipped.length} skipped\n`);
+  if (values.strict === true && report.skipped.length > 0) {
+    output.stdout.write('--strict: skipped checks count as failures\n');
+    return 1;
+  }
+  return failed === 0 ? 0 : 1;
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      strict: { type: 'boolean' },
+      grep: { type: 'string' },
+      'no-journey': { type: 'boolean' },
+      'app-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BackendCapabilities, BackupBackend } from '@strata/core';
+import { type Environment, type LoadedModule, loadModules } from '@strata/core/modules';
+import type { DependencyContainer } from 'tsyringe';
+
+/** What the suite runs against: a module, loaded the way `ENABLE_MODULES` loads it. */
+export interface ConformanceOptions {
+  /**
+   * The module, as an `ENABLE_MODULES` entry: a name (`backup-s3`), a package name
+   * (`@acme/strata-backup-azure`) or a path to the module's directory.
+   */
+  readonly module: string;
+  /** Where `module` is resolved from, as a node resolves it from its application directory; default the working directory. */
+  readonly appDir?: string;
+  /** The module's configuration (its `BACKUP_*` variables); default `process.env`. */
+  readonly env?: Environment;
+  /** The container the module's container is a child of, e.g. with a fake filesystem registered for it. */
+  readonly container?: DependencyContainer;
+  /**
+   * True when the storage keeps objects in this process's memory (memfs, an in-memory fake): the
+   * bounded-memory check is then not registered, since storing the object is itself memory use.
+   */
+  readonly inMemory?: boolean;
+  /** Whether to run the journey through a real Strata node (default true). */
+  readonly journey?: boolean;
+}
+
+/** The module under test, loaded once for the whole suite. */
+export interface Subject {
+  readonly options: ConformanceOptions;
+  /** The module's name, e.g. `backup-filesystem`. */
+  readonly name: string;
+  /** What the module declares it can do. */
+  readonly capabilities: BackendCapabilities;
+  /** The backend the module registered. */
+  readonly backend: BackupBackend;
+  /** The suite's own key prefix in the configured root: `strata-conformance-<random>`. */
+  readonly prefix: string;
+  /** A fresh `scope.path` for one check, of the kind the module declares (`capabilities.pathScope`). */
+  scopePath(label: string): string | undefined;
+  /** Loads the module again, as a second node would: a backend instance of its own. */
+  loadAgain(): Promise<LoadedModule>;
+}
+
+/** A random name segment, so concurrent and repeated runs never collide. */
+export function randomName(label = 'key'): string {
+  return `${label}-${randomBytes(6).toString('hex')}`;
+}
+
+function load(options: ConformanceOptions): Promise<LoadedModule> {
+  return loadModules({
+    enableModules: options.module,
+    env: options.env ?? process.env,
+    appDir: options.appDir ?? process.cwd(),
+    ...(options.container === undefined ? {} : { container: options.container }),
+  }).then((registry) => registry.modules[0] as LoadedModule);
+}
+
+/**
+ * Loads the module with its configuration. Rejects with core's `ModulesInvalidError`, which lists
+ * every problem (not found, not a module, missing variables), when the module cannot load.
+ */
+export async function loadSubject(options: ConformanceOptions): Promise<Subject> {
+  const loaded = await load(options);
+  const prefix = randomName('strata-conformance');
+  const { pathScope } = loaded.capabilities;
+  return {
+    options,
+    name: loaded.name,
+    capabilities: loaded.capabilities,
+    backend: loaded.backend,
+    prefix,
+    scopePath(label) {
+      if (pathScope === 'prefix') return `${prefix}-scoped/${randomName(label)}`;
+      if (pathScope === 'directory') return join(tmpdir(), `${prefix}-scoped`, randomName(label));
+      return undefined;
+    },
+    loadAgain: () => load(options),
+  };
+}

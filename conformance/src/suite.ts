@@ -1,0 +1,101 @@
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { accessCheckChecks } from './checks/access-check.js';
+import { concurrencyChecks } from './checks/concurrency.js';
+import { crossInstanceChecks } from './checks/cross-instance.js';
+import { deleteChecks } from './checks/delete.js';
+import { failedWriteChecks } from './checks/failed-writes.js';
+import { homePathChecks } from './checks/home-path.js';
+import { invalidKeyChecks } from './checks/invalid-keys.js';
+import { isolationChecks } from './checks/isolation.js';
+import { journeyChecks } from './checks/journey.js';
+import { largeObjectChecks } from './checks/large-objects.js';
+import { listingChecks } from './checks/listing.js';
+import { notFoundChecks } from './checks/not-found.js';
+import { roundTripChecks } from './checks/round-trip.js';
+import { type ConformanceTest, suiteRuns } from './harness.js';
+import { type ConformanceOptions, loadSubject } from './subject.js';
+
+/** A group of checks the suite did not register, and why. */
+export interface SkippedChecks {
+  /** What the checks cover. */
+  readonly checks: string;
+  /** What gated them: a capability the module does not declare, or an option. */
+  readonly reason: string;
+}
+
+/** What {@link describeBackendConformance} registered. */
+export interface SuitePlan {
+  /** The module's name, e.g. `backup-filesystem`. */
+  readonly module: string;
+  /** The title of every check registered. */
+  readonly checks: readonly string[];
+  /** Checks left out, with the capability or option that gated them. */
+  readonly skipped: readonly SkippedChecks[];
+}
+
+/**
+ * Loads `options.module` as `ENABLE_MODULES` would, with its configuration from `options.env`, and
+ * registers every check the module's declared capabilities call for with the caller's `test`
+ * function. Each check works under a random prefix (or `scope.path`) of its own and removes what it
+ * wrote, so a real bucket or directory holding other data can be used.
+ *
+ * ```ts
+ * import test from 'ava';
+ * import { describeBackendConformance } from '@strata/conformance';
+ *
+ * await describeBackendConformance(test, { module: 'backup-s3', env: { BACKUP_S3_BUCKET: 'test' } });
+ * ```
+ *
+ * @throws core's `ModulesInvalidError` when the module cannot load (not found, bad configuration).
+ */
+export async function describeBackendConformance(
+  test: ConformanceTest,
+  options: ConformanceOptions,
+): Promise<SuitePlan> {
+  const subject = await loadSubject(options);
+  const checks: string[] = [];
+  const skipped: SkippedChecks[] = [];
+  const register: ConformanceTest = Object.assign(
+    (title: string, implementation: Parameters<ConformanceTest>[1]) => {
+      checks.push(title);
+      return test(title, implementation);
+    },
+    test.after === undefined ? {} : { after: test.after },
+  );
+
+  for (const run of suiteRuns(subject)) {
+    notFoundChecks(register, run);
+    roundTripChecks(register, run);
+    largeObjectChecks(register, run, options.inMemory !== true);
+    listingChecks(register, run);
+    deleteChecks(register, run);
+    failedWriteChecks(register, run);
+    concurrencyChecks(register, run);
+    invalidKeyChecks(register, run);
+    accessCheckChecks(register, run);
+    homePathChecks(register, run);
+  }
+  if (options.inMemory === true) {
+    skipped.push({ checks: 'bounded memory of large writes and reads', reason: 'option inMemory' });
+  }
+  if (subject.capabilities.pathScope === undefined) {
+    skipped.push({ checks: 'every check under scope.path, and isolation', reason: 'capability pathScope' });
+  } else {
+    isolationChecks(register, subject);
+  }
+  if (subject.capabilities.external) crossInstanceChecks(register, subject);
+  else skipped.push({ checks: "a second instance sees the first one's objects", reason: 'capability external' });
+  if (options.journey === false)
+    skipped.push({ checks: 'the journey through a Strata node', reason: 'option journey' });
+  else journeyChecks(register, subject);
+
+  test.after?.always(async () => {
+    await subject.backend.close?.();
+    const scoped = subject.scopePath('end');
+    if (subject.capabilities.pathScope === 'directory' && scoped !== undefined) {
+      await rm(dirname(scoped), { recursive: true, force: true });
+    }
+  });
+  return { module: subject.name, checks, skipped };
+}

@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import { runConformance } from '../src/index.js';
+import type { Defect } from './memory-module.js';
+
+const memoryModule = fileURLToPath(new URL('../../test/fixtures/backup-memory', import.meta.url));
+
+/** Each defect, and the check (by a part of its title) meant to catch it. */
+const caughtBy: ReadonlyArray<[Exclude<Defect, 'none'>, string]> = [
+  ['untyped-not-found', 'read(key) of a key never written rejects with NotFoundError'],
+  ['truncates-large-objects', 'an object over 64 MiB round-trips byte for byte'],
+  ['ignores-scope-path', 'objects written under scope.path and under the configured root are invisible'],
+  ['lists-unsorted', 'list(prefix) returns every matching key once, in byte order'],
+  ['drops-a-key-past-1000', 'list() is complete across pagination boundaries'],
+  ['keeps-failed-writes', 'a write whose source stream fails rejects and leaves nothing under the key'],
+  ['delete-of-missing-throws', 'delete(key) of a missing key succeeds'],
+  ['accepts-unsafe-keys', 'refuse unsafe keys with InvalidKeyError'],
+  ['leaves-access-probe', 'checkAccess() resolves on a usable backend and leaves nothing behind'],
+  ['home-path-without-id', 'homePath(id) ends with the backup id'],
+  ['instances-not-shared', 'a second instance of the module (another node) reads'],
+];
+
+for (const [defect, check] of caughtBy) {
+  test(`a backend whose defect is "${defect}" fails "${check}"`, async (t) => {
+    const report = await runConformance({
+      module: memoryModule,
+      env: { MEMORY_BACKEND_DEFECT: defect },
+      inMemory: true,
+      journey: false,
+      grep: check,
+    });
+    t.true(report.results.length > 0, `no check matches "${check}"`);
+    const failed = report.results.filter((result) => !result.passed);
+    t.true(failed.length > 0, `the suite let "${defect}" through: ${report.results.map((r) => r.title).join('; ')}`);
+    t.log(failed[0]?.failures[0]);
+  });
+}
+
+test('a backend that buffers whole objects fails the bounded-memory check, when the storage is not memory', async (t) => {
+  const report = await runConformance({
+    module: memoryModule,
+    env: { MEMORY_BACKEND_DEFECT: 'buffers-whole-object' },
+    journey: false,
+    grep: '[raw] an object over 64 MiB round-trips byte for byte, in bounded memory',
+  });
+  t.is(report.results.length, 1);
+  t.regex(
+    report.results[0]?.failures.join('\n') ?? '',
+    /^write\(\) held \d+ MiB of an 80 MiB object in memory at once/,
+  );
+});
