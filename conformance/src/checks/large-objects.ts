@@ -29,20 +29,23 @@ function largeSource(): { stream: Readable; digest: () => string } {
   return { stream, digest: () => hash.digest('hex') };
 }
 
-/** A full garbage collection, so what is measured is memory still in use. */
-function collectGarbage(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
+/** A full garbage collection, so what is measured is memory still in use; made available on first use. */
+let gc: (() => void) | undefined;
+function collectGarbage(): void {
+  if (gc === undefined) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
 }
 
 /** Runs `work` while sampling the buffers in use; resolves with the peak growth over the start. */
 async function peakBufferGrowth(work: () => Promise<void>): Promise<number> {
-  const gc = collectGarbage();
-  gc();
+  collectGarbage();
   const start = process.memoryUsage().arrayBuffers;
   let peak = 0;
   const sample = () => {
-    gc();
+    collectGarbage();
     peak = Math.max(peak, process.memoryUsage().arrayBuffers - start);
   };
   const timer = setInterval(sample, 100);

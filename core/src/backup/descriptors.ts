@@ -68,45 +68,37 @@ export interface ClassDescriptor {
   readonly preCompressionSizeBytes: number;
 }
 
-export interface NodeDescriptor {
+/** What every descriptor records of its operation: the fields a status reply is made of. */
+export interface OperationRecord {
   readonly id: string;
   readonly startedAt: string;
   readonly completedAt: string;
   readonly status: BackupStatus;
   readonly error: string;
+  readonly preCompressionSizeBytes: number;
+}
+
+export interface NodeDescriptor extends OperationRecord {
   readonly version: string;
   readonly serverVersion: string;
   readonly compressionType: CompressionType;
-  readonly preCompressionSizeBytes: number;
   readonly classes: readonly ClassDescriptor[];
 }
 
-export interface GlobalDescriptor {
-  readonly id: string;
-  readonly startedAt: string;
-  readonly completedAt: string;
-  readonly status: BackupStatus;
-  readonly error: string;
+export interface GlobalDescriptor extends OperationRecord {
   readonly version: string;
   readonly serverVersion: string;
   readonly leader: string;
   readonly compressionType: CompressionType;
-  readonly preCompressionSizeBytes: number;
   readonly node_mapping: Readonly<Record<string, string>> | null;
   readonly nodes: Readonly<
     Record<string, { classes: readonly string[]; status: BackupStatus; error: string; preCompressionSizeBytes: number }>
   >;
 }
 
-export interface RestoreDescriptor {
-  readonly id: string;
-  readonly startedAt: string;
-  readonly completedAt: string;
-  readonly status: BackupStatus;
-  readonly error: string;
+export interface RestoreDescriptor extends OperationRecord {
   readonly node: string;
   readonly classes: readonly string[];
-  readonly preCompressionSizeBytes: number;
 }
 
 /** Keys of a backup's objects, relative to the backend's root. */

@@ -27,6 +27,7 @@ import {
   type GlobalDescriptor,
   gibibytes,
   type NodeDescriptor,
+  type OperationRecord,
   type RestoreDescriptor,
   readJson,
   writeJson,
@@ -202,22 +203,7 @@ export class BackupScheduler {
   }
 
   async backupStatus(backendName: string, id: string, scope: BackendScope): Promise<OperationStatus> {
-    const { module, backend } = this.#backend(backendName);
-    const live = this.#find('backup', id, module, scope);
-    if (live !== undefined) return this.#statusOf(live, backendName);
-    const descriptor = await readJson<GlobalDescriptor>(backend, backupKeys.global(id), scope);
-    const home = backend.homePath(id, scope);
-    if (descriptor === undefined) throw new BackupNotFoundError(id, `${home}/backup_config.json`);
-    return {
-      id,
-      backend: backendName,
-      path: home,
-      status: descriptor.status,
-      ...(descriptor.error === '' ? {} : { error: descriptor.error }),
-      startedAt: descriptor.startedAt,
-      completedAt: descriptor.completedAt,
-      size: gibibytes(descriptor.preCompressionSizeBytes),
-    };
+    return this.#status('backup', backendName, id, scope);
   }
 
   /** Every backup in the backend's configured location, by start time. */
@@ -318,22 +304,7 @@ export class BackupScheduler {
   }
 
   async restoreStatus(backendName: string, id: string, scope: BackendScope): Promise<OperationStatus> {
-    const { module, backend } = this.#backend(backendName);
-    const live = this.#find('restore', id, module, scope);
-    if (live !== undefined) return this.#statusOf(live, backendName);
-    const descriptor = await readJson<RestoreDescriptor>(backend, backupKeys.restore(id), scope);
-    const home = backend.homePath(id, scope);
-    if (descriptor === undefined) throw new BackupNotFoundError(id, `${home}/restore_config.json`);
-    return {
-      id,
-      backend: backendName,
-      path: home,
-      status: descriptor.status,
-      ...(descriptor.error === '' ? {} : { error: descriptor.error }),
-      startedAt: descriptor.startedAt,
-      completedAt: descriptor.completedAt,
-      size: gibibytes(descriptor.preCompressionSizeBytes),
-    };
+    return this.#status('restore', backendName, id, scope);
   }
 
   /** Cancels a running restore, unless it is already attaching its classes (FINALIZING). */
@@ -405,6 +376,32 @@ export class BackupScheduler {
   #backend(name: string): { module: string; backend: BackupBackend } {
     const backend = this.#options.modules.backend(name);
     return { module: (this.#options.modules.find(name) as { name: string }).name, backend };
+  }
+
+  /** The status of the running operation of `kind`, else the one its descriptor in the provider records. */
+  async #status(
+    kind: 'backup' | 'restore',
+    backendName: string,
+    id: string,
+    scope: BackendScope,
+  ): Promise<OperationStatus> {
+    const { module, backend } = this.#backend(backendName);
+    const live = this.#find(kind, id, module, scope);
+    if (live !== undefined) return this.#statusOf(live, backendName);
+    const key = kind === 'backup' ? backupKeys.global(id) : backupKeys.restore(id);
+    const descriptor = await readJson<OperationRecord>(backend, key, scope);
+    const home = backend.homePath(id, scope);
+    if (descriptor === undefined) throw new BackupNotFoundError(id, `${home}/${key.slice(id.length + 1)}`);
+    return {
+      id,
+      backend: backendName,
+      path: home,
+      status: descriptor.status,
+      ...(descriptor.error === '' ? {} : { error: descriptor.error }),
+      startedAt: descriptor.startedAt,
+      completedAt: descriptor.completedAt,
+      size: gibibytes(descriptor.preCompressionSizeBytes),
+    };
   }
 
   #concurrency(cpuPercentage: number | undefined): number {
