@@ -23,6 +23,8 @@ export interface ConformanceAssertions {
  */
 export interface ConformanceTest {
   (title: string, implementation: (t: ConformanceAssertions) => Promise<void>): unknown;
+  /** Declares a check that runs alone, before the others (ava's `test.serial`): memory measurements. */
+  readonly serial?: (title: string, implementation: (t: ConformanceAssertions) => Promise<void>) => unknown;
   readonly after?: { readonly always: (implementation: () => Promise<void>) => unknown };
 }
 

@@ -85,25 +85,32 @@ async function runCheck(
  * time; the report lists each one's failures and the checks left out.
  */
 export async function runConformance(options: RunOptions): Promise<ConformanceReport> {
-  const registered: Array<{ title: string; implementation: (t: ConformanceAssertions) => Promise<void> }> = [];
+  type Check = { title: string; implementation: (t: ConformanceAssertions) => Promise<void> };
+  const serial: Check[] = [];
+  const registered: Check[] = [];
   const after: Array<() => Promise<void>> = [];
-  const collect: ConformanceTest = Object.assign(
-    (title: string, implementation: (t: ConformanceAssertions) => Promise<void>) => {
-      if (options.grep === undefined || title.includes(options.grep)) registered.push({ title, implementation });
-    },
-    { after: { always: (implementation: () => Promise<void>) => after.push(implementation) } },
-  );
+  const into = (list: Check[]) => (title: string, implementation: Check['implementation']) => {
+    if (options.grep === undefined || title.includes(options.grep)) list.push({ title, implementation });
+  };
+  const collect: ConformanceTest = Object.assign(into(registered), {
+    serial: into(serial),
+    after: { always: (implementation: () => Promise<void>) => after.push(implementation) },
+  });
   const plan = await describeBackendConformance(collect, options);
   const results: CheckResult[] = [];
+  const record = (result: CheckResult) => {
+    results.push(result);
+    options.onResult?.(result);
+  };
   let next = 0;
   const worker = async () => {
     for (let check = registered[next++]; check !== undefined; check = registered[next++]) {
-      const result = await runCheck(check.title, check.implementation);
-      results.push(result);
-      options.onResult?.(result);
+      record(await runCheck(check.title, check.implementation));
     }
   };
   try {
+    // As ava does with test.serial: checks that must run alone go first, one at a time.
+    for (const check of serial) record(await runCheck(check.title, check.implementation));
     await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
   } finally {
     for (const hook of after) await hook();

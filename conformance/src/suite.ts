@@ -56,13 +56,16 @@ export async function describeBackendConformance(
   const subject = await loadSubject(options);
   const checks: string[] = [];
   const skipped: SkippedChecks[] = [];
-  const register: ConformanceTest = Object.assign(
+  const listed =
+    (declare: NonNullable<ConformanceTest['serial']>) =>
     (title: string, implementation: Parameters<ConformanceTest>[1]) => {
       checks.push(title);
-      return test(title, implementation);
-    },
-    test.after === undefined ? {} : { after: test.after },
-  );
+      return declare(title, implementation);
+    };
+  const register: ConformanceTest = Object.assign(listed(test), {
+    ...(test.serial === undefined ? {} : { serial: listed(test.serial) }),
+    ...(test.after === undefined ? {} : { after: test.after }),
+  });
 
   for (const run of suiteRuns(subject)) {
     notFoundChecks(register, run);
