@@ -13,5 +13,5 @@ export function workspacePackages() {
           .map((name) => `${dir}/${name}`)
       : [],
   );
-  return ['core', 'conformance', ...nested].filter((dir) => existsSync(join(root, dir, 'package.json')));
+  return ['core', 'conformance', 'testing', ...nested].filter((dir) => existsSync(join(root, dir, 'package.json')));
 }

@@ -1,0 +1,8 @@
+/**
+ * @strata/testing: tooling Strata's own tests and benchmarks share. Real storage servers started on
+ * free ports (s3rver for S3), and a fault-injecting proxy to put between a client and a server.
+ *
+ * @packageDocumentation
+ */
+export { type Fault, type FaultPlan, type FaultProxy, type ProxiedRequest, startFaultProxy } from './fault-proxy.js';
+export { type S3Server, type S3ServerOptions, startS3Server } from './s3-server.js';
