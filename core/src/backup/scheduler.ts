@@ -166,13 +166,14 @@ export class BackupScheduler {
     const home = backend.homePath(id, scope);
     const operation = this.#reserve('backup', id, module, scope, home, classes, compression);
     try {
-      const existing = await readJson<GlobalDescriptor>(backend, backupKeys.global(id), scope);
-      if (existing !== undefined && existing.status !== 'CANCELED') throw new BackupExistsError(id, home);
+      // First, so a missing bucket or refused credentials are reported as such, not as a failed read.
       try {
         await backend.checkAccess({ scope });
       } catch (error) {
         throw new BackupAccessError((error as Error).message).withCause(error);
       }
+      const existing = await readJson<GlobalDescriptor>(backend, backupKeys.global(id), scope);
+      if (existing !== undefined && existing.status !== 'CANCELED') throw new BackupExistsError(id, home);
       if (existing !== undefined) await this.#deleteBackupObjects(backend, id, scope);
       await this.#writeGlobal(backend, operation);
       writeJournal(this.#options.dataPath, {
