@@ -5,4 +5,5 @@
  * @packageDocumentation
  */
 export { type Fault, type FaultPlan, type FaultProxy, type ProxiedRequest, startFaultProxy } from './fault-proxy.js';
+export { type Reply, readAll, seedClass, startTestNode, type TestNode, waitForStatus } from './node.js';
 export { type S3Server, type S3ServerOptions, startS3Server } from './s3-server.js';

@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import type { StaticCredentials } from './credentials.js';
-import type { ResolvedEndpoint } from './endpoint.js';
+import { type StaticCredentials, staticCredentials } from './credentials.js';
+import { type ResolvedEndpoint, resolveEndpoint } from './endpoint.js';
 
 /** When the SDK computes and checks checksums: the values of `BACKUP_S3_CHECKSUMS`. */
 export type ChecksumMode = 'when_supported' | 'when_required';
@@ -16,6 +16,38 @@ export interface ClientSettings {
   readonly maxAttempts: number;
   /** Milliseconds a connection may stay silent before the request is abandoned (and retried). */
   readonly timeoutMs: number;
+}
+
+/** The variables {@link clientSettings} reads, as the module's configuration parsed them. */
+export interface ClientConfig {
+  readonly endpoint: string;
+  readonly useSSL: boolean;
+  readonly region?: string | undefined;
+  readonly accessKeyId?: string | undefined;
+  readonly secretAccessKey?: string | undefined;
+  readonly sessionToken?: string | undefined;
+  readonly forcePathStyle?: boolean | undefined;
+  readonly checksums?: ChecksumMode | undefined;
+  readonly maxAttempts: number;
+  readonly timeoutSeconds: number;
+}
+
+/**
+ * The client's settings from the module's variables. Off AWS, path-style addressing and checksums
+ * only when required are the defaults: compatible stores rarely resolve bucket.host names, and several
+ * store the SDK's default aws-chunked checksum framing as object data while answering 200.
+ */
+export function clientSettings(config: ClientConfig): ClientSettings {
+  const endpoint = resolveEndpoint(config.endpoint, config.useSSL);
+  return {
+    endpoint,
+    region: config.region,
+    credentials: staticCredentials(config),
+    forcePathStyle: config.forcePathStyle ?? !endpoint.aws,
+    checksums: config.checksums ?? (endpoint.aws ? 'when_supported' : 'when_required'),
+    maxAttempts: config.maxAttempts,
+    timeoutMs: config.timeoutSeconds * 1000,
+  };
 }
 
 /** The region signed for when none is configured: the one every S3-compatible store accepts. */

@@ -9,12 +9,11 @@
  * @packageDocumentation
  */
 import { BACKUP_BACKEND, ConfigValueError, defineBackupModule, MODULE_API_VERSION, parsers } from '@strata/core';
-import { createS3Client, DEFAULT_REGION } from './client.js';
-import { staticCredentials } from './credentials.js';
-import { AWS_ENDPOINT, parseEndpoint, resolveEndpoint } from './endpoint.js';
+import { clientSettings, createS3Client, DEFAULT_REGION } from './client.js';
+import { AWS_ENDPOINT, parseEndpoint } from './endpoint.js';
 import { S3Backend } from './s3-backend.js';
 
-export { type ChecksumMode, type ClientSettings, createS3Client } from './client.js';
+export { type ChecksumMode, type ClientConfig, type ClientSettings, clientSettings, createS3Client } from './client.js';
 export { S3Backend, type S3BackendOptions } from './s3-backend.js';
 
 const MiB = 1024 * 1024;
@@ -122,26 +121,14 @@ export default defineBackupModule({
     ...(config.region === undefined ? {} : { region: config.region }),
   }),
   register({ container, config, logger }) {
-    const endpoint = resolveEndpoint(config.endpoint, config.useSSL);
-    const credentials = staticCredentials(config);
-    const client = createS3Client({
-      endpoint,
-      region: config.region,
-      credentials,
-      // Compatible stores rarely resolve bucket.host names, and several store the SDK's default
-      // aws-chunked checksum framing as data while answering 200: safe defaults off AWS.
-      forcePathStyle: config.forcePathStyle ?? !endpoint.aws,
-      checksums: config.checksums ?? (endpoint.aws ? 'when_supported' : 'when_required'),
-      maxAttempts: config.maxAttempts,
-      timeoutMs: config.timeoutSeconds * 1000,
-    });
+    const settings = clientSettings(config);
     const backend = new S3Backend({
-      client,
-      endpoint: endpoint.url,
+      client: createS3Client(settings),
+      endpoint: settings.endpoint.url,
       region: config.region ?? DEFAULT_REGION,
       bucket: config.bucket,
       path: config.path,
-      staticKeys: credentials !== undefined,
+      staticKeys: settings.credentials !== undefined,
       partSize: config.partSize,
       concurrency: config.concurrency,
       maxAttempts: config.maxAttempts,

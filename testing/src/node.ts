@@ -1,0 +1,114 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger, StrataNode } from '@strata/core/node';
+
+/** A reply of the node's REST API: status and parsed JSON body (or text). */
+export interface Reply {
+  readonly status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON replies field by field.
+  readonly body: any;
+}
+
+/** A node started in this process on a fresh data path and a free port, with its log lines captured. */
+export interface TestNode {
+  readonly node: StrataNode;
+  readonly url: string;
+  readonly dataPath: string;
+  /** Every log line written so far, parsed. */
+  readonly logs: Array<Record<string, unknown>>;
+  /** Sends a JSON request to the node's API. */
+  request(method: string, path: string, body?: unknown): Promise<Reply>;
+}
+
+/** Starts a node with `env`; stopped and its data removed in `t.teardown`. */
+export async function startTestNode(
+  t: { teardown(fn: () => Promise<void>): void },
+  env: Record<string, string>,
+): Promise<TestNode> {
+  const dataPath = await mkdtemp(join(tmpdir(), 'strata-node-'));
+  t.teardown(() => rm(dataPath, { recursive: true, force: true }));
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const node = await StrataNode.start({
+    env: { PERSISTENCE_DATA_PATH: dataPath, ...env },
+    port: 0,
+    logger: createLogger('info', sink),
+  });
+  t.teardown(() => node.stop());
+  const request = async (method: string, path: string, body?: unknown): Promise<Reply> => {
+    const response = await fetch(`${node.url}${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    let parsed: unknown = text === '' ? undefined : text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed };
+  };
+  return { node, url: node.url, dataPath, logs, request };
+}
+
+const FINISHED = new Set(['SUCCESS', 'FAILED', 'CANCELED']);
+
+/** Polls a backup or restore status until it is finished; returns the last reply. */
+export async function waitForStatus(node: TestNode, path: string, timeoutMs = 120_000): Promise<Reply> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reply = await node.request('GET', path);
+    if (reply.status !== 200 || FINISHED.has(reply.body.status)) return reply;
+    if (Date.now() > deadline) throw new Error(`${path} still ${reply.body.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Creates class `name` with `count` objects in batches; returns them by id, as `readAll` does. */
+export async function seedClass(
+  node: TestNode,
+  name: string,
+  count: number,
+  shards = 1,
+): Promise<Map<string, unknown>> {
+  const created = await node.request('POST', '/v1/schema', {
+    class: name,
+    properties: [
+      { name: 'title', dataType: ['text'] },
+      { name: 'rank', dataType: ['int'] },
+    ],
+    shardingConfig: { desiredCount: shards },
+  });
+  if (created.status !== 200) throw new Error(`creating ${name}: ${JSON.stringify(created.body)}`);
+  for (let i = 0; i < count; i += 500) {
+    const objects = Array.from({ length: Math.min(500, count - i) }, (_, j) => ({
+      class: name,
+      properties: { title: `${name} ${i + j} ${'lorem ipsum '.repeat((i + j) % 9)}`, rank: i + j },
+      vector: [(i + j) / count, 0.25],
+    }));
+    const reply = await node.request('POST', '/v1/batch/objects', { objects });
+    if (reply.status !== 200) throw new Error(`seeding ${name}: ${JSON.stringify(reply.body)}`);
+  }
+  return readAll(node, name);
+}
+
+/** Every object of a class by id, with its vector, read page by page. */
+export async function readAll(node: TestNode, name: string): Promise<Map<string, unknown>> {
+  const objects = new Map<string, unknown>();
+  for (let after: string | undefined; ; ) {
+    const query = `class=${name}&limit=1000&include=vector${after === undefined ? '' : `&after=${after}`}`;
+    const page = await node.request('GET', `/v1/objects?${query}`);
+    if (page.status !== 200) throw new Error(`listing ${name}: ${JSON.stringify(page.body)}`);
+    if (page.body.objects.length === 0) return objects;
+    for (const object of page.body.objects) objects.set(object.id, object);
+    after = page.body.objects[page.body.objects.length - 1].id;
+  }
+}
