@@ -57,10 +57,15 @@ async function uploadChunk(
     (bytes) => run.progress.add(bytes),
   );
   try {
-    const [, chunk] = await Promise.all([
+    // Both settle before either error is thrown: when the backend gives up, the packer only sees its
+    // output closed ("aborted"), and it is the backend's reason that belongs in the status.
+    const [written, packing] = await Promise.allSettled([
       run.backend.write(key, body, { scope: run.scope, signal: run.signal }),
       packed,
     ]);
+    if (written.status === 'rejected') throw written.reason;
+    if (packing.status === 'rejected') throw packing.reason;
+    const chunk = packing.value;
     for (const [path, sha256] of Object.entries(chunk.files)) hashes.set(path, sha256);
     return {
       key: key.slice(run.id.length + 1),
