@@ -5,5 +5,13 @@
  * @packageDocumentation
  */
 export { type Fault, type FaultPlan, type FaultProxy, type ProxiedRequest, startFaultProxy } from './fault-proxy.js';
-export { type Reply, readAll, seedClass, startTestNode, type TestNode, waitForStatus } from './node.js';
+export {
+  type Reply,
+  readAll,
+  type SeedOptions,
+  seedClass,
+  startTestNode,
+  type TestNode,
+  waitForStatus,
+} from './node.js';
 export { type S3Server, type S3ServerOptions, startS3Server } from './s3-server.js';

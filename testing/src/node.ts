@@ -72,13 +72,23 @@ export async function waitForStatus(node: TestNode, path: string, timeoutMs = 12
   }
 }
 
+/** Options of {@link seedClass}. */
+export interface SeedOptions {
+  /** Shards of the class (default 1). */
+  readonly shards?: number;
+  /** Extra bytes of text per object (default 0), to make a store of a given size. */
+  readonly padding?: number;
+}
+
 /** Creates class `name` with `count` objects in batches; returns them by id, as `readAll` does. */
 export async function seedClass(
   node: TestNode,
   name: string,
   count: number,
-  shards = 1,
+  options: SeedOptions = {},
 ): Promise<Map<string, unknown>> {
+  const { shards = 1, padding = 0 } = options;
+  const pad = 'x'.repeat(padding);
   const created = await node.request('POST', '/v1/schema', {
     class: name,
     properties: [
@@ -91,7 +101,7 @@ export async function seedClass(
   for (let i = 0; i < count; i += 500) {
     const objects = Array.from({ length: Math.min(500, count - i) }, (_, j) => ({
       class: name,
-      properties: { title: `${name} ${i + j} ${'lorem ipsum '.repeat((i + j) % 9)}`, rank: i + j },
+      properties: { title: `${name} ${i + j} ${'lorem ipsum '.repeat((i + j) % 9)}${pad}`, rank: i + j },
       vector: [(i + j) / count, 0.25],
     }));
     const reply = await node.request('POST', '/v1/batch/objects', { objects });

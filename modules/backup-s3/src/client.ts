@@ -70,6 +70,11 @@ export function createS3Client(settings: ClientSettings): S3Client {
     responseChecksumValidation: checksums,
     maxAttempts: settings.maxAttempts,
     retryMode: 'standard',
-    requestHandler: { connectionTimeout: settings.timeoutMs, requestTimeout: settings.timeoutMs },
+    // Without throwOnRequestTimeout the handler only logs a warning and a stalled request hangs on.
+    requestHandler: {
+      connectionTimeout: settings.timeoutMs,
+      requestTimeout: settings.timeoutMs,
+      throwOnRequestTimeout: true,
+    },
   });
 }

@@ -121,11 +121,21 @@ export class S3Backend implements BackupBackend {
     // before done() rejects, so nothing is left open when write() returns.
     const source = signal === undefined ? body : addAbortSignal(signal, body);
     let written = 0;
+    let sourceError: { error: unknown } | undefined;
     const counted = Readable.from(
       (async function* () {
-        for await (const chunk of source) {
-          written += (chunk as Uint8Array).length;
-          yield chunk as Uint8Array;
+        // An error thrown at `yield` comes from the consumer stopping early; others from the source.
+        let yielding = false;
+        try {
+          for await (const chunk of source) {
+            written += (chunk as Uint8Array).length;
+            yielding = true;
+            yield chunk as Uint8Array;
+            yielding = false;
+          }
+        } catch (error) {
+          if (!yielding) sourceError = { error };
+          throw error;
         }
       })(),
       { objectMode: false },
@@ -141,7 +151,9 @@ export class S3Backend implements BackupBackend {
       await upload.done();
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      if (body.errored !== null && body.errored !== undefined) throw body.errored;
+      // The source's own failure, not the upload's: when the upload fails first, lib-storage stops
+      // reading and the source ends destroyed, which says nothing about why.
+      if (sourceError !== undefined) throw sourceError.error;
       if (/Exceeded \d+ parts/.test((error as Error).message)) {
         throw new S3ObjectTooLargeError(key, this.#options.partSize).withCause(error);
       }

@@ -37,7 +37,7 @@ test('a node with ENABLE_MODULES=backup-s3 backs up to S3 and restores every obj
     ...server.env('backups'),
     BACKUP_S3_PATH: 'strata',
   });
-  const articles = await seedClass(node, 'Article', 3000, 2);
+  const articles = await seedClass(node, 'Article', 3000, { shards: 2 });
   const authors = await seedClass(node, 'Author', 400);
 
   const meta = await node.request('GET', '/v1/meta');
