@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+
+export { definedErrorCodes, documentedErrorCodes } from './error-docs.js';
 export { type Fault, type FaultPlan, type FaultProxy, type ProxiedRequest, startFaultProxy } from './fault-proxy.js';
 export {
   type Reply,
