@@ -12,26 +12,17 @@
  * Run with `npm run bench:backup`. BENCH_BACKUP_GIB sets the store size (default 2),
  * BENCH_DIR where it goes (default the system's temporary directory).
  */
-import { type ChildProcess, execSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { execSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createLogger, StrataNode } from '@strata/core/node';
+import { join } from 'node:path';
+import { generateStore, sizeOf } from './generate-store.js';
+import { api, type Child, finished, peakRss, serve, stop } from './strata-child.js';
 
 const GIB = Number(process.env.BENCH_BACKUP_GIB ?? 2);
 const ROUNDS = 2;
 const WRITERS = 4;
 const SHARDS = 32;
-const appDir = fileURLToPath(new URL('../../', import.meta.url));
-const strataBin = join(
-  dirname(createRequire(import.meta.url).resolve('@strata/core/package.json')),
-  'bin',
-  'strata.js',
-);
-
 const sh = (command: string) => execSync(command, { stdio: ['ignore', 'ignore', 'inherit'], shell: '/bin/sh' });
 const has = (tool: string) => {
   try {
@@ -60,118 +51,6 @@ async function best(work: () => unknown, reset: () => unknown = () => {}): Promi
   return fastest;
 }
 
-async function sizeOf(dir: string): Promise<{ bytes: number; files: number }> {
-  let bytes = 0;
-  let files = 0;
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    bytes += (await stat(join(entry.parentPath, entry.name))).size;
-    files++;
-  }
-  return { bytes, files };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The store: a class of ~4.5 KiB objects, text that compresses about 3:1 plus incompressible bytes.
-// ---------------------------------------------------------------------------------------------
-
-const words = Array.from({ length: 2000 }, (_, i) => `w${(i * 7919).toString(36)}`);
-function object(i: number) {
-  const body = Array.from({ length: 450 }, (_, j) => words[(i * 31 + j * j) % words.length]).join(' ');
-  return {
-    class: 'Bench',
-    properties: { title: `Object ${i}`, rank: i, body, blob: randomBytes(768).toString('base64') },
-    vector: Array.from({ length: 32 }, (_, j) => ((i + j) % 97) / 97),
-  };
-}
-
-async function generate(dataPath: string): Promise<void> {
-  const node = await StrataNode.start({
-    env: { PERSISTENCE_DATA_PATH: dataPath },
-    port: 0,
-    logger: createLogger('silent'),
-  });
-  await node.db.createClass({
-    class: 'Bench',
-    properties: [
-      { name: 'title', dataType: ['text'] },
-      { name: 'rank', dataType: ['int'] },
-      { name: 'body', dataType: ['text'] },
-      { name: 'blob', dataType: ['text'] },
-    ],
-    shardingConfig: { desiredCount: SHARDS },
-  });
-  const target = GIB * 1024 ** 3;
-  let written = 0;
-  for (let i = 0; written < target; i += 1000) {
-    const batch = Array.from({ length: 1000 }, (_, j) => object(i + j));
-    await node.db.batchObjects(batch);
-    written += batch.reduce((sum, o) => sum + JSON.stringify(o).length, 0);
-    if (i % 50_000 === 0) process.stderr.write(`\r  generating: ${(written / 1024 ** 3).toFixed(2)} of ${GIB} GiB`);
-  }
-  process.stderr.write('\n');
-  await node.stop();
-}
-
-// ---------------------------------------------------------------------------------------------
-// The node, as a child process.
-// ---------------------------------------------------------------------------------------------
-
-interface Child {
-  readonly process: ChildProcess;
-  readonly url: string;
-}
-
-async function serve(dataPath: string, backups: string): Promise<Child> {
-  const child = spawn(process.execPath, [strataBin, 'serve', '--port', '0'], {
-    cwd: appDir,
-    env: {
-      PATH: process.env.PATH,
-      PERSISTENCE_DATA_PATH: dataPath,
-      ENABLE_MODULES: 'backup-filesystem',
-      BACKUP_FILESYSTEM_PATH: backups,
-      LOG_LEVEL: 'info', // as in production: one line per request
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  process.once('exit', () => child.kill('SIGKILL'));
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`strata serve exited (${code}):\n${output}`)));
-    const listening = (data: Buffer) => {
-      output += data.toString();
-      const match = /Strata node listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match?.[1] === undefined) return;
-      child.stdout?.off('data', listening);
-      child.stdout?.resume(); // the request log is drained, not kept
-      resolve(match[1]);
-    };
-    child.stdout?.on('data', listening);
-  });
-  return { process: child, url };
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: the benchmark reads JSON replies field by field.
-async function api(child: Child, method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${child.url}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-  return text === '' ? undefined : JSON.parse(text);
-}
-
-async function finished(child: Child, path: string): Promise<void> {
-  for (;;) {
-    const status = await api(child, 'GET', path);
-    if (status.status === 'SUCCESS') return;
-    if (status.status === 'FAILED' || status.status === 'CANCELED')
-      throw new Error(`${path}: ${status.status} ${status.error}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 let backups = 0;
 const createLatencies: number[] = [];
 
@@ -188,11 +67,6 @@ async function backup(child: Child, config: Record<string, unknown>): Promise<st
 async function restore(child: Child, id: string): Promise<void> {
   await api(child, 'POST', `/v1/backups/filesystem/${id}/restore`, {});
   await finished(child, `/v1/backups/filesystem/${id}/restore`);
-}
-
-async function peakRss(child: Child): Promise<number> {
-  const status = await readFile(`/proc/${child.process.pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,12 +136,15 @@ async function main(): Promise<void> {
   const out = join(root, 'out');
   try {
     console.log(`Generating a ${GIB} GiB class of ${SHARDS} shards...`);
-    await generate(data);
+    await generateStore(data, GIB, SHARDS);
     const { bytes, files } = await sizeOf(store);
     console.log(`Store: ${mib(bytes)} in ${files} files\n`);
 
-    const child = await serve(data, join(root, 'backups'));
-    const rssAtStart = await peakRss(child);
+    const child = await serve(data, {
+      ENABLE_MODULES: 'backup-filesystem',
+      BACKUP_FILESYSTEM_PATH: join(root, 'backups'),
+    });
+    const rssAtStart = await peakRss(child.process.pid);
     await api(child, 'POST', '/v1/schema', { class: 'Load', properties: [{ name: 'note', dataType: ['text'] }] });
     const fresh = async () => rm(out, { recursive: true, force: true }).then(() => mkdir(out, { recursive: true }));
     const strataBackup = async (config: Record<string, unknown>) => {
@@ -351,7 +228,7 @@ async function main(): Promise<void> {
     }
 
     // Before the writers below fill a memtable of their own: the peak of backups and restores alone.
-    const rssBackups = await peakRss(child);
+    const rssBackups = await peakRss(child.process.pid);
 
     // Writers without, then during, a backup with the default settings.
     const until = performance.now() + 10_000;
@@ -363,10 +240,8 @@ async function main(): Promise<void> {
         backingUp = false;
       }),
     ]);
-    const rssPeak = await peakRss(child);
-    const stopped = new Promise((resolve) => child.process.once('exit', resolve));
-    child.process.kill('SIGTERM');
-    await stopped; // before its data directory is removed
+    const rssPeak = await peakRss(child.process.pid);
+    await stop(child); // before its data directory is removed
 
     console.log(
       '| Operation | Strata | Peer | Peer time | Strata speed / peer | Peer + `sync`: time / ratio | Target |',

@@ -1,0 +1,94 @@
+/**
+ * A Strata node as a `strata serve` child process, so its memory (VmHWM) is its own and not the
+ * benchmark's, and the REST calls the backup benchmarks make to it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The bench package's directory: the node resolves ENABLE_MODULES from there. */
+const appDir = fileURLToPath(new URL('../../', import.meta.url));
+const strataBin = join(
+  dirname(createRequire(import.meta.url).resolve('@strata/core/package.json')),
+  'bin',
+  'strata.js',
+);
+
+/** A running `strata serve` child. */
+export interface Child {
+  readonly process: ChildProcess;
+  readonly url: string;
+}
+
+/**
+ * Starts `strata serve` on a free port over `dataPath`, with `env` (modules and their variables) on
+ * top of PATH alone, so nothing from the caller's environment leaks in.
+ */
+export async function serve(dataPath: string, env: Record<string, string>): Promise<Child> {
+  const child = spawn(process.execPath, [strataBin, 'serve', '--port', '0'], {
+    cwd: appDir,
+    env: {
+      PATH: process.env.PATH,
+      PERSISTENCE_DATA_PATH: dataPath,
+      LOG_LEVEL: 'info', // as in production: one line per request
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`strata serve exited (${code}):\n${output}`)));
+    const listening = (data: Buffer) => {
+      output += data.toString();
+      const match = /Strata node listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match?.[1] === undefined) return;
+      child.stdout?.off('data', listening);
+      child.stdout?.resume(); // the request log is drained, not kept
+      resolve(match[1]);
+    };
+    child.stdout?.on('data', listening);
+  });
+  return { process: child, url };
+}
+
+/** Stops the child with SIGTERM and waits for it to exit (before its data directory is removed). */
+export async function stop(child: Child): Promise<void> {
+  const stopped = new Promise((resolve) => child.process.once('exit', resolve));
+  child.process.kill('SIGTERM');
+  await stopped;
+}
+
+/** One REST call; throws on any status but 2xx, with the reply in the message. */
+// biome-ignore lint/suspicious/noExplicitAny: the benchmark reads JSON replies field by field.
+export async function api(child: Child, method: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${child.url}${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+/**
+ * Polls a backup or restore status at `path` every `intervalMs` until SUCCESS; throws on FAILED or
+ * CANCELED. Each poll costs the node a request and a log line, so long runs poll less often.
+ */
+export async function finished(child: Child, path: string, intervalMs = 5): Promise<void> {
+  for (;;) {
+    const status = await api(child, 'GET', path);
+    if (status.status === 'SUCCESS') return;
+    if (status.status === 'FAILED' || status.status === 'CANCELED')
+      throw new Error(`${path}: ${status.status} ${status.error}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Peak resident set size (VmHWM) of process `pid` so far, in bytes. */
+export async function peakRss(pid: number | 'self' | undefined): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
+}
