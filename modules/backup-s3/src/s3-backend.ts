@@ -235,7 +235,7 @@ export class S3Backend implements BackupBackend {
 
   #locate(scope: BackendScope | undefined): Location {
     const bucket = scope?.bucket === undefined || scope.bucket === '' ? this.#options.bucket : scope.bucket;
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/.test(bucket)) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{2,254}$/.test(bucket)) {
       throw new UnsupportedScopeError(
         MODULE,
         `${JSON.stringify(bucket)} is not a bucket name: use 3 to 255 letters, digits, ".", "-" or "_" ` +
