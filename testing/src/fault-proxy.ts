@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { forward } from './forward.js';
 import { listen } from './process.js';
+import { sendS3Error } from './s3-error.js';
 
 /** What the proxy does to one request. */
 export type Fault =
@@ -51,9 +52,7 @@ function reply(res: ServerResponse, fault: Extract<Fault, { kind: 'status' | 're
     res.writeHead(fault.status, fault.headers).end(fault.body);
     return;
   }
-  const code = fault.code ?? S3_ERROR_CODES[fault.status] ?? 'InternalError';
-  res.writeHead(fault.status, { 'content-type': 'application/xml' });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected</Message></Error>`);
+  sendS3Error(res, fault.status, fault.code ?? S3_ERROR_CODES[fault.status] ?? 'InternalError', 'injected');
 }
 
 /**

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { forward } from './forward.js';
 import { listen, waitForLine } from './process.js';
+import { sendS3Error } from './s3-error.js';
 
 /** s3rver's built-in credentials. */
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -38,11 +39,6 @@ function uploadsDir(directory: string, bucket: string): string {
   return join(directory, bucket, '._S3rver_uploads');
 }
 
-function xmlError(res: ServerResponse, status: number, code: string, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/xml' });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
-}
-
 /**
  * AbortMultipartUpload (`DELETE /bucket/key?uploadId=...`), which s3rver answers with 405: drops the
  * upload's parts as S3 does. Returns false for every other request.
@@ -55,7 +51,7 @@ async function abortUpload(req: IncomingMessage, res: ServerResponse, directory:
   const dir = join(uploadsDir(directory, bucket), uploadId);
   req.resume();
   if (!/^[0-9a-f]+$/.test(uploadId) || !(await stat(dir).catch(() => undefined))) {
-    xmlError(res, 404, 'NoSuchUpload', 'The specified upload does not exist.');
+    sendS3Error(res, 404, 'NoSuchUpload', 'The specified upload does not exist.');
   } else {
     await rm(dir, { recursive: true, force: true });
     res.writeHead(204).end();
