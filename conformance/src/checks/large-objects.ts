@@ -77,11 +77,6 @@ export function largeObjectChecks(test: ConformanceTest, run: SuiteRun, measureM
     const s = await run.open(t);
     const key = randomName('large');
     const source = largeSource();
-    // A small round trip first, so the client's one-time set-up is not counted against the object.
-    const warm = randomName('warm-up');
-    await s.put(warm, Buffer.from('warm'));
-    await s.get(warm);
-    await s.backend.delete(warm, s.options);
     let written = 0;
     const writeGrowth = await peakBufferGrowth(async () => {
       written = await s.backend.write(key, source.stream, s.options);
