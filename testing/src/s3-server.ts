@@ -1,12 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { forward } from './forward.js';
-import { listen, waitForLine } from './process.js';
-import { sendS3Error } from './s3-error.js';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitForLine } from './process.js';
+import { uploadsDir } from './s3rver-layout.js';
 
 /** s3rver's built-in credentials. */
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -32,58 +30,20 @@ export interface S3ServerOptions {
   readonly buckets?: readonly string[];
 }
 
-const require = createRequire(import.meta.url);
-
-/** Where s3rver keeps the parts of multipart uploads in progress. */
-function uploadsDir(directory: string, bucket: string): string {
-  return join(directory, bucket, '._S3rver_uploads');
-}
-
 /**
- * AbortMultipartUpload (`DELETE /bucket/key?uploadId=...`), which s3rver answers with 405: drops the
- * upload's parts as S3 does. Returns false for every other request.
- */
-async function abortUpload(req: IncomingMessage, res: ServerResponse, directory: string): Promise<boolean> {
-  const url = new URL(req.url ?? '/', 'http://s3');
-  const uploadId = url.searchParams.get('uploadId');
-  if (req.method !== 'DELETE' || uploadId === null) return false;
-  const bucket = decodeURIComponent(url.pathname.split('/')[1] ?? '');
-  const dir = join(uploadsDir(directory, bucket), uploadId);
-  req.resume();
-  if (!/^[0-9a-f]+$/.test(uploadId) || !(await stat(dir).catch(() => undefined))) {
-    sendS3Error(res, 404, 'NoSuchUpload', 'The specified upload does not exist.');
-  } else {
-    await rm(dir, { recursive: true, force: true });
-    res.writeHead(204).end();
-  }
-  return true;
-}
-
-/**
- * Starts s3rver in its own process on a free port, behind a small front that adds
- * AbortMultipartUpload. s3rver needs `--openssl-legacy-provider`: it makes ListObjectsV2 continuation
+ * Starts s3rver in its own process on a free port, with AbortMultipartUpload added (see
+ * s3rver-process.ts). s3rver needs `--openssl-legacy-provider`: it makes ListObjectsV2 continuation
  * tokens with DES, and without the flag every paginated listing fails with 500.
  */
 export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
   const directory = await mkdtemp(join(tmpdir(), 'strata-s3rver-'));
-  const bin = join(dirname(require.resolve('s3rver/package.json')), 'bin', 's3rver.js');
-  const buckets = (options.buckets ?? []).flatMap((bucket) => ['--configure-bucket', bucket]);
-  const child = spawn(
-    process.execPath,
-    ['--openssl-legacy-provider', bin, '-d', directory, '-a', '127.0.0.1', '-p', '0', '--silent', ...buckets],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const entry = fileURLToPath(new URL('./s3rver-process.js', import.meta.url));
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', entry, directory, ...(options.buckets ?? [])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const killChild = () => child.kill('SIGKILL');
   process.once('exit', killChild);
-  const [, upstreamPort] = await waitForLine(child, /S3rver listening on [\d.]+:(\d+)/);
-  const upstream = `http://127.0.0.1:${upstreamPort}`;
-
-  const front: Server = createServer((req, res) => {
-    void abortUpload(req, res, directory).then((handled) => {
-      if (!handled) void forward(req, res, upstream);
-    });
-  });
-  const port = (await listen(front)).port;
+  const [, port] = await waitForLine(child, /S3 server listening on [\d.]+:(\d+)/);
   const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,
@@ -98,8 +58,6 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     }),
     openUploads: (bucket) => readdir(uploadsDir(directory, bucket)).catch(() => []),
     async stop() {
-      front.closeAllConnections();
-      await new Promise((resolve) => front.close(resolve));
       process.off('exit', killChild);
       const exited = new Promise((resolve) => child.once('exit', resolve));
       killChild();
