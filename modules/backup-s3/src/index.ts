@@ -17,13 +17,17 @@ export { type ChecksumMode, type ClientConfig, type ClientSettings, clientSettin
 export { S3Backend, type S3BackendOptions } from './s3-backend.js';
 
 const MiB = 1024 * 1024;
-/** S3's bounds on a part (all but the last). With S3's 10,000 parts, 6 MiB parts carry objects up to 58 GiB. */
+/**
+ * Bounds on a part (all but the last): S3's 5 MiB minimum, and 1 GiB because parts are held in memory
+ * (S3 allows 5 GiB, but 525 MiB parts already reach its 5 TiB object limit). With S3's 10,000 parts,
+ * 6 MiB parts carry objects up to 58 GiB.
+ */
 const MIN_PART = 5 * MiB;
-const MAX_PART = 5 * 1024 * MiB;
+const MAX_PART = 1024 * MiB;
 
 function partSize(raw: string): number {
   const bytes = parsers.byteSize(raw);
-  if (bytes < MIN_PART || bytes > MAX_PART) throw new ConfigValueError('expected a part size from 5MiB to 5GiB');
+  if (bytes < MIN_PART || bytes > MAX_PART) throw new ConfigValueError('expected a part size from 5MiB to 1GiB');
   return bytes;
 }
 
@@ -92,7 +96,7 @@ export default defineBackupModule({
       name: 'BACKUP_S3_PART_SIZE',
       default: 6 * MiB,
       parse: partSize,
-      description: 'Multipart upload part size (5MiB to 5GiB); 10,000 parts make the largest object.',
+      description: 'Multipart upload part size (5MiB to 1GiB); 10,000 parts make the largest object.',
     },
     concurrency: {
       name: 'BACKUP_S3_CONCURRENCY',
@@ -100,7 +104,7 @@ export default defineBackupModule({
       // per object measured no faster (bench:s3) while holding more memory.
       default: 1,
       parse: parsers.integer({ min: 1, max: 64 }),
-      description: 'Parts of one object uploaded at once; an upload holds at most part size x (this + 3) in memory.',
+      description: 'Parts of one object uploaded at once; an upload holds at most part size x (this + 1) in memory.',
     },
     maxAttempts: {
       name: 'BACKUP_S3_MAX_ATTEMPTS',

@@ -8,7 +8,6 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import {
   assertSafeKey,
   type BackendScope,
@@ -22,6 +21,7 @@ import {
 import { chainSource, STATIC_SOURCE } from './credentials.js';
 import { S3ObjectTooLargeError } from './errors.js';
 import { describeFailure, isNoSuchKey } from './failure.js';
+import { uploadStream } from './multipart-upload.js';
 import { resumingDownload } from './resuming-download.js';
 
 /** The access check's probe object. */
@@ -64,8 +64,8 @@ function normalizePrefix(path: string): string {
 
 /**
  * A backup backend over an S3 bucket (Amazon S3 or any S3-compatible store). Keys map to object keys
- * under the configured prefix. Writes stream through lib-storage's multipart upload, so memory stays under
- * `partSize x (concurrency + 3)` whatever the object's size, and a failed or cancelled upload is
+ * under the configured prefix. Writes stream as multipart uploads, so memory stays under
+ * `partSize x (concurrency + 1)` whatever the object's size, and a failed or cancelled upload is
  * aborted so no parts are left billed. Reads stream and resume after a broken connection.
  */
 export class S3Backend implements BackupBackend {
@@ -117,49 +117,22 @@ export class S3Backend implements BackupBackend {
     const objectKey = this.#objectKey(at, key);
     const signal = options?.signal;
     signal?.throwIfAborted();
-    // Aborting destroys the source, which fails the upload; lib-storage then aborts the multipart upload
-    // before done() rejects, so nothing is left open when write() returns.
+    // Aborting destroys the source, so a write waiting on it stops too.
     const source = signal === undefined ? body : addAbortSignal(signal, body);
-    let written = 0;
-    let sourceError: { error: unknown } | undefined;
-    const counted = Readable.from(
-      (async function* () {
-        // An error thrown at `yield` comes from the consumer stopping early; others from the source.
-        let yielding = false;
-        try {
-          for await (const chunk of source) {
-            written += (chunk as Uint8Array).length;
-            yielding = true;
-            yield chunk as Uint8Array;
-            yielding = false;
-          }
-        } catch (error) {
-          if (!yielding) sourceError = { error };
-          throw error;
-        }
-      })(),
-      { objectMode: false },
-    );
-    const upload = new Upload({
-      client: this.#client,
-      params: { Bucket: at.bucket, Key: objectKey, Body: counted, ContentType: 'application/octet-stream' },
-      partSize: this.#options.partSize,
-      queueSize: this.#options.concurrency,
-      leavePartsOnError: false,
-    });
     try {
-      await upload.done();
+      return await uploadStream(source, {
+        client: this.#client,
+        bucket: at.bucket,
+        key: objectKey,
+        partSize: this.#options.partSize,
+        concurrency: this.#options.concurrency,
+        signal,
+        describe: (error) => describeFailure(error, `writing "${key}"`, this.#context(at)),
+        tooLarge: () => new S3ObjectTooLargeError(key, this.#options.partSize),
+      });
     } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      // The source's own failure, not the upload's: when the upload fails first, lib-storage stops
-      // reading and the source ends destroyed, which says nothing about why.
-      if (sourceError !== undefined) throw sourceError.error;
-      if (/Exceeded \d+ parts/.test((error as Error).message)) {
-        throw new S3ObjectTooLargeError(key, this.#options.partSize).withCause(error);
-      }
-      throw describeFailure(error, `writing "${key}"`, this.#context(at));
+      throw signal?.aborted ? signal.reason : error;
     }
-    return written;
   }
 
   async read(key: string, options?: CallOptions): Promise<Readable> {

@@ -48,7 +48,8 @@ for (const [title, env, message] of [
   ['an endpoint with an ftp scheme', { BACKUP_S3_ENDPOINT: 'ftp://host' }, 'use http:// or https://'],
   ['an endpoint with a path', { BACKUP_S3_ENDPOINT: 'http://host:9000/bucket' }, 'put the bucket in BACKUP_S3_BUCKET'],
   ['an endpoint with credentials', { BACKUP_S3_ENDPOINT: 'http://me:pw@host' }, 'must not contain credentials'],
-  ['a part size under 5 MiB', { BACKUP_S3_PART_SIZE: '1MiB' }, 'expected a part size from 5MiB to 5GiB'],
+  ['a part size under 5 MiB', { BACKUP_S3_PART_SIZE: '1MiB' }, 'expected a part size from 5MiB to 1GiB'],
+  ['a part size over 1 GiB', { BACKUP_S3_PART_SIZE: '2GiB' }, 'expected a part size from 5MiB to 1GiB'],
   ['a concurrency of 0', { BACKUP_S3_CONCURRENCY: '0' }, 'expected a number from 1 to 64'],
   ['an unknown checksum mode', { BACKUP_S3_CHECKSUMS: 'always' }, 'expected one of when_supported, when_required'],
   [

@@ -140,7 +140,7 @@ test('a backup canceled while parts are uploading ends CANCELED with its multipa
   const status = await waitForStatus(node, '/v1/backups/s3/cancel-1');
   t.is(status.body.status, 'CANCELED');
   proxy.setPlan(() => undefined);
-  // lib-storage aborts once in-flight parts settle; give it their timeout.
+  // The upload is aborted once in-flight parts settle; give them their timeout.
   for (let i = 0; i < 100 && (await t.context.server.openUploads('cancel')).length > 0; i++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
