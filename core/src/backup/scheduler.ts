@@ -40,6 +40,12 @@ import { clearStaging } from './staging.js';
 
 const BACKUP_ID = /^[a-z0-9_-]+$/;
 const DEFAULT_CPU_PERCENTAGE = 50;
+/**
+ * Chunks in flight whatever CPUPercentage says: with one, packing and uploading take turns (each part
+ * waits for the server's answer). Chunk workers run at the lowest priority, so a second one takes only
+ * CPU the node leaves idle. On 2 cores this took an S3 backup from 13.4 s to 11.5 s (bench:s3).
+ */
+const MIN_CHUNKS_IN_FLIGHT = 2;
 const ZSTD_LEVELS = new Set(['ZstdDefaultCompression', 'ZstdBestSpeed', 'ZstdBestCompression']);
 
 /** `POST /v1/backups/{backend}`, as parsed. */
@@ -407,7 +413,7 @@ export class BackupScheduler {
 
   #concurrency(cpuPercentage: number | undefined): number {
     const percentage = cpuPercentage === undefined || cpuPercentage === 0 ? DEFAULT_CPU_PERCENTAGE : cpuPercentage;
-    return Math.max(1, Math.round((availableParallelism() * percentage) / 100));
+    return Math.max(MIN_CHUNKS_IN_FLIGHT, Math.round((availableParallelism() * percentage) / 100));
   }
 
   #reserve(
