@@ -1,6 +1,6 @@
 /**
  * Child process of `s3.ts`: uploads one object of BENCH_S3_BYTES bytes through backup-s3's
- * `S3Backend`, built as the module builds it with its documented defaults (6 MiB parts, 2 at once),
+ * `S3Backend`, built as the module builds it with its documented defaults (6 MiB parts, 1 at once),
  * from a stream generated on the fly, then reads it back hashing it. Runs in its own process so its
  * VmHWM is the backend's peak alone. Prints one JSON line: timings, hashes and peak RSS.
  *

@@ -10,9 +10,6 @@
  * on PATH may be v1) with its default transfer settings (8 MiB parts, 10 requests at once) and no
  * configuration file. s3rver runs on the same machine, so both sides share its CPU.
  *
- * Nothing here may block the event loop: s3rver's front (which adds AbortMultipartUpload) runs in this
- * process, so every command is spawned asynchronously.
- *
  * Run with `npm run bench:s3`. BENCH_S3_GIB sets the store size (default 1), BENCH_S3_OBJECT_GIB the
  * single object's (default 1), BENCH_DIR where the store goes (default the system's temporary directory).
  */
