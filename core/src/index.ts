@@ -37,4 +37,5 @@ export {
   type ModuleContext,
   type ModuleLogger,
 } from './provider/module-definition.js';
+export { type ResumingDownloadOptions, resumingDownload } from './provider/resuming-download.js';
 export { BACKUP_BACKEND, MODULE_CONFIG, MODULE_LOGGER } from './provider/tokens.js';

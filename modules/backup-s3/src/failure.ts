@@ -52,8 +52,16 @@ const NETWORK = new Set([
   'RequestTimeout',
 ]);
 
+/** Errors after which a download is resumed where it stopped: the connection broke or stalled. */
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'TimeoutError', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/** True when a download broke off (reset, stall, early end) rather than being refused. */
+export function isBrokenConnection(error: unknown): boolean {
+  return BROKEN.has(errorCode(error));
+}
+
 /** The code of an SDK error: S3's error code, or the socket error code underneath. */
-export function errorCode(error: unknown): string {
+function errorCode(error: unknown): string {
   const e = (error ?? {}) as SdkError & { cause?: SdkError };
   return e.code ?? e.cause?.code ?? e.name ?? 'Error';
 }

@@ -16,13 +16,13 @@ import {
   type ModuleLogger,
   NotFoundError,
   type ObjectInfo,
+  resumingDownload,
   UnsupportedScopeError,
 } from '@strata/core';
 import { chainSource, STATIC_SOURCE } from './credentials.js';
 import { S3ObjectTooLargeError } from './errors.js';
-import { describeFailure, isNoSuchKey } from './failure.js';
+import { describeFailure, isBrokenConnection, isNoSuchKey } from './failure.js';
 import { uploadStream } from './multipart-upload.js';
-import { resumingDownload } from './resuming-download.js';
 
 /** The access check's probe object. */
 const PROBE_PREFIX = '.strata-access-check-';
@@ -161,6 +161,7 @@ export class S3Backend implements BackupBackend {
         size: first.ContentLength ?? 0,
         maxAttempts: this.#options.maxAttempts,
         signal,
+        isResumable: isBrokenConnection,
         reopen: async (offset) => (await get({ offset, etag })).Body as AsyncIterable<Uint8Array>,
       }),
       { objectMode: false },

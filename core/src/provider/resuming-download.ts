@@ -1,8 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorCode } from './failure.js';
-
-/** Errors after which a download is resumed where it stopped: the connection broke or stalled. */
-const RESUMABLE = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'TimeoutError', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 /** Options of {@link resumingDownload}. */
 export interface ResumingDownloadOptions {
@@ -14,6 +10,11 @@ export interface ResumingDownloadOptions {
   readonly maxAttempts: number;
   /** Stops waiting between attempts. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * True for an error after which the download is resumed: the connection broke or stalled. A body
+   * that ends early counts as one (its error has code `ERR_STREAM_PREMATURE_CLOSE`).
+   */
+  readonly isResumable: (error: unknown) => boolean;
 }
 
 /** A connection that ended before the object did, reported like a reset so that it is resumed. */
@@ -25,6 +26,8 @@ class TruncatedError extends Error {
  * The bytes of an object, downloaded over as many connections as it takes: when a connection resets,
  * stalls past the request timeout, or ends early, the download continues from the last byte received
  * instead of failing a restore hours in. Gives up after `maxAttempts` resumptions without progress.
+ * For a provider's `read()`: `reopen` should pin the object's version (an ETag, a generation), so a
+ * resumed download never mixes two versions.
  */
 export async function* resumingDownload(
   first: AsyncIterable<Uint8Array>,
@@ -44,7 +47,7 @@ export async function* resumingDownload(
       throw new TruncatedError(`the connection ended after ${offset} of ${options.size} bytes`);
     } catch (error) {
       options.signal?.throwIfAborted();
-      if (!RESUMABLE.has(errorCode(error)) || ++failures >= options.maxAttempts) throw error;
+      if (!options.isResumable(error) || ++failures >= options.maxAttempts) throw error;
       await sleep(Math.min(5000, 100 * 2 ** failures) * (0.5 + Math.random() / 2), undefined, {
         signal: options.signal,
       });
