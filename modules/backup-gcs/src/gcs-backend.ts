@@ -21,6 +21,8 @@ import { describeFailure, type FailureContext, httpStatus, isObjectNotFound } fr
 const PROBE_PREFIX = '.strata-access-check-';
 const MODULE = 'backup-gcs';
 const PAGE_SIZE = 1000;
+/** Bytes per ranged read of a download. */
+const READ_RANGE = 8 * 1024 * 1024;
 /** Errors after which a download continues where it stopped. */
 const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']);
 
@@ -158,7 +160,14 @@ export class GcsBackend implements BackupBackend {
     const generation = Number(metadata.generation);
     const file = this.#storage.bucket(at.bucket).file(name, { generation });
     const size = Number(metadata.size ?? 0);
-    const open = (start: number) => file.createReadStream(start === 0 ? {} : { start, validation: false });
+    // Read in ranges: the client library reads ahead of a slow consumer, so one request for the whole
+    // object can pile it up in memory. Restores check every chunk's SHA-256, so the library's own
+    // validation (whole objects only) is not needed.
+    const open = async function* (offset: number): AsyncGenerator<Uint8Array> {
+      for (let start = offset; start < size; start += READ_RANGE) {
+        yield* file.createReadStream({ start, end: Math.min(start + READ_RANGE, size) - 1, validation: false });
+      }
+    };
     const context = this.#context(at);
     const signal = options?.signal;
     const maxAttempts = this.#options.maxAttempts;
