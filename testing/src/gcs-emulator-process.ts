@@ -1,6 +1,7 @@
 /**
  * Entry point of the process {@link startGcsEmulator} spawns: the Cloud Storage emulator of
- * firebase-tools, used as a library, behind a front that adds the bucket calls it lacks. Own process,
+ * firebase-tools, used as a library, behind a front that adds the bucket calls it lacks and serves
+ * resumable uploads as GCS does (gcs-resumable-uploads.ts). Own process,
  * so its buffers never count in a test's memory figures.
  *
  * Usage: `node gcs-emulator-process.js <project id> [bucket...]`, with TMPDIR set to a directory of its
@@ -9,13 +10,14 @@
  */
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import { resumableUploads, type UploadEmulator } from './gcs-resumable-uploads.js';
 import { listen } from './process.js';
 
 const require = createRequire(import.meta.url);
 const firebase = (path: string) => require(`firebase-tools/lib/emulator/${path}`);
 
 /** The parts of the emulator this process touches (firebase-tools ships no types for them). */
-interface Emulator {
+interface Emulator extends UploadEmulator {
   _rulesRuntime: { start(): Promise<void>; stop(): Promise<void> };
   _rulesManager: { start(): Promise<unknown>; stop(): Promise<void>; getRuleset(): undefined };
 }
@@ -101,8 +103,10 @@ const emulator = new StorageEmulator({ projectId, host: '127.0.0.1', port: 0, au
 emulator._rulesRuntime = { start: async () => {}, stop: async () => {} };
 emulator._rulesManager = { start: async () => [], stop: async () => {}, getRuleset: () => undefined };
 const app = (await firebase('storage/server.js').createApp(projectId, emulator)) as RequestListener;
+const { CloudStorageObjectMetadata } = firebase('storage/metadata.js');
+const uploads = resumableUploads(emulator, (metadata) => new CloudStorageObjectMetadata(metadata));
 const server = createServer((req, res) => {
-  if (!bucketCalls(req, res)) app(req, res);
+  if (!bucketCalls(req, res) && !uploads(req, res)) app(req, res);
 });
 const { port } = await listen(server);
 // Object metadata carries self and media links built from the registered host and port.

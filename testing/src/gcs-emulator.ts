@@ -26,9 +26,8 @@ export interface GcsEmulatorOptions {
 
 /**
  * Starts the Cloud Storage emulator of firebase-tools in its own process on a free port (see
- * gcs-emulator-process.ts). Its gaps: each upload request body is held in memory and capped at
- * 130 MB, and a resumable upload must arrive in one request (chunked uploads are finalised after
- * their first chunk).
+ * gcs-emulator-process.ts). Resumable uploads stream to disk, in one request or in chunks, of any
+ * size; one-shot (media and multipart) uploads are held in memory and capped at 130 MB.
  */
 export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promise<GcsEmulator> {
   const directory = await mkdtemp(join(tmpdir(), 'strata-gcs-'));
