@@ -1,4 +1,4 @@
-import { IdempotencyStrategy, Storage } from '@google-cloud/storage';
+import { IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT, Storage } from '@google-cloud/storage';
 import { ConfigValueError } from '@strata/core';
 import { PassThroughClient } from 'google-auth-library';
 
@@ -34,6 +34,8 @@ export interface StorageConfig {
   readonly useAuth: boolean;
   readonly projectId?: string | undefined;
   readonly maxAttempts: number;
+  /** BACKUP_GCS_TIMEOUT_SECONDS: how long a request may go unanswered. */
+  readonly timeoutSeconds: number;
 }
 
 /** Where requests go and whether they carry credentials. */
@@ -52,10 +54,26 @@ export function storageSettings(config: StorageConfig): StorageSettings {
 }
 
 /**
+ * A request abandoned for going unanswered past the timeout. Gaxios reports a FetchError of type
+ * `request-timeout` (sometimes wrapped); the call that opens an upload session flattens it to an error
+ * with no status, message or reason, which only a request that never got an answer produces.
+ */
+function isTimeout(error: unknown): boolean {
+  const e = error as
+    | { type?: unknown; error?: { type?: unknown }; code?: unknown; message?: unknown; errors?: { reason?: unknown }[] }
+    | undefined;
+  if (e?.type === 'request-timeout' || e?.error?.type === 'request-timeout') return true;
+  return (
+    e?.code === undefined && e?.message === undefined && e?.errors?.length === 1 && e.errors[0]?.reason === undefined
+  );
+}
+
+/**
  * Builds the client. Authenticated clients use Application Default Credentials (the SDK's chain);
  * anonymous ones a pass-through auth client, which also covers resumable uploads (the SDK's
  * custom-endpoint switch does not). Every request is retried (backups write each object once, so
- * retrying a write is safe) with exponential backoff on 408, 429, 5xx and connection errors.
+ * retrying a write is safe) with exponential backoff on 408, 429, 5xx, connection errors and
+ * timeouts; the SDK alone gives up on a timed-out upload request, and waits forever without a timeout.
  */
 export function createStorage(config: StorageConfig): Storage {
   const settings = storageSettings(config);
@@ -69,7 +87,16 @@ export function createStorage(config: StorageConfig): Storage {
       idempotencyStrategy: IdempotencyStrategy.RetryAlways,
       retryDelayMultiplier: 2,
       maxRetryDelay: 8,
+      retryableErrorFn: (error) => RETRYABLE_ERR_FN_DEFAULT(error) || isTimeout(error),
     },
+  });
+  // Reaches every request, resumable upload requests included (their timeout runs until the answer,
+  // so it bounds the time to send one chunk).
+  const timeout = config.timeoutSeconds * 1000;
+  type Interceptor = Storage['interceptors'][number];
+  // The SDK types the interceptor's input without the `uri` it requires back; the object is the same.
+  storage.interceptors.push({
+    request: (options) => Object.assign(options, { timeout }) as ReturnType<Interceptor['request']>,
   });
   // The SDK takes its JSON API base from STORAGE_EMULATOR_HOST as written, without a scheme when the
   // variable has none; the normalised endpoint wins.

@@ -23,6 +23,15 @@ interface SdkError {
   readonly message?: string;
   readonly errors?: readonly { readonly reason?: string; readonly message?: string }[];
   readonly cause?: SdkError;
+  /** A gaxios error's status (resumable upload requests fail this way). */
+  readonly status?: number;
+  readonly response?: { readonly status?: number; readonly data?: unknown };
+}
+
+/** The message of a JSON API error body (`{"error": {"message": ...}}`) a gaxios error carries. */
+function bodyMessage(e: SdkError): string | undefined {
+  const message = (e.response?.data as { error?: { message?: unknown } } | undefined)?.error?.message;
+  return typeof message === 'string' ? message : undefined;
 }
 
 const NETWORK = new Set([
@@ -42,8 +51,10 @@ const NO_CREDENTIALS = /default credentials|Could not load the default|invalid_g
 
 /** The HTTP status of a failed request, if the server answered. */
 export function httpStatus(error: unknown): number | undefined {
-  const code = (error as SdkError | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
+  const e = (error ?? {}) as SdkError;
+  if (typeof e.code === 'number') return e.code;
+  const status = e.status ?? e.response?.status;
+  return typeof status === 'number' ? status : undefined;
 }
 
 /** The socket error code underneath, if the request never got an answer. */
@@ -63,7 +74,8 @@ export function describeFailure(error: unknown, what: string, context: FailureCo
   const e = (error ?? {}) as SdkError;
   const status = httpStatus(error);
   // The client joins several errors into "Multiple errors occurred..."; the first one says it best.
-  const reason = e.errors?.find((item) => item.message !== undefined)?.message ?? e.message ?? String(error);
+  const reason =
+    e.errors?.find((item) => item.message !== undefined)?.message ?? bodyMessage(e) ?? e.message ?? String(error);
   if (status === 404 && /bucket/i.test(reason)) {
     return new GcsBucketNotFoundError(context.target).withCause(error);
   }
@@ -80,6 +92,7 @@ export function describeFailure(error: unknown, what: string, context: FailureCo
       : 'Check that the node can connect to storage.googleapis.com (proxy, firewall, DNS).';
     return new GcsUnreachableError(context.target, `${network}: ${reason}`, hint).withCause(error);
   }
-  const detail = status === undefined ? reason : `${reason} (HTTP ${status})`;
+  const timedOut = / network timeout at/.test(reason) ? '; raise BACKUP_GCS_TIMEOUT_SECONDS for a slow link' : '';
+  const detail = (status === undefined ? reason : `${reason} (HTTP ${status})`) + timedOut;
   return new GcsRequestFailedError(what, context.target, detail).withCause(error);
 }

@@ -15,6 +15,7 @@ import {
   UnsupportedScopeError,
 } from '@strata/core';
 import { GcsCredentialsFileError } from './errors.js';
+import { failWhenSilent } from './fail-when-silent.js';
 import { describeFailure, type FailureContext, httpStatus, isObjectNotFound } from './failure.js';
 
 /** The access check's probe object. */
@@ -45,6 +46,8 @@ export interface GcsBackendOptions {
   readonly chunkSize: number;
   /** Attempts per request, also used for resuming a download. */
   readonly maxAttempts: number;
+  /** Seconds a download may stay silent before it is resumed (BACKUP_GCS_TIMEOUT_SECONDS). */
+  readonly timeoutSeconds: number;
   readonly logger?: ModuleLogger;
 }
 
@@ -163,9 +166,11 @@ export class GcsBackend implements BackupBackend {
     // Read in ranges: the client library reads ahead of a slow consumer, so one request for the whole
     // object can pile it up in memory. Restores check every chunk's SHA-256, so the library's own
     // validation (whole objects only) is not needed.
+    const silence = this.#options.timeoutSeconds * 1000;
     const open = async function* (offset: number): AsyncGenerator<Uint8Array> {
       for (let start = offset; start < size; start += READ_RANGE) {
-        yield* file.createReadStream({ start, end: Math.min(start + READ_RANGE, size) - 1, validation: false });
+        const end = Math.min(start + READ_RANGE, size) - 1;
+        yield* failWhenSilent(file.createReadStream({ start, end, validation: false }), silence);
       }
     };
     const context = this.#context(at);

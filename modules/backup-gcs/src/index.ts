@@ -64,16 +64,25 @@ export default defineBackupModule({
     },
     chunkSize: {
       name: 'BACKUP_GCS_CHUNK_SIZE',
-      default: 0,
+      // A failed request resumes from its chunk, which the client holds in memory; an object sent in
+      // one request (0) cannot resume once bytes are lost in flight, so one failure fails the write.
+      default: 8 * MiB,
       parse: chunkSize,
       description:
-        'Bytes per resumable upload request (multiple of 256KiB); 0, the default, streams each object in one.',
+        'Bytes per resumable upload request (multiple of 256KiB), held in memory per upload; 0 sends each object in one request, which cannot resume.',
     },
     maxAttempts: {
       name: 'BACKUP_GCS_MAX_ATTEMPTS',
       default: 5,
       parse: parsers.integer({ min: 1, max: 20 }),
       description: 'Attempts per request (and per broken download) before a call fails.',
+    },
+    timeoutSeconds: {
+      name: 'BACKUP_GCS_TIMEOUT_SECONDS',
+      default: 60,
+      parse: parsers.integer({ min: 1, max: 3600 }),
+      description:
+        'Seconds a request may go unanswered (an upload request: to send one chunk), or a download stay silent, before it is retried.',
     },
   },
   meta: (config) => ({
@@ -93,6 +102,7 @@ export default defineBackupModule({
       path: config.path,
       chunkSize: config.chunkSize,
       maxAttempts: config.maxAttempts,
+      timeoutSeconds: config.timeoutSeconds,
       logger,
     });
     container.register(BACKUP_BACKEND, { useValue: backend });

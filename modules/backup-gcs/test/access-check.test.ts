@@ -124,6 +124,7 @@ for (const [title, extra, message] of [
   ['an emulator host with an ftp scheme', { STORAGE_EMULATOR_HOST: 'ftp://h' }, 'use http:// or https://'],
   ['a chunk size not a multiple of 256 KiB', { BACKUP_GCS_CHUNK_SIZE: '1000' }, 'expected 0, or a multiple of 256KiB'],
   ['a non-boolean BACKUP_GCS_USE_AUTH', { BACKUP_GCS_USE_AUTH: 'maybe' }, 'BACKUP_GCS_USE_AUTH'],
+  ['a zero timeout', { BACKUP_GCS_TIMEOUT_SECONDS: '0' }, 'BACKUP_GCS_TIMEOUT_SECONDS'],
 ] as const) {
   test(`${title} is refused at start-up`, async (t) => {
     const env = { BACKUP_GCS_BUCKET: 'present', ...extra } as Record<string, string>;

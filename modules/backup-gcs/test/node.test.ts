@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Storage } from '@google-cloud/storage';
 import {
   type GcsEmulator,
@@ -16,9 +15,9 @@ import {
   waitForStatus,
 } from '@strata/testing';
 import anyTest, { type TestFn } from 'ava';
+import { moduleDir } from './helpers.js';
 
 const test = anyTest as TestFn<{ emulator: GcsEmulator }>;
-const moduleDir = fileURLToPath(new URL('../../', import.meta.url));
 const packageDir = (name: string) => dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
 
 test.before(async (t) => {
