@@ -1,7 +1,8 @@
 /**
  * Entry point of the process {@link startGcsEmulator} spawns: the Cloud Storage emulator of
- * firebase-tools, used as a library, behind a front that adds the bucket calls it lacks and serves
- * resumable uploads as GCS does (gcs-resumable-uploads.ts). Own process,
+ * firebase-tools, used as a library, behind a front that adds the bucket calls it lacks, serves
+ * resumable uploads as GCS does (gcs-resumable-uploads.ts) and streams downloads from disk
+ * (gcs-media-downloads.ts). Own process,
  * so its buffers never count in a test's memory figures.
  *
  * Usage: `node gcs-emulator-process.js <project id> [bucket...]`, with TMPDIR set to a directory of its
@@ -10,6 +11,7 @@
  */
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import { type MediaEmulator, mediaDownloads } from './gcs-media-downloads.js';
 import { resumableUploads, type UploadEmulator } from './gcs-resumable-uploads.js';
 import { listen } from './process.js';
 
@@ -18,6 +20,7 @@ const firebase = (path: string) => require(`firebase-tools/lib/emulator/${path}`
 
 /** The parts of the emulator this process touches (firebase-tools ships no types for them). */
 interface Emulator extends UploadEmulator {
+  readonly adminStorageLayer: UploadEmulator['adminStorageLayer'] & MediaEmulator['adminStorageLayer'];
   _rulesRuntime: { start(): Promise<void>; stop(): Promise<void> };
   _rulesManager: { start(): Promise<unknown>; stop(): Promise<void>; getRuleset(): undefined };
 }
@@ -105,8 +108,9 @@ emulator._rulesManager = { start: async () => [], stop: async () => {}, getRules
 const app = (await firebase('storage/server.js').createApp(projectId, emulator)) as RequestListener;
 const { CloudStorageObjectMetadata } = firebase('storage/metadata.js');
 const uploads = resumableUploads(emulator, (metadata) => new CloudStorageObjectMetadata(metadata));
+const downloads = mediaDownloads(emulator, firebase('storage/crc.js').crc32cToString);
 const server = createServer((req, res) => {
-  if (!bucketCalls(req, res) && !uploads(req, res)) app(req, res);
+  if (!bucketCalls(req, res) && !uploads(req, res) && !downloads(req, res)) app(req, res);
 });
 const { port } = await listen(server);
 // Object metadata carries self and media links built from the registered host and port.
