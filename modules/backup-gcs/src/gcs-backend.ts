@@ -120,6 +120,26 @@ export class GcsBackend implements BackupBackend {
     const file = this.#storage.bucket(at.bucket).file(this.#objectName(at, key));
     const signal = options?.signal;
     signal?.throwIfAborted();
+    const upload = file.createWriteStream({
+      resumable: true,
+      contentType: 'application/octet-stream',
+      ...(this.#options.chunkSize > 0 ? { chunkSize: this.#options.chunkSize } : {}),
+    });
+    // The client library takes writes faster than it sends them when uploading in chunks (each byte
+    // read twice, once to cut the chunk and once to send it, admits two more): left alone it held
+    // half of a 1 GiB object. The source waits while more than two chunks are unsent.
+    const ahead = 2 * Math.max(this.#options.chunkSize, READ_RANGE);
+    let sent = 0;
+    let wake: (() => void) | undefined;
+    const woken = () => {
+      wake?.();
+      wake = undefined;
+    };
+    upload.on('progress', (progress: { bytesWritten: number }) => {
+      sent = progress.bytesWritten;
+      woken();
+    });
+    upload.once('close', woken);
     let written = 0;
     let sourceError: { error: unknown } | undefined;
     const counted = (async function* () {
@@ -127,17 +147,17 @@ export class GcsBackend implements BackupBackend {
         for await (const chunk of body) {
           written += (chunk as Uint8Array).length;
           yield chunk as Uint8Array;
+          while (written - sent > ahead && !upload.destroyed) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+          }
         }
       } catch (error) {
         sourceError = { error };
         throw error;
       }
     })();
-    const upload = file.createWriteStream({
-      resumable: true,
-      contentType: 'application/octet-stream',
-      ...(this.#options.chunkSize > 0 ? { chunkSize: this.#options.chunkSize } : {}),
-    });
     try {
       // Destroying the upload stream (on abort or failure) leaves the resumable session unfinalised:
       // no object appears, and Google drops the session after a week.
