@@ -132,3 +132,21 @@ export async function measureObject(
     rssAfterRead: Math.max(...runs.map((r) => r.rssAfterRead)),
   };
 }
+
+/** Prints the node's peak RSS through the backups and restores, and the backend's with one object. */
+export function printPeaks(
+  backend: string,
+  object: string,
+  node: { atStart: number; backups: number; restores: number },
+  one: ObjectFigures,
+): void {
+  const against = (peak: number) => `<= ${mib(RSS_TARGET)}: ${peak <= RSS_TARGET ? 'met' : 'not met'}`;
+  console.log(
+    `Node peak RSS (VmHWM): ${mib(node.backups)} through the backups (${mib(node.atStart)} after start-up; ` +
+      `${against(node.backups)}), ${mib(node.restores)} after the restores.`,
+  );
+  console.log(
+    `${backend} peak RSS with a ${object}: ${mib(one.rssAfterWrite)} after write(), ${mib(one.rssAfterRead)} after read() ` +
+      `(${mib(one.rssAtStart)} after start-up; target ${against(one.rssAfterRead)}).`,
+  );
+}

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startS3Server } from '@strata/testing';
 import { BENCH_CLASS, generateStore, sizeOf } from './generate-store.js';
-import { best, Comparison, measureObject, mib, RSS_TARGET, run } from './measure.js';
+import { best, Comparison, measureObject, mib, printPeaks, run } from './measure.js';
 import { nodeOperations } from './node-operations.js';
 import { peakRss, serve, stop } from './strata-child.js';
 
@@ -126,15 +126,7 @@ async function main(): Promise<void> {
 
     table.print();
     console.log(`Store: ${mib(bytes)} in ${files} files. Uploaded: ${strata.uploaded.join('; ')}.`);
-    console.log(
-      `Node peak RSS (VmHWM): ${mib(rssBackups)} through the backups (${mib(rssAtStart)} after start-up; ` +
-        `<= ${mib(RSS_TARGET)}: ${rssBackups <= RSS_TARGET ? 'met' : 'not met'}), ${mib(rssRestores)} after the restores.`,
-    );
-    console.log(
-      `S3Backend peak RSS with a ${object}: ${mib(one.rssAfterWrite)} after write(), ${mib(one.rssAfterRead)} after read() ` +
-        `(${mib(one.rssAtStart)} after start-up; target <= ${mib(RSS_TARGET)}: ` +
-        `${one.rssAfterRead <= RSS_TARGET ? 'met' : 'not met'}).`,
-    );
+    printPeaks('S3Backend', object, { atStart: rssAtStart, backups: rssBackups, restores: rssRestores }, one);
   } finally {
     await server.stop();
     await rm(root, { recursive: true, force: true });

@@ -27,7 +27,7 @@ export type {
   ObjectInfo,
 } from './provider/backend.js';
 export { type ConfigSpec, type ConfigValues, type EnvVarSpec, parsers } from './provider/config.js';
-export { assertSafeKey } from './provider/keys.js';
+export { assertSafeKey, keyPrefix } from './provider/keys.js';
 export {
   type BackupModule,
   type BackupModuleDefinition,

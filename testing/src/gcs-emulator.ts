@@ -1,9 +1,4 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { waitForLine } from './process.js';
+import { startServerProcess } from './process.js';
 
 /** The project the emulator reports; object calls do not need one, but the client wants it. */
 const PROJECT_ID = 'strata-test';
@@ -30,16 +25,15 @@ export interface GcsEmulatorOptions {
  * size; one-shot (media and multipart) uploads are held in memory and capped at 130 MB.
  */
 export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promise<GcsEmulator> {
-  const directory = await mkdtemp(join(tmpdir(), 'strata-gcs-'));
-  const entry = fileURLToPath(new URL('./gcs-emulator-process.js', import.meta.url));
-  const child = spawn(process.execPath, [entry, PROJECT_ID, ...(options.buckets ?? [])], {
-    env: { ...process.env, TMPDIR: directory },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // The emulator keeps object bytes under $TMPDIR/firebase: a directory per instance.
+  const server = await startServerProcess({
+    name: 'strata-gcs-',
+    entry: './gcs-emulator-process.js',
+    args: () => [PROJECT_ID, ...(options.buckets ?? [])],
+    env: (directory) => ({ TMPDIR: directory }),
+    ready: /GCS emulator listening on [\d.]+:(\d+)/,
   });
-  const killChild = () => child.kill('SIGKILL');
-  process.once('exit', killChild);
-  const [, port] = await waitForLine(child, /GCS emulator listening on [\d.]+:(\d+)/);
-  const endpoint = `http://127.0.0.1:${port}`;
+  const { endpoint } = server;
   return {
     endpoint,
     projectId: PROJECT_ID,
@@ -49,12 +43,6 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
       STORAGE_EMULATOR_HOST: endpoint,
       GOOGLE_CLOUD_PROJECT: PROJECT_ID,
     }),
-    async stop() {
-      process.off('exit', killChild);
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      killChild();
-      await exited;
-      await rm(directory, { recursive: true, force: true });
-    },
+    stop: () => server.stop(),
   };
 }

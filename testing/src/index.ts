@@ -11,6 +11,7 @@ export { type Fault, type FaultPlan, type FaultProxy, type ProxiedRequest, start
 export { type GcsEmulator, type GcsEmulatorOptions, startGcsEmulator } from './gcs-emulator.js';
 export { type LogLine, loadModule, rejection } from './module.js';
 export {
+  backupDropRestore,
   type Reply,
   readAll,
   type SeedOptions,

@@ -72,6 +72,26 @@ export async function waitForStatus(node: TestNode, path: string, timeoutMs = 12
   }
 }
 
+/**
+ * Backs class `name` up to `backend` as `id`, and if that succeeds drops the class and restores it;
+ * returns the final status bodies (no `restore` when the backup did not succeed).
+ */
+export async function backupDropRestore(
+  node: TestNode,
+  backend: string,
+  id: string,
+  name: string,
+  config: Record<string, unknown> = {},
+): Promise<{ backup: Reply['body']; restore?: Reply['body'] }> {
+  await node.request('POST', `/v1/backups/${backend}`, { id, config });
+  const backup = await waitForStatus(node, `/v1/backups/${backend}/${id}`);
+  if (backup.body.status !== 'SUCCESS') return { backup: backup.body };
+  await node.request('DELETE', `/v1/schema/${name}`);
+  await node.request('POST', `/v1/backups/${backend}/${id}/restore`, {});
+  const restore = await waitForStatus(node, `/v1/backups/${backend}/${id}/restore`);
+  return { backup: backup.body, restore: restore.body };
+}
+
 /** Options of {@link seedClass}. */
 export interface SeedOptions {
   /** Shards of the class (default 1). */

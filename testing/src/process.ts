@@ -1,6 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Resolves with the match of the first line the child prints (stdout or stderr) that matches
@@ -35,4 +39,57 @@ export function listen(server: Server): Promise<AddressInfo> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve(server.address() as AddressInfo));
   });
+}
+
+/** A local server running in a child process, with a scratch directory of its own. */
+export interface ServerProcess {
+  /** `http://127.0.0.1:PORT`. */
+  readonly endpoint: string;
+  /** The scratch directory, removed on stop. */
+  readonly directory: string;
+  /** Kills the child and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startServerProcess}. */
+export interface ServerProcessOptions {
+  /** The entry file, relative to this package's compiled `src/`. */
+  readonly entry: string;
+  /** Arguments after the entry, given the scratch directory. */
+  readonly args: (directory: string) => readonly string[];
+  /** Node.js flags before the entry. */
+  readonly nodeArgs?: readonly string[];
+  /** Environment on top of this process's, given the scratch directory. */
+  readonly env?: (directory: string) => Record<string, string>;
+  /** Prefix of the scratch directory's name. */
+  readonly name: string;
+  /** The line the child prints once it listens, with the port as its first group. */
+  readonly ready: RegExp;
+}
+
+/**
+ * Starts a server entry of this package in a child process with a fresh scratch directory, waits for
+ * its ready line, and kills it if this process exits first.
+ */
+export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
+  const directory = await mkdtemp(join(tmpdir(), options.name));
+  const entry = fileURLToPath(new URL(options.entry, import.meta.url));
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entry, ...options.args(directory)], {
+    env: { ...process.env, ...options.env?.(directory) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
+  const [, port] = await waitForLine(child, options.ready);
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    directory,
+    async stop() {
+      process.off('exit', killChild);
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      killChild();
+      await exited;
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,9 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { waitForLine } from './process.js';
+import { readdir } from 'node:fs/promises';
+import { startServerProcess } from './process.js';
 import { uploadsDir } from './s3rver-layout.js';
 
 /** s3rver's built-in credentials. */
@@ -36,15 +32,14 @@ export interface S3ServerOptions {
  * tokens with DES, and without the flag every paginated listing fails with 500.
  */
 export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
-  const directory = await mkdtemp(join(tmpdir(), 'strata-s3rver-'));
-  const entry = fileURLToPath(new URL('./s3rver-process.js', import.meta.url));
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', entry, directory, ...(options.buckets ?? [])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const server = await startServerProcess({
+    name: 'strata-s3rver-',
+    entry: './s3rver-process.js',
+    nodeArgs: ['--openssl-legacy-provider'],
+    args: (directory) => [directory, ...(options.buckets ?? [])],
+    ready: /S3 server listening on [\d.]+:(\d+)/,
   });
-  const killChild = () => child.kill('SIGKILL');
-  process.once('exit', killChild);
-  const [, port] = await waitForLine(child, /S3 server listening on [\d.]+:(\d+)/);
-  const endpoint = `http://127.0.0.1:${port}`;
+  const { endpoint, directory } = server;
   return {
     endpoint,
     ...CREDENTIALS,
@@ -57,12 +52,6 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       AWS_REGION: 'us-east-1',
     }),
     openUploads: (bucket) => readdir(uploadsDir(directory, bucket)).catch(() => []),
-    async stop() {
-      process.off('exit', killChild);
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      killChild();
-      await exited;
-      await rm(directory, { recursive: true, force: true });
-    },
+    stop: () => server.stop(),
   };
 }

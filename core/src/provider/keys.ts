@@ -1,4 +1,4 @@
-import { InvalidKeyError } from '../errors.js';
+import { InvalidKeyError, UnsupportedScopeError } from '../errors.js';
 
 /** S3's limit on key length, the smallest of the object stores Strata targets. */
 const MAX_KEY_BYTES = 1024;
@@ -27,4 +27,22 @@ function keyProblem(key: string): string | undefined {
 export function assertSafeKey(key: string): void {
   const problem = keyProblem(key);
   if (problem !== undefined) throw new InvalidKeyError(key, problem);
+}
+
+/**
+ * A configured or per-call path (`BACKUP_*_PATH`, Weaviate's `config.Path`) as a key prefix for an
+ * object store: leading, trailing and doubled `/` dropped, then `''` or `a/b/`. Throws
+ * `UnsupportedScopeError` for `module` when what remains is not a safe key.
+ */
+export function keyPrefix(module: string, path: string): string {
+  const prefix = path.split('/').filter(Boolean).join('/');
+  if (prefix === '') return '';
+  const problem = keyProblem(prefix);
+  if (problem !== undefined) {
+    throw new UnsupportedScopeError(
+      module,
+      `config.Path is not a usable key prefix: ${new InvalidKeyError(prefix, problem).message}`,
+    );
+  }
+  return `${prefix}/`;
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { assertSafeKey } from '../../src/index.js';
+import { assertSafeKey, keyPrefix } from '../../src/index.js';
 
 const safe = [
   'a',
@@ -41,3 +41,12 @@ for (const [key, problem] of unsafe) {
     t.true(error.message.startsWith(`invalid object key ${JSON.stringify(key)}: ${problem}`), error.message);
   });
 }
+
+test('keyPrefix normalises a path to "" or "a/b/", and refuses one that could escape the root', (t) => {
+  t.is(keyPrefix('backup-x', ''), '');
+  t.is(keyPrefix('backup-x', '/'), '');
+  t.is(keyPrefix('backup-x', '//a//b/'), 'a/b/');
+  const error = t.throws(() => keyPrefix('backup-x', 'a/../b'));
+  t.is((error as { code?: string }).code, 'STRATA_BACKEND_UNSUPPORTED_SCOPE');
+  t.regex(error.message, /^backup-x: config\.Path is not a usable key prefix: .*"\.\." segment/);
+});

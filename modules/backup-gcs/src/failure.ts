@@ -46,6 +46,9 @@ const NETWORK = new Set([
   'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
+/** Errors after which a download continues where it stopped. */
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']);
+
 /** Messages google-auth-library gives when Application Default Credentials find nothing usable. */
 const NO_CREDENTIALS = /default credentials|Could not load the default|invalid_grant|Could not refresh access token/i;
 
@@ -62,6 +65,12 @@ function networkCode(error: unknown): string | undefined {
   const e = (error ?? {}) as SdkError;
   const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
   return code !== undefined && NETWORK.has(code) ? code : undefined;
+}
+
+/** True when a download broke off (reset, silent, ended early) and can resume where it stopped. */
+export function isBrokenConnection(error: unknown): boolean {
+  const code = (error as SdkError | undefined)?.code;
+  return typeof code === 'string' && BROKEN.has(code);
 }
 
 /** True when an object read or delete failed because the object is not there. */

@@ -8,6 +8,7 @@ import {
   type BackendScope,
   type BackupBackend,
   type CallOptions,
+  keyPrefix,
   type ModuleLogger,
   NotFoundError,
   type ObjectInfo,
@@ -16,7 +17,7 @@ import {
 } from '@strata/core';
 import { GcsCredentialsFileError } from './errors.js';
 import { failWhenSilent } from './fail-when-silent.js';
-import { describeFailure, type FailureContext, httpStatus, isObjectNotFound } from './failure.js';
+import { describeFailure, type FailureContext, httpStatus, isBrokenConnection, isObjectNotFound } from './failure.js';
 
 /** The access check's probe object. */
 const PROBE_PREFIX = '.strata-access-check-';
@@ -24,8 +25,6 @@ const MODULE = 'backup-gcs';
 const PAGE_SIZE = 1000;
 /** Bytes per ranged read of a download. */
 const READ_RANGE = 8 * 1024 * 1024;
-/** Errors after which a download continues where it stopped. */
-const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 /** Options of {@link GcsBackend}. */
 export interface GcsBackendOptions {
@@ -55,16 +54,6 @@ export interface GcsBackendOptions {
 interface Location {
   readonly bucket: string;
   readonly prefix: string;
-}
-
-/** `a//b/` -> `a/b`: a prefix without leading, trailing or doubled slashes. */
-function normalizePrefix(path: string): string {
-  return path.split('/').filter(Boolean).join('/');
-}
-
-function isBrokenConnection(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && BROKEN.has(code);
 }
 
 /**
@@ -261,15 +250,8 @@ export class GcsBackend implements BackupBackend {
           'starting and ending with a letter or digit (in config.Bucket or BACKUP_GCS_BUCKET)',
       );
     }
-    const path = normalizePrefix(scope?.path === undefined || scope.path === '' ? this.#options.path : scope.path);
-    if (path !== '') {
-      try {
-        assertSafeKey(path);
-      } catch (error) {
-        throw new UnsupportedScopeError(MODULE, `config.Path is not a usable name prefix: ${(error as Error).message}`);
-      }
-    }
-    return { bucket, prefix: path === '' ? '' : `${path}/` };
+    const path = scope?.path === undefined || scope.path === '' ? this.#options.path : scope.path;
+    return { bucket, prefix: keyPrefix(MODULE, path) };
   }
 
   #objectName(at: Location, key: string): string {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Storage } from '@google-cloud/storage';
 import {
+  backupDropRestore,
   type Fault,
   type FaultProxy,
   type GcsEmulator,
@@ -68,21 +69,15 @@ async function faultyNode(
   return { proxy, node, objects };
 }
 
-/** Backs up, drops the class, restores, and returns the final statuses. */
-async function roundTrip(
+/** With `plan` applied from now on: backs up, drops the class, restores, and returns the final statuses. */
+function roundTrip(
   node: TestNode,
   id: string,
   proxy: FaultProxy,
   plan: (url: string, method: string, n: number) => Fault | undefined,
 ) {
   proxy.setPlan(({ url, method, n }) => plan(url, method, n));
-  await node.request('POST', '/v1/backups/gcs', { id, config: { CompressionLevel: 'NoCompression' } });
-  const backup = await waitForStatus(node, `/v1/backups/gcs/${id}`);
-  if (backup.body.status !== 'SUCCESS') return { backup: backup.body };
-  await node.request('DELETE', '/v1/schema/Doc');
-  await node.request('POST', `/v1/backups/gcs/${id}/restore`, {});
-  const restore = await waitForStatus(node, `/v1/backups/gcs/${id}/restore`);
-  return { backup: backup.body, restore: restore.body };
+  return backupDropRestore(node, 'gcs', id, 'Doc', { CompressionLevel: 'NoCompression' });
 }
 
 /** Every object name under `prefix` in `bucket`, listed by Google's client directly. */

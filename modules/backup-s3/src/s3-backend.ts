@@ -13,6 +13,7 @@ import {
   type BackendScope,
   type BackupBackend,
   type CallOptions,
+  keyPrefix,
   type ModuleLogger,
   NotFoundError,
   type ObjectInfo,
@@ -55,11 +56,6 @@ export interface S3BackendOptions {
 interface Location {
   readonly bucket: string;
   readonly prefix: string;
-}
-
-/** `a//b/` -> `a/b`: a prefix without leading, trailing or doubled slashes. */
-function normalizePrefix(path: string): string {
-  return path.split('/').filter(Boolean).join('/');
 }
 
 /**
@@ -216,15 +212,8 @@ export class S3Backend implements BackupBackend {
           '(in config.Bucket or BACKUP_S3_BUCKET)',
       );
     }
-    const path = normalizePrefix(scope?.path === undefined || scope.path === '' ? this.#options.path : scope.path);
-    if (path !== '') {
-      try {
-        assertSafeKey(path);
-      } catch (error) {
-        throw new UnsupportedScopeError(MODULE, `config.Path is not a usable key prefix: ${(error as Error).message}`);
-      }
-    }
-    return { bucket, prefix: path === '' ? '' : `${path}/` };
+    const path = scope?.path === undefined || scope.path === '' ? this.#options.path : scope.path;
+    return { bucket, prefix: keyPrefix(MODULE, path) };
   }
 
   #objectKey(at: Location, key: string): string {

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import {
+  backupDropRestore,
   type Fault,
   type FaultProxy,
   readAll,
@@ -49,21 +50,15 @@ async function seedLarge(node: TestNode) {
   return seedClass(node, 'Doc', 8000, { padding: 2048 });
 }
 
-/** Backs up, drops the class, restores, and returns the final statuses. */
-async function roundTrip(
+/** With `plan` applied from now on: backs up, drops the class, restores, and returns the final statuses. */
+function roundTrip(
   node: TestNode,
   id: string,
   proxy: FaultProxy,
   plan: (url: string, method: string, n: number) => Fault | undefined,
 ) {
   proxy.setPlan(({ url, method, n }) => plan(url, method, n));
-  await node.request('POST', '/v1/backups/s3', { id, config: { CompressionLevel: 'NoCompression' } });
-  const backup = await waitForStatus(node, `/v1/backups/s3/${id}`);
-  if (backup.body.status !== 'SUCCESS') return { backup: backup.body };
-  await node.request('DELETE', '/v1/schema/Doc');
-  await node.request('POST', `/v1/backups/s3/${id}/restore`, {});
-  const restore = await waitForStatus(node, `/v1/backups/s3/${id}/restore`);
-  return { backup: backup.body, restore: restore.body };
+  return backupDropRestore(node, 's3', id, 'Doc', { CompressionLevel: 'NoCompression' });
 }
 
 test('transient 503s, 500s, resets and stalls are retried: backup and restore succeed, every object intact', async (t) => {
