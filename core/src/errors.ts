@@ -436,6 +436,19 @@ export const BackupVersionError = defineError(
     `unable to restore backup as it was produced by a higher version: ${found} > ${supported}; upgrade @strata/core to restore it`,
 );
 
+export const BackupCopyTargetError = defineError(
+  'STRATA_BACKUP_COPY_TARGET',
+  422,
+  (id: string, home: string, hint: string) => `cannot copy backup ${JSON.stringify(id)} to ${home}: ${hint}`,
+);
+
+export const BackupCopyVerifyError = defineError(
+  'STRATA_BACKUP_COPY_VERIFY',
+  502,
+  (what: string, problem: string) =>
+    `copied ${what}, but it reads back wrong: ${problem}; the object was deleted from the target, run the copy again`,
+);
+
 export const RestoreConflictError = defineError(
   'STRATA_RESTORE_CLASS_EXISTS',
   422,

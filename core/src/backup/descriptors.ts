@@ -101,6 +101,9 @@ export interface RestoreDescriptor extends OperationRecord {
   readonly classes: readonly string[];
 }
 
+/** What a backup id may be: Weaviate's rule. */
+export const BACKUP_ID = /^[a-z0-9_-]+$/;
+
 /** Keys of a backup's objects, relative to the backend's root. */
 export const backupKeys = {
   global: (id: string) => `${id}/backup_config.json`,
@@ -119,8 +122,12 @@ export async function writeJson(
   await backend.write(key, Readable.from([Buffer.from(`${JSON.stringify(value, null, 2)}\n`)]), { scope });
 }
 
-/** The JSON under `key`, or undefined when there is none. A document that does not parse is corrupt. */
-export async function readJson<T>(backend: BackupBackend, key: string, scope: BackendScope): Promise<T | undefined> {
+/** The whole (small) object under `key`, or undefined when there is none. */
+export async function readObject(
+  backend: BackupBackend,
+  key: string,
+  scope: BackendScope,
+): Promise<Buffer | undefined> {
   let stream: Readable;
   try {
     stream = await backend.read(key, { scope });
@@ -130,8 +137,15 @@ export async function readJson<T>(backend: BackupBackend, key: string, scope: Ba
   }
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The JSON under `key`, or undefined when there is none. A document that does not parse is corrupt. */
+export async function readJson<T>(backend: BackupBackend, key: string, scope: BackendScope): Promise<T | undefined> {
+  const bytes = await readObject(backend, key, scope);
+  if (bytes === undefined) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+    return JSON.parse(bytes.toString('utf8')) as T;
   } catch (error) {
     throw new BackupCorruptError(key, (error as Error).message).withCause(error);
   }

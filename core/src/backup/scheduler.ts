@@ -21,6 +21,7 @@ import { type CompressionLevel, compressionTypeOf } from './chunk-codec.js';
 import { selectClasses } from './class-selection.js';
 import {
   BACKUP_FORMAT_VERSION,
+  BACKUP_ID,
   type BackupStatus,
   backupKeys,
   FINISHED,
@@ -38,7 +39,6 @@ import { type Progress, ProgressCounter } from './progress.js';
 import { runRestore } from './restorer.js';
 import { clearStaging } from './staging.js';
 
-const BACKUP_ID = /^[a-z0-9_-]+$/;
 const DEFAULT_CPU_PERCENTAGE = 50;
 /**
  * Chunks in flight whatever CPUPercentage says: with one, packing and uploading take turns (each part

@@ -2,10 +2,12 @@ import { CliOperationFailedError, CliUsageError } from '../../errors.js';
 import { type CliIO, type Command, parseCommandArgs } from '../command.js';
 import { NodeClient } from '../node-client.js';
 import { formatBytes, progressLine } from '../progress-bar.js';
+import { runBackupCopy } from './backup-copy.js';
 
 const help = `Usage: strata backup <action> <backend> [<id>] [options]
 
-Backs up and restores through a running node's REST API (Weaviate's /v1/backups).
+Backs up and restores through a running node's REST API (Weaviate's /v1/backups); copy works on
+the providers directly.
 
 Actions:
   create <backend> <id>    start a backup of all classes, or of --include/--exclude
@@ -13,6 +15,9 @@ Actions:
   restore <backend> <id>   restore a backup, all classes or --include/--exclude
   list <backend>           list the backups in the backend's configured location
   cancel <backend> <id>    cancel a running backup (--restore: a running restore)
+  copy <id> --from <backend> --to <backend>
+                           copy a finished backup between two enabled providers, in this
+                           process, no node needed (strata backup copy --help)
 
 Options:
   --include <A,B>          classes to back up or restore (Weaviate's * and ? wildcards work)
@@ -121,6 +126,7 @@ function scopeQuery(values: { bucket?: string; path?: string }): string {
 }
 
 async function run(args: readonly string[], io: CliIO): Promise<number> {
+  if (args[0] === 'copy') return runBackupCopy(args.slice(1), io);
   const { values, positionals } = parseCommandArgs('backup', args, options, 3);
   if (values.help) {
     io.stdout.write(help);
