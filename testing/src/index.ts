@@ -1,11 +1,12 @@
 /**
  * @strata/testing: tooling Strata's own tests and benchmarks share. Real storage servers started on
- * free ports (s3rver for S3, firebase-tools' Cloud Storage emulator for GCS), a fault-injecting proxy
+ * free ports (s3rver for S3, firebase-tools' Cloud Storage emulator for GCS, azurite for Azure Blob Storage), a fault-injecting proxy
  * to put between a client and a server, and helpers to load a provider and run a node.
  *
  * @packageDocumentation
  */
 
+export { type Azurite, type AzuriteOptions, startAzurite } from './azurite.js';
 export { definedErrorCodes, documentedErrorCodes } from './error-docs.js';
 export { type Fault, type FaultPlan, type FaultProxy, type ProxiedRequest, startFaultProxy } from './fault-proxy.js';
 export { type GcsEmulator, type GcsEmulatorOptions, startGcsEmulator } from './gcs-emulator.js';
