@@ -1,4 +1,4 @@
-// `npm test` after set-up: lint and format check (Biome), build (tsc -b), then every package's ava
+// `npm test` after set-up: lint and format check (Biome), `changeset status`, build (tsc -b), then every package's ava
 // suite, one package at a time. Ends with the line CI reads: `N passed, N failed, N skipped`.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -50,6 +50,8 @@ function runAva(dir) {
 
 const linted = step('lint and format (biome ci)', bin(root, 'biome'), ['ci', '--colors=off', '.']);
 if (!linted) totals.failed += 1;
+// Fails on a changeset naming an unknown package or bump; on a branch, also on a changed package without one.
+if (!step('pending releases (changeset status)', bin(root, 'changeset'), ['status'])) totals.failed += 1;
 if (!step('build (tsc -b)', bin(root, 'tsc'), ['-b'])) {
   totals.failed += 1;
   finish();
