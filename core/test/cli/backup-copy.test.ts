@@ -1,10 +1,13 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
+import { makeApp } from '../helpers/app.js';
 import { type BackupNode, filesystemModule, readAll, seed, startBackupNode, waitFor } from '../helpers/backups.js';
-import { runStrata } from '../helpers/run-cli.js';
+import { runStrata, strataBin } from '../helpers/run-cli.js';
 
 // `strata backup copy` through the real command. Both ends are the filesystem provider, the target
 // under --to-path; copies between different providers are examples/migrate's test (S3 to GCS).
@@ -36,6 +39,13 @@ async function backedUp(t: ExecutionContext, id: string): Promise<{ node: Backup
   const done = await waitFor(node, `/v1/backups/filesystem/${id}`);
   if (done.body.status !== 'SUCCESS') throw new Error(`backup ${id}: ${JSON.stringify(done.body)}`);
   return { node, objects };
+}
+
+/** The counts a resumed copy's last line gives. */
+function countsOf(stdout: string): { objects: number; copiedNow: number; skipped: number } {
+  const [, objects, copiedNow, skipped] =
+    /: (\d+) objects, .*, (\d+) copied, (\d+) already there and verified;/.exec(stdout) ?? [];
+  return { objects: Number(objects), copiedNow: Number(copiedNow), skipped: Number(skipped) };
 }
 
 const copy = (node: BackupNode, args: string[]) =>
@@ -90,12 +100,91 @@ test('an interrupted copy resumes: objects already there and verified are skippe
 
   const resumed = await copy(node, args);
   t.is(resumed.code, 0, resumed.stderr);
-  const [, objects, copiedNow, skipped] = /: (\d+) objects, .*, (\d+) copied, (\d+) already there and verified;/.exec(
-    resumed.stdout,
-  ) ?? ['', '0', '0', '0'];
-  t.is(Number(copiedNow), 3, 'the missing chunk, the damaged one and the global descriptor');
-  t.is(Number(skipped), Number(objects) - 3);
+  const { objects, copiedNow, skipped } = countsOf(resumed.stdout);
+  t.is(copiedNow, 3, 'the missing chunk, the damaged one and the global descriptor');
+  t.is(skipped, objects - 3);
   t.deepEqual(await tree(home), await tree(join(node.backups, 'resumed')));
+});
+
+/**
+ * A provider `backup-gated` over the same directory as backup-filesystem whose reads of chunks hang
+ * after the first `BACKUP_GATED_OPEN_READS`, until the call is aborted. It says so on stderr, so a
+ * test knows the copy is mid-way when it interrupts it.
+ */
+const gatedModule = `import { BACKUP_BACKEND, defineBackupModule, parsers } from '@strata/core';
+import { FilesystemBackend } from ${JSON.stringify(pathToFileURL(join(filesystemModule, 'dist/src/index.js')).href)};
+export default defineBackupModule({
+  name: 'backup-gated',
+  altNames: ['gated'],
+  apiVersion: 1,
+  capabilities: { external: false, pathScope: 'directory' },
+  config: {
+    path: { name: 'BACKUP_GATED_PATH', required: true, parse: parsers.absolutePath, description: 'The directory.' },
+    open: {
+      name: 'BACKUP_GATED_OPEN_READS',
+      required: true,
+      parse: parsers.integer({ min: 0 }),
+      description: 'Chunk reads let through.',
+    },
+  },
+  async register({ container, config }) {
+    const backend = new FilesystemBackend({ root: config.path });
+    await backend.init();
+    let chunkReads = 0;
+    const read = backend.read.bind(backend);
+    backend.read = (key, options) => {
+      if (!key.includes('/chunk-') || ++chunkReads <= config.open) return read(key, options);
+      if (chunkReads === config.open + 1) process.stderr.write('gate: holding ' + key + '\\n');
+      // A timer stands for the socket a real read waits on: without it, Node would exit (code 13).
+      const held = setInterval(() => {}, 1000);
+      return new Promise((_, reject) =>
+        options.signal.addEventListener('abort', () => {
+          clearInterval(held);
+          reject(options.signal.reason);
+        }),
+      );
+    };
+    container.register(BACKUP_BACKEND, { useValue: backend });
+  },
+});
+`;
+
+test('Ctrl-C (SIGINT) stops a copy with exit 130 and no backup in the target; the same command resumes it', async (t) => {
+  const { node } = await backedUp(t, 'nightly-2');
+  const target = await scratch(t);
+  const app = await makeApp([{ name: 'strata-backup-gated', files: { 'index.js': gatedModule } }]);
+  t.teardown(app.remove);
+  const args = ['nightly-2', '--to', 'filesystem', '--to-path', target, '--concurrency', '1'];
+  const env = {
+    PATH: process.env.PATH ?? '',
+    ENABLE_MODULES: `${filesystemModule},backup-gated`,
+    BACKUP_FILESYSTEM_PATH: node.backups,
+    BACKUP_GATED_PATH: node.backups,
+    BACKUP_GATED_OPEN_READS: '1',
+  };
+  const child = spawn(process.execPath, [strataBin, 'backup', 'copy', ...args, '--from', 'gated'], {
+    cwd: app.dir,
+    env,
+  });
+  child.stdout.resume();
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  child.stderr.on('data', (data: Buffer) => {
+    stderr += data.toString();
+    if (stderr.includes('gate: holding') && !child.killed) child.kill('SIGINT');
+  });
+  t.is(await exited, 130, stderr);
+  t.regex(stderr, /strata: copy of nightly-2 interrupted; run the same command again to resume it\n$/);
+  const left = Object.keys(await tree(join(target, 'nightly-2')));
+  t.false(left.includes('backup_config.json'), 'an interrupted copy is no backup');
+  t.is(left.filter((key) => key.includes('/chunk-')).length, 1, 'the chunk read before the gate');
+
+  const resumed = await runStrata(['backup', 'copy', ...args, '--from', 'filesystem'], { cwd: app.dir, env });
+  t.is(resumed.code, 0, resumed.stderr);
+  const { objects, copiedNow, skipped } = countsOf(resumed.stdout);
+  t.is(skipped, 1, 'the chunk copied before the interruption');
+  t.is(copiedNow + skipped, objects);
+  t.deepEqual(await tree(join(target, 'nightly-2')), await tree(join(node.backups, 'nightly-2')));
 });
 
 test('refuses to overwrite a backup that exists in the target, whatever its state', async (t) => {
