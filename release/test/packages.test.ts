@@ -44,6 +44,11 @@ for (const pkg of packed) {
       files.some((file) => file.startsWith('dist/src/') && file.endsWith('.d.ts')),
       'type declarations',
     );
+    // tsc -b never deletes what it built from a source since removed; such leftovers must not ship.
+    const stale = files
+      .filter((file) => /^dist\/src\/.+\.js$/.test(file))
+      .filter((file) => !files.includes(file.replace(/^dist\//, '').replace(/\.js$/, '.ts')));
+    t.deepEqual(stale, [], 'built files whose source is gone: run `pnpm clean && pnpm build` before packing');
     for (const map of files.filter((file) => file.endsWith('.map'))) {
       const { sources } = JSON.parse(readFileSync(join(pkg.contents, map), 'utf8')) as { sources: string[] };
       for (const source of sources) {
