@@ -16,8 +16,7 @@ import { dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Storage } from '@google-cloud/storage';
 import { PassThroughClient } from 'google-auth-library';
-
-const AT_ONCE = 10;
+import { eachAtOnce } from './at-once.js';
 
 const storage = new Storage({
   apiEndpoint: process.env.BENCH_GCS_ENDPOINT,
@@ -25,15 +24,6 @@ const storage = new Storage({
   authClient: new PassThroughClient(),
 });
 const bucket = storage.bucket(process.env.BENCH_GCS_BUCKET ?? 'bench');
-
-/** Runs `work` on every item, `AT_ONCE` at a time. */
-async function eachAtOnce<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: AT_ONCE }, worker));
-}
 
 const [command, from = '', to = ''] = process.argv.slice(2);
 if (command === 'up') {

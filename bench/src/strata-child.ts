@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The bench package's directory: the node resolves ENABLE_MODULES from there. */
 const appDir = fileURLToPath(new URL('../../', import.meta.url));
-const strataBin = join(
+export const strataBin = join(
   dirname(createRequire(import.meta.url).resolve('@strata/core/package.json')),
   'bin',
   'strata.js',
