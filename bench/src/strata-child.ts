@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitForLine } from '@strata/testing';
 
 /** The bench package's directory: the node resolves ENABLE_MODULES from there. */
 const appDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -38,20 +39,9 @@ export async function serve(dataPath: string, env: Record<string, string>): Prom
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   process.once('exit', () => child.kill('SIGKILL'));
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`strata serve exited (${code}):\n${output}`)));
-    const listening = (data: Buffer) => {
-      output += data.toString();
-      const match = /Strata node listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match?.[1] === undefined) return;
-      child.stdout?.off('data', listening);
-      child.stdout?.resume(); // the request log is drained, not kept
-      resolve(match[1]);
-    };
-    child.stdout?.on('data', listening);
-  });
-  return { process: child, url };
+  // waitForLine goes on reading stdout after the match: the request log is drained, not kept.
+  const [, url] = await waitForLine(child, /Strata node listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  return { process: child, url: url as string };
 }
 
 /** Stops the child with SIGTERM and waits for it to exit (before its data directory is removed). */

@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAzurite } from '@strata/testing';
+import { startAzurite, waitForLine } from '@strata/testing';
 import test from 'ava';
 import { packAll } from '../src/packages.js';
 
@@ -27,22 +27,13 @@ function run(command: string, args: readonly string[], cwd: string, env: Record<
 }
 
 /** Starts the installed `strata serve` on a free port; resolves with its URL once it listens. */
-function serve(project: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+async function serve(project: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ['node_modules/.bin/strata', 'serve', '--port', '0'], {
     cwd: project,
     env: { ...process.env, ...env },
   });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match !== null) resolve({ url: match[1] as string, child });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`strata serve exited ${code}:\n${output}`)));
-  });
+  const [, url] = await waitForLine(child, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  return { url: url as string, child };
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the test reads JSON replies field by field.

@@ -21,4 +21,5 @@ export {
   type TestNode,
   waitForStatus,
 } from './node.js';
+export { waitForLine } from './process.js';
 export { type S3Server, type S3ServerOptions, startS3Server } from './s3-server.js';

@@ -14,6 +14,7 @@ import {
   backupKeys,
   type GlobalDescriptor,
   type NodeDescriptor,
+  parseJson,
   readJson,
   readObject,
 } from './descriptors.js';
@@ -72,19 +73,15 @@ interface PlannedObject {
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** The descriptor bytes under `key` with their size and hash; throws when missing. */
-async function descriptorObject(end: CopyEnd, id: string, key: string): Promise<PlannedObject> {
+async function descriptorObject(
+  end: CopyEnd,
+  id: string,
+  key: string,
+): Promise<PlannedObject & { readonly bytes: Buffer }> {
   const bytes = await readObject(end.backend, key, end.scope ?? {});
   if (bytes === undefined)
     throw new BackupNotFoundError(id, `${end.backend.homePath(id, end.scope)}${key.slice(id.length)}`);
   return { key, size: bytes.length, sha256: sha256(bytes), bytes };
-}
-
-function parsed<T>(object: PlannedObject): T {
-  try {
-    return JSON.parse((object.bytes as Buffer).toString('utf8')) as T;
-  } catch (error) {
-    throw new BackupCorruptError(object.key, (error as Error).message).withCause(error);
-  }
 }
 
 /**
@@ -93,7 +90,7 @@ function parsed<T>(object: PlannedObject): T {
  */
 async function plan(from: CopyEnd, id: string): Promise<PlannedObject[]> {
   const global = await descriptorObject(from, id, backupKeys.global(id));
-  const descriptor = parsed<GlobalDescriptor>(global);
+  const descriptor = parseJson<GlobalDescriptor>(global.key, global.bytes);
   if (descriptor.status !== 'SUCCESS') {
     throw new BackupStateError(
       `backup ${JSON.stringify(id)} in ${from.name} is ${descriptor.status}${descriptor.error ? ` (${descriptor.error})` : ''}: only a finished (SUCCESS) backup can be copied`,
@@ -104,7 +101,7 @@ async function plan(from: CopyEnd, id: string): Promise<PlannedObject[]> {
   for (const node of Object.keys(descriptor.nodes)) {
     const object = await descriptorObject(from, id, backupKeys.node(id, node));
     nodes.push(object);
-    for (const cls of parsed<NodeDescriptor>(object).classes) {
+    for (const cls of parseJson<NodeDescriptor>(object.key, object.bytes).classes) {
       for (const chunk of Object.values(cls.chunks)) {
         chunks.push({ key: `${id}/${chunk.key}`, size: chunk.size, sha256: chunk.sha256 });
       }

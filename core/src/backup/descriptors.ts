@@ -140,15 +140,19 @@ export async function readObject(
   return Buffer.concat(chunks);
 }
 
-/** The JSON under `key`, or undefined when there is none. A document that does not parse is corrupt. */
-export async function readJson<T>(backend: BackupBackend, key: string, scope: BackendScope): Promise<T | undefined> {
-  const bytes = await readObject(backend, key, scope);
-  if (bytes === undefined) return undefined;
+/** The JSON document `bytes` read from `key`; one that does not parse is corrupt. */
+export function parseJson<T>(key: string, bytes: Buffer): T {
   try {
     return JSON.parse(bytes.toString('utf8')) as T;
   } catch (error) {
     throw new BackupCorruptError(key, (error as Error).message).withCause(error);
   }
+}
+
+/** The JSON under `key`, or undefined when there is none. A document that does not parse is corrupt. */
+export async function readJson<T>(backend: BackupBackend, key: string, scope: BackendScope): Promise<T | undefined> {
+  const bytes = await readObject(backend, key, scope);
+  return bytes === undefined ? undefined : parseJson<T>(key, bytes);
 }
 
 /** Weaviate reports sizes in GiB, as a float. */

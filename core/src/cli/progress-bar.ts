@@ -26,3 +26,36 @@ export function progressLine(status: string, done: number, total: number, second
   const bar = `${'█'.repeat(Math.round(ratio * 24)).padEnd(24, '░')}`;
   return `${status.padEnd(12)} [${bar}] ${String(Math.round(ratio * 100)).padStart(3)}%  ${formatBytes(done)} of ${formatBytes(total)}  ${formatBytes(rate)}/s  ETA ${formatDuration(eta)}`;
 }
+
+/** Draws an operation's progress lines and times it from its creation. */
+export interface ProgressPrinter {
+  /** Seconds since the printer was made. */
+  seconds(): number;
+  /** Draws {@link progressLine} with `suffix` after it. */
+  update(status: string, done: number, total: number, suffix?: string): void;
+  /** Ends the line a terminal was redrawing; call before printing anything else. */
+  end(): void;
+}
+
+/** Redraws progress in place on a terminal; elsewhere (logs, CI) prints a line every 5 seconds. */
+export function progressPrinter(stdout: { write(text: string): unknown; isTTY?: boolean }): ProgressPrinter {
+  const tty = stdout.isTTY === true;
+  const started = performance.now();
+  let lastPrinted = -1;
+  const seconds = () => (performance.now() - started) / 1000;
+  return {
+    seconds,
+    update(status, done, total, suffix = '') {
+      const elapsed = seconds();
+      const line = `${progressLine(status, done, total, elapsed)}${suffix}`;
+      if (tty) stdout.write(`\r${line}`);
+      else if (Math.floor(elapsed / 5) > lastPrinted) {
+        lastPrinted = Math.floor(elapsed / 5);
+        stdout.write(`${line}\n`);
+      }
+    },
+    end() {
+      if (tty) stdout.write('\n');
+    },
+  };
+}

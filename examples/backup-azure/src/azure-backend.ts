@@ -167,7 +167,7 @@ export class AzureBackend implements BackupBackend {
           });
         } catch (error) {
           if (signal?.aborted) throw signal.reason;
-          if (isBlobNotFound(error)) throw new NotFoundError(key, `${context.target}`).withCause(error);
+          if (isBlobNotFound(error)) throw new NotFoundError(key, context.target).withCause(error);
           throw describeFailure(error, `reading "${key}"`, context);
         }
       })(),

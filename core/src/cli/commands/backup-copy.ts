@@ -1,9 +1,9 @@
-import { type CopyEnd, type CopyProgress, copyBackup } from '../../backup/copy.js';
+import { type CopyEnd, copyBackup } from '../../backup/copy.js';
 import { BackendNotEnabledError, CliUsageError } from '../../errors.js';
 import { loadModules } from '../../modules/load.js';
 import type { ModuleRegistry } from '../../modules/registry.js';
 import { type CliIO, parseCommandArgs } from '../command.js';
-import { formatBytes, progressLine } from '../progress-bar.js';
+import { formatBytes, progressPrinter } from '../progress-bar.js';
 
 export const copyHelp = `Usage: strata backup copy <id> --from <backend> --to <backend> [options]
 
@@ -61,27 +61,6 @@ function endOf(registry: ModuleRegistry, name: string, bucket: string | undefine
   return { name: module.name, backend: module.backend, scope };
 }
 
-/** Draws progress: redrawn in place on a terminal, a line every 5 seconds otherwise. */
-function progressPrinter(io: CliIO): { update(progress: CopyProgress): void; end(): void } {
-  const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
-  const started = performance.now();
-  let lastPrinted = -1;
-  return {
-    update(progress) {
-      const seconds = (performance.now() - started) / 1000;
-      const line = `${progressLine('COPYING', progress.doneBytes, progress.totalBytes, seconds)}  ${progress.doneObjects}/${progress.objects} objects`;
-      if (tty) io.stdout.write(`\r${line}`);
-      else if (Math.floor(seconds / 5) > lastPrinted) {
-        lastPrinted = Math.floor(seconds / 5);
-        io.stdout.write(`${line}\n`);
-      }
-    },
-    end() {
-      if (tty) io.stdout.write('\n');
-    },
-  };
-}
-
 /** `strata backup copy`: runs in this process over the enabled providers, not through a node. */
 export async function runBackupCopy(args: readonly string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs('backup copy', args, options, 1);
@@ -100,8 +79,7 @@ export async function runBackupCopy(args: readonly string[], io: CliIO): Promise
   const interrupt = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
-  const progress = progressPrinter(io);
-  const started = performance.now();
+  const progress = progressPrinter(io.stdout);
   try {
     const result = await copyBackup({
       id,
@@ -109,10 +87,11 @@ export async function runBackupCopy(args: readonly string[], io: CliIO): Promise
       to: endOf(registry, values.to, values['to-bucket'], values['to-path']),
       concurrency,
       signal: abort.signal,
-      onProgress: (p) => progress.update(p),
+      onProgress: (p) =>
+        progress.update('COPYING', p.doneBytes, p.totalBytes, `  ${p.doneObjects}/${p.objects} objects`),
     });
     progress.end();
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const seconds = progress.seconds().toFixed(1);
     const resumed = result.skipped === 0 ? '' : `, ${result.skipped} already there and verified`;
     io.stdout.write(
       `copied backup ${id} to ${result.path} in ${seconds} s: ${result.objects} objects, ${formatBytes(result.bytes)}, ` +

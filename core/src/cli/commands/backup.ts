@@ -1,7 +1,7 @@
 import { CliOperationFailedError, CliUsageError } from '../../errors.js';
 import { type CliIO, type Command, parseCommandArgs } from '../command.js';
 import { NodeClient } from '../node-client.js';
-import { formatBytes, progressLine } from '../progress-bar.js';
+import { formatBytes, progressPrinter } from '../progress-bar.js';
 import { runBackupCopy } from './backup-copy.js';
 
 const help = `Usage: strata backup <action> <backend> [<id>] [options]
@@ -93,26 +93,16 @@ function mappingOf(raw: string | undefined): Record<string, string> | undefined 
 
 /** Polls a status until it is finished, drawing progress; throws when it did not succeed. */
 async function follow(client: NodeClient, path: string, what: string, io: CliIO): Promise<void> {
-  const started = performance.now();
-  const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
-  let lastPrinted = -1;
+  const progress = progressPrinter(io.stdout);
   for (;;) {
     const status = await client.request<Status>('GET', path);
-    const seconds = (performance.now() - started) / 1000;
-    const done = status.progress?.doneBytes ?? 0;
-    const total = status.progress?.totalBytes ?? 0;
     if (FINISHED.has(status.status)) {
-      if (tty) io.stdout.write('\n');
+      progress.end();
       if (status.status !== 'SUCCESS') throw new CliOperationFailedError(what, status.status, status.error ?? '');
-      io.stdout.write(`${what} SUCCESS in ${seconds.toFixed(1)} s: ${status.path}\n`);
+      io.stdout.write(`${what} SUCCESS in ${progress.seconds().toFixed(1)} s: ${status.path}\n`);
       return;
     }
-    const line = progressLine(status.status, done, total, seconds);
-    if (tty) io.stdout.write(`\r${line}`);
-    else if (Math.floor(seconds / 5) > lastPrinted) {
-      lastPrinted = Math.floor(seconds / 5);
-      io.stdout.write(`${line}\n`);
-    }
+    progress.update(status.status, status.progress?.doneBytes ?? 0, status.progress?.totalBytes ?? 0);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
