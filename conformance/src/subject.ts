@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { BackendCapabilities, BackupBackend } from '@strata/core';
 import { type Environment, type LoadedModule, loadModules } from '@strata/core/modules';
 import type { DependencyContainer } from 'tsyringe';
@@ -72,11 +70,8 @@ export async function loadSubject(options: ConformanceOptions): Promise<Subject>
     capabilities: loaded.capabilities,
     backend: loaded.backend,
     prefix,
-    scopePath(label) {
-      if (pathScope === 'prefix') return `${prefix}-scoped/${randomName(label)}`;
-      if (pathScope === 'directory') return join(tmpdir(), `${prefix}-scoped`, randomName(label));
-      return undefined;
-    },
+    // A key prefix, or a directory relative to the configured one: both stay inside the root.
+    scopePath: (label) => (pathScope === undefined ? undefined : `${prefix}-scoped/${randomName(label)}`),
     loadAgain: () => load(options),
   };
 }

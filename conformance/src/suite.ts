@@ -1,5 +1,3 @@
-import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { accessCheckChecks } from './checks/access-check.js';
 import { concurrencyChecks } from './checks/concurrency.js';
 import { crossInstanceChecks } from './checks/cross-instance.js';
@@ -95,10 +93,6 @@ export async function describeBackendConformance(
 
   test.after?.always(async () => {
     await subject.backend.close?.();
-    const scoped = subject.scopePath('end');
-    if (subject.capabilities.pathScope === 'directory' && scoped !== undefined) {
-      await rm(dirname(scoped), { recursive: true, force: true });
-    }
   });
   return { module: subject.name, checks, skipped };
 }
