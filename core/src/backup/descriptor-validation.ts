@@ -1,5 +1,12 @@
 import { CLASS_NAME, type ClassDefinition, normalizeClass } from '../db/index.js';
-import { NODE_NAME, NODE_NAME_RULE, SHARD_NAME, SHARD_NAME_RULE } from '../db/names.js';
+import {
+  isStoreFilePath,
+  NODE_NAME,
+  NODE_NAME_RULE,
+  SHARD_NAME,
+  SHARD_NAME_RULE,
+  STORE_FILE_PATH_RULE,
+} from '../db/names.js';
 import { BackupCorruptError, quoted, StrataError } from '../errors.js';
 import {
   type BackupStatus,
@@ -34,8 +41,6 @@ export const MAX_CHUNKS_PER_CLASS = 100_000;
 export const MAX_NODES = 1_000;
 /** Characters of an `error` message kept in a descriptor. */
 const MAX_ERROR_LENGTH = 64 * 1024;
-/** Segments of a file's path inside its shard directory (LSM store files are flat: 1). */
-const MAX_FILE_DEPTH = 4;
 
 const STATUSES: readonly BackupStatus[] = [
   'STARTED',
@@ -48,8 +53,6 @@ const STATUSES: readonly BackupStatus[] = [
   'CANCELED',
 ];
 const COMPRESSION_TYPES: readonly CompressionType[] = ['gzip', 'none'];
-/** A plain file name: no separator, never `.`, `..` or hidden. */
-const FILE_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const VERSION = /^[0-9]{1,4}\.[0-9]{1,4}$/;
 const CLASS_NAME_RULE = 'a class name starts with a capital letter, then up to 254 letters, digits and "_"';
@@ -293,12 +296,11 @@ function validateClass(fields: Fields, id: string, node: string, value: unknown,
 function validateFile(fields: Fields, prefix: string, value: unknown, field: string): FileDescriptor {
   const file = fields.object(value, field);
   const path = fields.string(file.path, `${field}.path`, 1024);
-  const inside = path.startsWith(prefix) ? path.slice(prefix.length).split('/') : [];
-  if (inside.length === 0 || inside.length > MAX_FILE_DEPTH || !inside.every((segment) => FILE_SEGMENT.test(segment))) {
+  if (!path.startsWith(prefix) || !isStoreFilePath(path.slice(prefix.length))) {
     fields.fail(
       `${field}.path`,
       `${quoted(path)} is not a file of its shard: it must be ${quoted(`${prefix}<file>`)}, where <file> is ` +
-        'up to 4 "/"-separated names of letters, digits, "_", "-" and "." (not starting with ".")',
+        STORE_FILE_PATH_RULE,
     );
   }
   return { path, size: fields.size(file.size, `${field}.size`), sha256: fields.sha256(file.sha256, `${field}.sha256`) };

@@ -12,7 +12,7 @@ import {
 } from '../errors.js';
 import { acquireLock, type BatchOperation, realFs, type StoreFactory, syncDirectory } from '../store/index.js';
 import { type ClassDefinition, capitalizeClassName, normalizeClass } from './class-definition.js';
-import { SHARD_NAME } from './names.js';
+import { isStoreFilePath, SHARD_NAME, STORE_FILE_PATH_RULE } from './names.js';
 import { validateProperties, validateVector } from './object-validation.js';
 import { type ClassRecord, loadSchema, type SchemaState, saveSchema } from './schema-file.js';
 import { Shard, shardIndex } from './shard.js';
@@ -351,6 +351,13 @@ export class Database {
             await shard.store.pauseCompaction();
             try {
               const files = (await shard.store.listFiles()).map((file) => {
+                // Checked here, not only on restore: a backup no restore would accept is no backup.
+                if (!isStoreFilePath(file.path)) {
+                  throw new TypeError(
+                    `the store of shard ${shard.name} lists the file ${JSON.stringify(file.path)}: a backup can ` +
+                      `only carry ${STORE_FILE_PATH_RULE}`,
+                  );
+                }
                 const path = `${className.toLowerCase()}/${shard.name}/${file.path}`;
                 const source = join(stagingDir, ...path.split('/'));
                 mkdirSync(dirname(source), { recursive: true });
