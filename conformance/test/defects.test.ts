@@ -20,6 +20,7 @@ const caughtBy: ReadonlyArray<[Exclude<Defect, 'none'>, string]> = [
   ['home-path-without-id', 'homePath(id) ends with the backup id'],
   ['instances-not-shared', 'a second instance of the module (another node) reads'],
   ['logs-its-token', 'secrets: no value of a secret variable shows'],
+  ['quotes-its-token', 'secrets: no value of a secret variable shows'],
 ];
 
 const TOKEN = 'memory-token-1b7e5a';

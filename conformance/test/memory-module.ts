@@ -40,6 +40,7 @@ export const defects = [
   'instances-not-shared',
   'buffers-whole-object',
   'logs-its-token',
+  'quotes-its-token',
 ] as const;
 export type Defect = (typeof defects)[number];
 
@@ -66,6 +67,7 @@ export class MemoryBackend implements BackupBackend {
   }
 
   async checkAccess(options?: CallOptions): Promise<void> {
+    if (this.#defect === 'quotes-its-token') throw new Error(`access denied for ${this.#token}`);
     if (this.#defect === 'leaves-access-probe') this.#objects.set(this.#id('.probe', options), Buffer.alloc(1));
   }
 

@@ -61,8 +61,8 @@ export function secretChecks(test: ConformanceTest, subject: Subject): void {
         if (formsOf(secret).some((form) => text.includes(form))) {
           t.fail(
             `the value of ${secret.variable} shows in ${where}: ${masked(text, subject.secrets).slice(0, 500)}\n` +
-              'Log fields one by one, never the config or a credential; core redacts a secret only in messages and ' +
-              'under the name of its key or variable (see docs/writing-a-provider.md).',
+              'Never log or throw the config or a credential, log fields one by one: core redacts a secret only in ' +
+              'log messages and under the name of its key or variable (see docs/writing-a-provider.md#secrets).',
           );
         }
       }
