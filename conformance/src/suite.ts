@@ -11,6 +11,7 @@ import { largeObjectChecks } from './checks/large-objects.js';
 import { listingChecks } from './checks/listing.js';
 import { notFoundChecks } from './checks/not-found.js';
 import { roundTripChecks } from './checks/round-trip.js';
+import { secretChecks } from './checks/secrets.js';
 import { type ConformanceTest, suiteRuns } from './harness.js';
 import { type ConformanceOptions, loadSubject } from './subject.js';
 
@@ -77,6 +78,7 @@ export async function describeBackendConformance(
     accessCheckChecks(register, run);
     homePathChecks(register, run);
   }
+  secretChecks(register, subject);
   if (options.inMemory === true) {
     skipped.push({ checks: 'bounded memory of large writes and reads', reason: 'option inMemory' });
   }

@@ -13,6 +13,7 @@ import {
   type CallOptions,
   defineBackupModule,
   MODULE_API_VERSION,
+  type ModuleLogger,
   NotFoundError,
   type ObjectInfo,
   parsers,
@@ -38,6 +39,8 @@ export const defects = [
   'home-path-without-id',
   'instances-not-shared',
   'buffers-whole-object',
+  'logs-its-token',
+  'quotes-its-token',
 ] as const;
 export type Defect = (typeof defects)[number];
 
@@ -48,10 +51,14 @@ export class MemoryBackend implements BackupBackend {
   readonly #defect: Defect;
   readonly #objects: Map<string, Buffer>;
   readonly #files = new Map<string, string>();
+  readonly #token: string | undefined;
+  readonly #logger: ModuleLogger;
 
-  constructor(defect: Defect) {
+  constructor(defect: Defect, token: string | undefined, logger: ModuleLogger) {
     this.#defect = defect;
     this.#objects = defect === 'instances-not-shared' ? new Map() : shared;
+    this.#token = token;
+    this.#logger = logger;
   }
 
   homePath(backupId: string, scope?: BackendScope): string {
@@ -60,11 +67,15 @@ export class MemoryBackend implements BackupBackend {
   }
 
   async checkAccess(options?: CallOptions): Promise<void> {
+    if (this.#defect === 'quotes-its-token') throw new Error(`access denied for ${this.#token}`);
     if (this.#defect === 'leaves-access-probe') this.#objects.set(this.#id('.probe', options), Buffer.alloc(1));
   }
 
   async write(key: string, body: Readable, options?: CallOptions): Promise<number> {
     this.#check(key);
+    // Under a name core cannot know is secret: only a check of the log itself catches it.
+    if (this.#defect === 'logs-its-token')
+      this.#logger.debug({ request: { header: `Bearer ${this.#token}` } }, 'write');
     const chunks: Buffer[] = [];
     try {
       for await (const chunk of body) {
@@ -138,9 +149,16 @@ const memoryModule = {
       default: 'none',
       parse: parsers.oneOf(defects),
     },
+    token: {
+      name: 'MEMORY_BACKEND_TOKEN',
+      secret: true,
+      description: 'A credential the backend does not need, for the suite to look for in what it logs.',
+    },
   },
-  register({ container, config }) {
-    container.register(BACKUP_BACKEND, { useValue: new MemoryBackend(config.defect as Defect) });
+  register({ container, config, logger }) {
+    container.register(BACKUP_BACKEND, {
+      useValue: new MemoryBackend(config.defect as Defect, config.token, logger),
+    });
   },
 } satisfies BackupModuleDefinition;
 

@@ -3,7 +3,8 @@
  * on one port. It runs apart from the tests so its buffers never count in a test's memory figures.
  *
  * Usage: `node --openssl-legacy-provider s3rver-process.js <directory> [bucket...]`; prints
- * `S3 server listening on 127.0.0.1:<port>` once it accepts requests.
+ * `S3 server listening on 127.0.0.1:<port>` once it accepts requests. `S3RVER_ACCESS_KEY_ID` names a
+ * key id accepted beside s3rver's built-in `S3RVER`.
  */
 import { rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
@@ -44,7 +45,17 @@ async function abortUpload(res: ServerResponse, directory: string, bucket: strin
 
 const [directory, ...buckets] = process.argv.slice(2);
 if (directory === undefined) throw new Error('usage: s3rver-process.js <directory> [bucket...]');
-const S3rverClass = createRequire(import.meta.url)('s3rver') as S3rverClass;
+const require = createRequire(import.meta.url);
+const S3rverClass = require('s3rver') as S3rverClass;
+const extraKeyId = process.env.S3RVER_ACCESS_KEY_ID;
+if (extraKeyId !== undefined) {
+  // s3rver looks a request's key id up in its account registry; it never checks a SigV4 signature,
+  // so the secret registered here is never used.
+  const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account.js') as {
+    DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
+  };
+  DUMMY_ACCOUNT.createKeyPair(extraKeyId, 'unchecked');
+}
 const s3rver = new S3rverClass({
   directory,
   silent: true,
