@@ -86,8 +86,16 @@ test('chunk workers run below the priority of the thread serving requests (Linux
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
   };
   // Other test files run in this process too: look only at threads started since, and at least ours.
-  const started = (await readdir('/proc/self/task')).filter((task) => !before.has(task));
-  const lowered = (await Promise.all(started.map(niceness))).filter((nice) => nice > 0);
+  // The worker that packed nothing lowers its priority as it starts, which a busy machine may delay.
+  const loweredThreads = async () => {
+    const started = (await readdir('/proc/self/task')).filter((task) => !before.has(task));
+    return (await Promise.all(started.map(niceness))).filter((nice) => nice > 0);
+  };
+  let lowered = await loweredThreads();
+  for (let tries = 0; lowered.length < 2 && tries < 100; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    lowered = await loweredThreads();
+  }
   t.true(lowered.length >= 2, `each worker thread runs at a lower priority (${lowered.length} lowered)`);
   const self = (await readlink('/proc/thread-self')).split('/').at(-1) as string;
   t.is(await niceness(self), 0, 'the thread that started them keeps its priority');
