@@ -9,11 +9,11 @@ import {
   ModulesInvalidError,
   StrataError,
 } from '../errors.js';
-import { moduleLogger } from '../node/logger.js';
 import type { BackupBackend } from '../provider/backend.js';
 import type { BackupModule, ModuleLogger } from '../provider/module-definition.js';
 import { BACKUP_BACKEND, MODULE_CONFIG, MODULE_LOGGER } from '../provider/tokens.js';
 import { parseEnableModules } from './enable-modules.js';
+import { moduleLogger } from './module-logger.js';
 import { type Environment, type ModuleConfig, readModuleConfig } from './read-config.js';
 import { type LoadedModule, ModuleRegistry } from './registry.js';
 import { type ResolvedPackage, resolveModuleEntry } from './resolve.js';

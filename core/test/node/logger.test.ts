@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import test from 'ava';
+import { secretPaths } from '../../src/modules/module-logger.js';
 import { createLogger } from '../../src/node/index.js';
-import { secretPaths } from '../../src/node/logger.js';
 
 function capture() {
   const lines: string[] = [];
