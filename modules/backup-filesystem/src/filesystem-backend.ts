@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
-import type { Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import {
   assertSafeKey,
   type BackendScope,
@@ -83,7 +83,16 @@ export class FilesystemBackend implements BackupBackend {
   }
 
   async write(key: string, body: Readable, options?: CallOptions): Promise<number> {
-    return this.#writeFile(this.#rootOf(options?.scope), this.#pathOf(key, options?.scope), body, options?.signal);
+    const root = this.#rootOf(options?.scope);
+    const path = this.#pathOf(key, options?.scope);
+    const signal = options?.signal;
+    // Aborting destroys the source, so a write waiting on a source that stalls stops too.
+    const source = signal === undefined ? body : addAbortSignal(signal, body);
+    try {
+      return await this.#writeFile(root, path, source, signal);
+    } catch (error) {
+      throw signal?.aborted ? signal.reason : error;
+    }
   }
 
   async read(key: string, options?: CallOptions): Promise<Readable> {
