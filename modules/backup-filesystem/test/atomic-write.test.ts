@@ -1,33 +1,11 @@
-import { spawn } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { collect } from '@strata/conformance';
 import { NotFoundError } from '@strata/core';
 import test from 'ava';
 import { FilesystemBackend } from '../src/index.js';
-import { temporaryDir } from './helpers.js';
-
-const crashWriter = fileURLToPath(new URL('./fixtures/crash-writer.js', import.meta.url));
-
-/** Resolves once a write's temporary file in `dir` holds at least `bytes`. */
-async function untilPartialHolds(dir: string, bytes: number): Promise<void> {
-  for (let written = 0; written < bytes; await sleep(10)) {
-    const partials = (await readdir(dir).catch(() => [])).filter((name) => name.startsWith('.strata-partial-'));
-    written = partials.length === 0 ? 0 : (await stat(join(dir, partials[0] as string))).size;
-  }
-}
-
-/** Starts a process writing `key` endlessly, waits until at least `bytes` reached the disk, then SIGKILLs it. */
-async function crashMidWrite(root: string, key: string, bytes: number): Promise<void> {
-  const child = spawn(process.execPath, [crashWriter, root, key], { stdio: 'inherit' });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  await untilPartialHolds(join(root, ...key.split('/').slice(0, -1)), bytes);
-  child.kill('SIGKILL');
-  await exited;
-}
+import { crashMidWrite, temporaryDir, untilPartialHolds } from './helpers.js';
 
 test('a process killed mid-write leaves nothing under the final key', async (t) => {
   const root = join(await temporaryDir(t.teardown), 'backups');
