@@ -19,6 +19,11 @@ const caughtBy: ReadonlyArray<[Exclude<Defect, 'none'>, string]> = [
   ['leaves-access-probe', 'checkAccess() resolves on a usable backend and leaves nothing behind'],
   ['home-path-without-id', 'homePath(id) ends with the backup id'],
   ['instances-not-shared', 'a second instance of the module (another node) reads'],
+  ['discards-finished-objects', "discardPartialWrites(prefix) removes an unfinished write's leftovers"],
+  ['discard-counts-finished-objects', "discardPartialWrites(prefix) removes an unfinished write's leftovers"],
+  ['discard-leaves-half-objects', 'fails or completes whole, never half'],
+  ['discards-outside-prefix', 'discardPartialWrites(prefix) touches nothing outside the prefix'],
+  ['discard-accepts-any-prefix', 'discardPartialWrites() refuses prefixes'],
 ];
 
 for (const [defect, check] of caughtBy) {
@@ -49,4 +54,20 @@ test('a backend that buffers whole objects fails the bounded-memory check, when 
     report.results[0]?.failures.join('\n') ?? '',
     /^write\(\) held \d+ MiB of an 80 MiB object in memory at once/,
   );
+});
+
+test('a backend without discardPartialWrites has its checks skipped, as optional', async (t) => {
+  const report = await runConformance({
+    module: memoryModule,
+    env: { MEMORY_BACKEND_DISCARDS: 'false' },
+    inMemory: true,
+    journey: false,
+    grep: 'discardPartialWrites',
+  });
+  t.deepEqual(report.results, []);
+  t.deepEqual(report.skipped, [
+    { checks: 'bounded memory of large writes and reads', reason: 'option inMemory' },
+    { checks: 'discarding what interrupted writes left', reason: 'method discardPartialWrites', optional: true },
+    { checks: 'the journey through a Strata node', reason: 'option journey' },
+  ]);
 });

@@ -20,4 +20,11 @@ test('the plan lists what was left out and why', (t) => {
     'external registers the cluster check',
   );
   t.true(plan.checks.some((title) => title.startsWith('journey:')));
+  for (const run of ['[raw]', '[scope.path]']) {
+    t.is(
+      plan.checks.filter((title) => title.startsWith(run) && title.includes('discardPartialWrites')).length,
+      4,
+      `the backend has discardPartialWrites: its checks run ${run}`,
+    );
+  }
 });
