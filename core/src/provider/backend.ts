@@ -101,10 +101,11 @@ export interface BackupBackend {
    * files, S3's unfinished multipart uploads (billed until aborted).
    *
    * Never removes or changes a finished object, and never touches anything outside `prefix`. `prefix`
-   * is `''` (all of the scope's root) or ends with `/` (core passes `<backupId>/`), and what precedes
+   * is `''` (all of the scope's root) or ends with `/` (a backup's is `<backupId>/`), and what precedes
    * that `/` passes `assertSafeKey`; any other prefix is refused with `InvalidKeyError`. Whole path
    * segments only, so that every backend removes the same set whether or not its leftovers record
-   * their key (a temporary file records only its directory). A second call resolves with 0.
+   * their key (a temporary file records only its directory). Called again with no write interrupted
+   * in between, it resolves with 0.
    *
    * Core calls it during crash recovery, for the backup this node was running when it died, while no
    * write of this node is in progress under `prefix`. It must be safe if one is anyway: that write may
@@ -113,10 +114,10 @@ export interface BackupBackend {
    * narrow the prefix to what this node writes.
    *
    * Optional. Implement it when the storage keeps state for an unfinished write that outlives the
-   * process (temporary files, multipart uploads). Leave it out when there is none, or when the storage
-   * discards it by itself and nothing can remove it safely sooner: Google Cloud Storage's resumable
-   * sessions hold no object and end a week after they start; Azure discards uncommitted blocks a week
-   * after the last one was staged. docs/writing-a-provider.md says more.
+   * process and is never collected (temporary files, S3 multipart uploads). It may be left out when
+   * there is none, or when the storage collects it by itself: Google Cloud Storage's resumable
+   * sessions hold no object, cannot be listed and end a week after they start; Azure discards
+   * uncommitted blocks a week after the last one was staged. docs/writing-a-provider.md says more.
    */
   discardPartialWrites?(prefix: string, options?: CallOptions): Promise<number>;
 
