@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { BackendCapabilities, BackupBackend } from '@strata/core';
+import type { BackendCapabilities, BackupBackend, ModuleLogger } from '@strata/core';
 import { type Environment, type LoadedModule, loadModules } from '@strata/core/modules';
 import type { DependencyContainer } from 'tsyringe';
 
@@ -27,6 +25,12 @@ export interface ConformanceOptions {
   readonly journey?: boolean;
 }
 
+/** A secret variable the configuration sets, and its value. */
+export interface SetSecret {
+  readonly variable: string;
+  readonly value: string;
+}
+
 /** The module under test, loaded once for the whole suite. */
 export interface Subject {
   readonly options: ConformanceOptions;
@@ -36,12 +40,14 @@ export interface Subject {
   readonly capabilities: BackendCapabilities;
   /** The backend the module registered. */
   readonly backend: BackupBackend;
+  /** The module's secret variables that the configuration sets, with their values. */
+  readonly secrets: readonly SetSecret[];
   /** The suite's own key prefix in the configured root: `strata-conformance-<random>`. */
   readonly prefix: string;
   /** A fresh `scope.path` for one check, of the kind the module declares (`capabilities.pathScope`). */
   scopePath(label: string): string | undefined;
-  /** Loads the module again, as a second node would: a backend instance of its own. */
-  loadAgain(): Promise<LoadedModule>;
+  /** Loads the module again, as a second node would: a backend instance of its own, logging to `logger`. */
+  loadAgain(logger?: ModuleLogger): Promise<LoadedModule>;
 }
 
 /** A random name segment, so concurrent and repeated runs never collide. */
@@ -49,12 +55,13 @@ export function randomName(label = 'key'): string {
   return `${label}-${randomBytes(6).toString('hex')}`;
 }
 
-function load(options: ConformanceOptions): Promise<LoadedModule> {
+function load(options: ConformanceOptions, logger?: ModuleLogger): Promise<LoadedModule> {
   return loadModules({
     enableModules: options.module,
     env: options.env ?? process.env,
     appDir: options.appDir ?? process.cwd(),
     ...(options.container === undefined ? {} : { container: options.container }),
+    ...(logger === undefined ? {} : { logger }),
   }).then((registry) => registry.modules[0] as LoadedModule);
 }
 
@@ -64,6 +71,13 @@ function load(options: ConformanceOptions): Promise<LoadedModule> {
  */
 export async function loadSubject(options: ConformanceOptions): Promise<Subject> {
   const loaded = await load(options);
+  const env = options.env ?? process.env;
+  const secrets = loaded.config.flatMap(({ secret, from }) => {
+    if (!secret || from === undefined) return [];
+    // Trimmed: the value as a module would print it.
+    const value = env[from]?.trim();
+    return value === undefined ? [] : [{ variable: from, value }];
+  });
   const prefix = randomName('strata-conformance');
   const { pathScope } = loaded.capabilities;
   return {
@@ -71,12 +85,10 @@ export async function loadSubject(options: ConformanceOptions): Promise<Subject>
     name: loaded.name,
     capabilities: loaded.capabilities,
     backend: loaded.backend,
+    secrets,
     prefix,
-    scopePath(label) {
-      if (pathScope === 'prefix') return `${prefix}-scoped/${randomName(label)}`;
-      if (pathScope === 'directory') return join(tmpdir(), `${prefix}-scoped`, randomName(label));
-      return undefined;
-    },
-    loadAgain: () => load(options),
+    // A key prefix, or a directory relative to the configured one: both stay inside the root.
+    scopePath: (label) => (pathScope === undefined ? undefined : `${prefix}-scoped/${randomName(label)}`),
+    loadAgain: (logger) => load(options, logger),
   };
 }

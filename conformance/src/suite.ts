@@ -1,5 +1,3 @@
-import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { accessCheckChecks } from './checks/access-check.js';
 import { concurrencyChecks } from './checks/concurrency.js';
 import { crossInstanceChecks } from './checks/cross-instance.js';
@@ -14,6 +12,7 @@ import { listingChecks } from './checks/listing.js';
 import { notFoundChecks } from './checks/not-found.js';
 import { partialWriteChecks } from './checks/partial-writes.js';
 import { roundTripChecks } from './checks/round-trip.js';
+import { secretChecks } from './checks/secrets.js';
 import { type ConformanceTest, suiteRuns } from './harness.js';
 import { type ConformanceOptions, loadSubject } from './subject.js';
 
@@ -87,6 +86,7 @@ export async function describeBackendConformance(
     homePathChecks(register, run);
     if (discards) partialWriteChecks(register, run);
   }
+  secretChecks(register, subject);
   if (options.inMemory === true) {
     skipped.push({ checks: 'bounded memory of large writes and reads', reason: 'option inMemory' });
   }
@@ -111,10 +111,6 @@ export async function describeBackendConformance(
 
   test.after?.always(async () => {
     await subject.backend.close?.();
-    const scoped = subject.scopePath('end');
-    if (subject.capabilities.pathScope === 'directory' && scoped !== undefined) {
-      await rm(dirname(scoped), { recursive: true, force: true });
-    }
   });
   return { module: subject.name, checks, skipped };
 }

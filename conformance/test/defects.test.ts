@@ -19,6 +19,8 @@ const caughtBy: ReadonlyArray<[Exclude<Defect, 'none'>, string]> = [
   ['leaves-access-probe', 'checkAccess() resolves on a usable backend and leaves nothing behind'],
   ['home-path-without-id', 'homePath(id) ends with the backup id'],
   ['instances-not-shared', 'a second instance of the module (another node) reads'],
+  ['logs-its-token', 'secrets: no value of a secret variable shows'],
+  ['quotes-its-token', 'secrets: no value of a secret variable shows'],
   ['discards-finished-objects', "discardPartialWrites(prefix) removes an unfinished write's leftovers"],
   ['discard-counts-finished-objects', "discardPartialWrites(prefix) removes an unfinished write's leftovers"],
   ['discard-leaves-half-objects', 'fails or completes whole, never half'],
@@ -26,11 +28,13 @@ const caughtBy: ReadonlyArray<[Exclude<Defect, 'none'>, string]> = [
   ['discard-accepts-any-prefix', 'discardPartialWrites() refuses prefixes'],
 ];
 
+const TOKEN = 'memory-token-1b7e5a';
+
 for (const [defect, check] of caughtBy) {
   test(`a backend whose defect is "${defect}" fails "${check}"`, async (t) => {
     const report = await runConformance({
       module: memoryModule,
-      env: { MEMORY_BACKEND_DEFECT: defect },
+      env: { MEMORY_BACKEND_DEFECT: defect, MEMORY_BACKEND_TOKEN: TOKEN },
       inMemory: true,
       journey: false,
       grep: check,
@@ -41,6 +45,22 @@ for (const [defect, check] of caughtBy) {
     t.log(failed[0]?.failures[0]);
   });
 }
+
+test('the secrets check names the variable and where it showed, never the value', async (t) => {
+  const report = await runConformance({
+    module: memoryModule,
+    env: { MEMORY_BACKEND_DEFECT: 'logs-its-token', MEMORY_BACKEND_TOKEN: TOKEN },
+    inMemory: true,
+    journey: false,
+    grep: 'secrets:',
+  });
+  const failures = report.results.flatMap((result) => result.failures).join('\n');
+  t.regex(
+    failures,
+    /^the value of MEMORY_BACKEND_TOKEN shows in a log line: .*"header":"Bearer <MEMORY_BACKEND_TOKEN>"/,
+  );
+  t.false(failures.includes(TOKEN));
+});
 
 test('a backend that buffers whole objects fails the bounded-memory check, when the storage is not memory', async (t) => {
   const report = await runConformance({

@@ -14,6 +14,7 @@ import {
   defineBackupModule,
   InvalidKeyError,
   MODULE_API_VERSION,
+  type ModuleLogger,
   NotFoundError,
   type ObjectInfo,
   parsers,
@@ -39,6 +40,8 @@ export const defects = [
   'home-path-without-id',
   'instances-not-shared',
   'buffers-whole-object',
+  'logs-its-token',
+  'quotes-its-token',
   'discards-finished-objects',
   'discard-leaves-half-objects',
   'discards-outside-prefix',
@@ -63,10 +66,14 @@ export class MemoryBackend implements BackupBackend {
   readonly #defect: Defect;
   readonly #objects: Map<string, Buffer>;
   readonly #files = new Map<string, string>();
+  readonly #token: string | undefined;
+  readonly #logger: ModuleLogger;
 
-  constructor(defect: Defect) {
+  constructor(defect: Defect, token: string | undefined, logger: ModuleLogger) {
     this.#defect = defect;
     this.#objects = defect === 'instances-not-shared' ? new Map() : shared;
+    this.#token = token;
+    this.#logger = logger;
   }
 
   homePath(backupId: string, scope?: BackendScope): string {
@@ -75,11 +82,15 @@ export class MemoryBackend implements BackupBackend {
   }
 
   async checkAccess(options?: CallOptions): Promise<void> {
+    if (this.#defect === 'quotes-its-token') throw new Error(`access denied for ${this.#token}`);
     if (this.#defect === 'leaves-access-probe') this.#objects.set(this.#id('.probe', options), Buffer.alloc(1));
   }
 
   async write(key: string, body: Readable, options?: CallOptions): Promise<number> {
     this.#check(key);
+    // Under a name core cannot know is secret: only a check of the log itself catches it.
+    if (this.#defect === 'logs-its-token')
+      this.#logger.debug({ request: { header: `Bearer ${this.#token}` } }, 'write');
     const signal = options?.signal;
     const partial: Partial = { id: this.#id(key, options), chunks: [], discarded: false };
     partials.add(partial);
@@ -200,6 +211,11 @@ const memoryModule = {
       default: 'none',
       parse: parsers.oneOf(defects),
     },
+    token: {
+      name: 'MEMORY_BACKEND_TOKEN',
+      secret: true,
+      description: 'A credential the backend does not need, for the suite to look for in what it logs.',
+    },
     discards: {
       name: 'MEMORY_BACKEND_DISCARDS',
       description: 'False leaves out discardPartialWrites, which the contract makes optional.',
@@ -207,8 +223,8 @@ const memoryModule = {
       parse: parsers.boolean,
     },
   },
-  register({ container, config }) {
-    const backend = new MemoryBackend(config.defect as Defect);
+  register({ container, config, logger }) {
+    const backend = new MemoryBackend(config.defect as Defect, config.token, logger);
     container.register(BACKUP_BACKEND, { useValue: config.discards ? backend : withoutDiscard(backend) });
   },
 } satisfies BackupModuleDefinition;

@@ -5,8 +5,13 @@ import { describeBackendConformance } from '../src/index.js';
 
 const memoryModule = fileURLToPath(new URL('../../test/fixtures/backup-memory', import.meta.url));
 
-// The reference backend passes every check, the journey through a node included.
-const plan = await describeBackendConformance(test, { module: memoryModule, env: {}, inMemory: true });
+// The reference backend passes every check, the journey through a node included, and the secrets
+// check has a secret to look for.
+const plan = await describeBackendConformance(test, {
+  module: memoryModule,
+  env: { MEMORY_BACKEND_TOKEN: 'memory-token-5c09d2' },
+  inMemory: true,
+});
 
 test('the plan lists what was left out and why', (t) => {
   t.is(plan.module, 'backup-memory');
@@ -20,6 +25,7 @@ test('the plan lists what was left out and why', (t) => {
     'external registers the cluster check',
   );
   t.true(plan.checks.some((title) => title.startsWith('journey:')));
+  t.true(plan.checks.some((title) => title.startsWith('secrets:')));
   for (const run of ['[raw]', '[scope.path]']) {
     t.is(
       plan.checks.filter((title) => title.startsWith(run) && title.includes('discardPartialWrites')).length,

@@ -71,6 +71,20 @@ export function hasCode(value: unknown, code: string): boolean {
 
 const quoteList = (items: readonly string[]): string => items.map((item) => `"${item}"`).join(', ');
 
+/** Characters of a value that a message quotes; the rest is counted, not echoed. */
+const QUOTE_LIMIT = 200;
+
+/**
+ * `value` for a message: JSON-quoted, and cut to its first {@link QUOTE_LIMIT} characters so that
+ * a huge input (a 50 MB id) never comes back as a huge error body.
+ */
+export function quoted(value: unknown): string {
+  const text = value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value));
+  return text.length <= QUOTE_LIMIT
+    ? text
+    : `${text.slice(0, QUOTE_LIMIT)}...(${text.length - QUOTE_LIMIT} more characters)`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Provider contract: raised by backends (any package) and relied on by core.
 // ---------------------------------------------------------------------------------------------
@@ -391,10 +405,11 @@ export const SchemaFileError = defineError(
 // Backup and restore (core/src/backup). Messages are Weaviate's where it has one.
 // ---------------------------------------------------------------------------------------------
 
-export const InvalidBackupIdError = defineError(
-  'STRATA_BACKUP_INVALID_ID',
-  422,
-  (id: string) => `invalid backup id: '${id}' allowed characters are lowercase, 0-9, _, -`,
+/** Weaviate's message for a wrong character; Strata's own for an id over `limit` characters. */
+export const InvalidBackupIdError = defineError('STRATA_BACKUP_INVALID_ID', 422, (id: string, limit: number) =>
+  id.length > limit
+    ? `invalid backup id: it is ${id.length} characters long, more than the limit of ${limit}`
+    : `invalid backup id: '${id}' allowed characters are lowercase, 0-9, _, -`,
 );
 
 export const BackupRequestError = defineError('STRATA_BACKUP_INVALID_REQUEST', 422, (problem: string) => problem);
@@ -434,6 +449,14 @@ export const BackupVersionError = defineError(
   422,
   (found: string, supported: string) =>
     `unable to restore backup as it was produced by a higher version: ${found} > ${supported}; upgrade @strata/core to restore it`,
+);
+
+export const BackupLocationError = defineError(
+  'STRATA_BACKUP_LOCATION',
+  422,
+  (location: string) =>
+    `backups cannot live at ${quoted(location)}: it is inside the node's data path (PERSISTENCE_DATA_PATH), or ` +
+    `holds it. Choose a directory outside the data path (config.Path, or the module's BACKUP_*_PATH).`,
 );
 
 export const BackupCopyTargetError = defineError(

@@ -15,6 +15,7 @@ export {
   hasCode,
   InvalidKeyError,
   NotFoundError,
+  quoted,
   StrataError,
   type StrataErrorClass,
   UnsupportedScopeError,

@@ -1,7 +1,8 @@
 /**
  * @strata/testing: tooling Strata's own tests and benchmarks share. Real storage servers started on
  * free ports (s3rver for S3, firebase-tools' Cloud Storage emulator for GCS, azurite for Azure Blob Storage), a fault-injecting proxy
- * to put between a client and a server, and helpers to load a provider and run a node.
+ * to put between a client and a server, helpers to load a provider and run a node, and to check that
+ * a provider's secrets show nowhere.
  *
  * @packageDocumentation
  */
@@ -19,7 +20,9 @@ export {
   seedClass,
   startTestNode,
   type TestNode,
+  type TestNodeOptions,
   waitForStatus,
 } from './node.js';
 export { waitForLine } from './process.js';
 export { type S3Server, type S3ServerOptions, startS3Server } from './s3-server.js';
+export { API_KEY_MARKER, assertNoMarker, type SecretsRun, type Shown, showSecrets, startupFailure } from './secrets.js';

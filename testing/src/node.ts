@@ -22,10 +22,19 @@ export interface TestNode {
   request(method: string, path: string, body?: unknown): Promise<Reply>;
 }
 
+/** Options of {@link startTestNode}. */
+export interface TestNodeOptions {
+  /** The level the node logs at (default `info`). */
+  readonly logLevel?: string;
+  /** Headers sent with every request, e.g. an `authorization` with an API key. */
+  readonly headers?: Record<string, string>;
+}
+
 /** Starts a node with `env`; stopped and its data removed in `t.teardown`. */
 export async function startTestNode(
   t: { teardown(fn: () => Promise<void>): void },
   env: Record<string, string>,
+  options: TestNodeOptions = {},
 ): Promise<TestNode> {
   const dataPath = await mkdtemp(join(tmpdir(), 'strata-node-'));
   t.teardown(() => rm(dataPath, { recursive: true, force: true }));
@@ -39,13 +48,14 @@ export async function startTestNode(
   const node = await StrataNode.start({
     env: { PERSISTENCE_DATA_PATH: dataPath, ...env },
     port: 0,
-    logger: createLogger('info', sink),
+    logger: createLogger(options.logLevel ?? 'info', sink),
   });
   t.teardown(() => node.stop());
   const request = async (method: string, path: string, body?: unknown): Promise<Reply> => {
     const response = await fetch(`${node.url}${path}`, {
       method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      headers: { ...options.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
     let parsed: unknown = text === '' ? undefined : text;

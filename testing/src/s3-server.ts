@@ -24,6 +24,11 @@ export interface S3Server {
 export interface S3ServerOptions {
   /** Buckets created at start. */
   readonly buckets?: readonly string[];
+  /**
+   * Credentials the server accepts beside s3rver's built-in ones, and that `env()` then uses.
+   * s3rver checks the key id but not a SigV4 signature, so any secret works with it.
+   */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
 /**
@@ -32,23 +37,27 @@ export interface S3ServerOptions {
  * continuation tokens with DES, and without the flag every paginated listing fails with 500.
  */
 export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
+  const { credentials } = options;
   const server = await startServerProcess({
     name: 'strata-s3rver-',
     entry: './s3rver-process.js',
     nodeArgs: ['--openssl-legacy-provider'],
     args: (directory) => [directory, ...(options.buckets ?? [])],
+    ...(credentials === undefined ? {} : { env: () => ({ S3RVER_ACCESS_KEY_ID: credentials.accessKeyId }) }),
     ready: /S3 server listening on [\d.]+:(\d+)/,
   });
   const { endpoint, directory } = server;
+  const accepted = credentials ?? CREDENTIALS;
   return {
     endpoint,
-    ...CREDENTIALS,
+    accessKeyId: accepted.accessKeyId,
+    secretAccessKey: accepted.secretAccessKey,
     directory,
     env: (bucket) => ({
       BACKUP_S3_BUCKET: bucket,
       BACKUP_S3_ENDPOINT: endpoint,
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      AWS_ACCESS_KEY_ID: accepted.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: accepted.secretAccessKey,
       AWS_REGION: 'us-east-1',
     }),
     openUploads: (bucket) => readdir(uploadsDir(directory, bucket)).catch(() => []),

@@ -5,7 +5,8 @@
  * tests so its buffers never count in a test's memory figures.
  *
  * Usage: `node --openssl-legacy-provider s3rver-process.js <directory> [bucket...]`; prints
- * `S3 server listening on 127.0.0.1:<port>` once it accepts requests.
+ * `S3 server listening on 127.0.0.1:<port>` once it accepts requests. `S3RVER_ACCESS_KEY_ID` names a
+ * key id accepted beside s3rver's built-in `S3RVER`.
  */
 import { createServer, type RequestListener } from 'node:http';
 import { createRequire } from 'node:module';
@@ -26,7 +27,17 @@ type S3rverClass = new (options: {
 
 const [directory, ...buckets] = process.argv.slice(2);
 if (directory === undefined) throw new Error('usage: s3rver-process.js <directory> [bucket...]');
-const S3rverClass = createRequire(import.meta.url)('s3rver') as S3rverClass;
+const require = createRequire(import.meta.url);
+const S3rverClass = require('s3rver') as S3rverClass;
+const extraKeyId = process.env.S3RVER_ACCESS_KEY_ID;
+if (extraKeyId !== undefined) {
+  // s3rver looks a request's key id up in its account registry; it never checks a SigV4 signature,
+  // so the secret registered here is never used.
+  const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account.js') as {
+    DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
+  };
+  DUMMY_ACCOUNT.createKeyPair(extraKeyId, 'unchecked');
+}
 const s3rver = new S3rverClass({
   directory,
   silent: true,

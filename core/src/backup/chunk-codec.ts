@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip, gzipSync, constants as zlibConstants } from 'node:zlib';
-import { BackupCorruptError, StrataError } from '../errors.js';
+import { BackupCorruptError, quoted, StrataError } from '../errors.js';
 import type { CompressionType, FileDescriptor } from './descriptors.js';
+import { stagedPath } from './staging.js';
 import { type EntrySink, extractTar, type TarEntry, tarStream } from './tar.js';
 
 /**
@@ -125,6 +126,11 @@ export interface UnpackTarget {
   readonly staging: string;
 }
 
+/** The error for a chunk that streams more than its descriptor's `size`. */
+export function chunkTooLong(key: string, size: number): StrataError {
+  return new BackupCorruptError(key, `the chunk is longer than the ${size} bytes it should be`);
+}
+
 /** Writes an entry to its staged file, checking its size and SHA-256 against the descriptor. */
 async function fileSink(
   path: string,
@@ -174,8 +180,10 @@ export async function unpackChunk(
   const counted = Readable.from(
     (async function* () {
       for await (const piece of source) {
-        hash.update(piece);
         size += piece.length;
+        // Stop at the first byte past the declared size: a hostile chunk cannot make us read gigabytes.
+        if (size > target.size) throw chunkTooLong(target.key, target.size);
+        hash.update(piece);
         yield piece;
       }
     })(),
@@ -183,23 +191,26 @@ export async function unpackChunk(
   );
   const plain = target.compression === 'gzip' ? counted.pipe(createGunzip({ chunkSize: 64 * 1024 })) : counted;
   if (plain !== counted) counted.on('error', (error) => plain.destroy(error));
-  const extracted: string[] = [];
+  const extracted = new Set<string>();
   try {
     await extractTar(
       plain,
       async (name, entrySize) => {
-        const expected = target.files[name];
+        // An own property only: a tar entry named "constructor" must not find Object's.
+        const expected = Object.hasOwn(target.files, name) ? target.files[name] : undefined;
         if (expected === undefined) {
-          throw new BackupCorruptError(target.key, `holds ${name}, which the backup descriptor does not list`);
+          throw new BackupCorruptError(target.key, `holds ${quoted(name)}, which the backup descriptor does not list`);
         }
+        // Each file once: repeating an entry could make a small chunk expand without bound.
+        if (extracted.has(name)) throw new BackupCorruptError(target.key, `holds ${quoted(name)} twice`);
         if (expected.size !== entrySize) {
           throw new BackupCorruptError(
             target.key,
             `${name} is ${entrySize} bytes, the descriptor says ${expected.size}`,
           );
         }
-        extracted.push(name);
-        return fileSink(join(target.staging, ...name.split('/')), expected, target.key, onFileBytes);
+        extracted.add(name);
+        return fileSink(stagedPath(target.staging, name), expected, target.key, onFileBytes);
       },
       target.key,
     );
@@ -220,5 +231,5 @@ export async function unpackChunk(
       `the chunk does not match its checksum (sha256 ${digest}, expected ${target.sha256})`,
     );
   }
-  return extracted;
+  return [...extracted];
 }

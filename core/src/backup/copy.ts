@@ -9,15 +9,8 @@ import {
   InvalidBackupIdError,
 } from '../errors.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
-import {
-  BACKUP_ID,
-  backupKeys,
-  type GlobalDescriptor,
-  type NodeDescriptor,
-  parseJson,
-  readJson,
-  readObject,
-} from './descriptors.js';
+import { validateGlobalDescriptor, validateNodeDescriptor } from './descriptor-validation.js';
+import { backupKeys, isBackupId, MAX_BACKUP_ID_LENGTH, parseJson, readObject } from './descriptors.js';
 import { runPool } from './pool.js';
 
 /** One end of a copy: an enabled backend, and where in it the backup lives. */
@@ -90,7 +83,7 @@ async function descriptorObject(
  */
 async function plan(from: CopyEnd, id: string): Promise<PlannedObject[]> {
   const global = await descriptorObject(from, id, backupKeys.global(id));
-  const descriptor = parseJson<GlobalDescriptor>(global.key, global.bytes);
+  const descriptor = validateGlobalDescriptor(global.key, id, parseJson(global.key, global.bytes));
   if (descriptor.status !== 'SUCCESS') {
     throw new BackupStateError(
       `backup ${JSON.stringify(id)} in ${from.name} is ${descriptor.status}${descriptor.error ? ` (${descriptor.error})` : ''}: only a finished (SUCCESS) backup can be copied`,
@@ -101,7 +94,7 @@ async function plan(from: CopyEnd, id: string): Promise<PlannedObject[]> {
   for (const node of Object.keys(descriptor.nodes)) {
     const object = await descriptorObject(from, id, backupKeys.node(id, node));
     nodes.push(object);
-    for (const cls of parseJson<NodeDescriptor>(object.key, object.bytes).classes) {
+    for (const cls of validateNodeDescriptor(object.key, id, node, parseJson(object.key, object.bytes)).classes) {
       for (const chunk of Object.values(cls.chunks)) {
         chunks.push({ key: `${id}/${chunk.key}`, size: chunk.size, sha256: chunk.sha256 });
       }
@@ -122,8 +115,10 @@ async function* checked(
   const hash = createHash('sha256');
   let size = 0;
   for await (const piece of source) {
-    hash.update(piece);
     size += piece.length;
+    // At the first byte too many, not at the end: a hostile source may stream for ever.
+    if (size > expected.size) throw fail(`it is longer than the ${expected.size} bytes the backup descriptor says`);
+    hash.update(piece);
     yield piece;
   }
   if (size !== expected.size) throw fail(`it is ${size} bytes, the backup descriptor says ${expected.size}`);
@@ -164,7 +159,7 @@ async function targetProblem(to: CopyEnd, object: PlannedObject, signal: AbortSi
  */
 export async function copyBackup(options: CopyOptions): Promise<CopyResult> {
   const { id, from, to } = options;
-  if (!BACKUP_ID.test(id)) throw new InvalidBackupIdError(id);
+  if (!isBackupId(id)) throw new InvalidBackupIdError(id, MAX_BACKUP_ID_LENGTH);
   const target = to.backend.homePath(id, to.scope);
   if (to.backend === from.backend && target === from.backend.homePath(id, from.scope)) {
     throw new BackupCopyTargetError(
@@ -175,7 +170,7 @@ export async function copyBackup(options: CopyOptions): Promise<CopyResult> {
   }
   const signal = options.signal ?? new AbortController().signal;
   const objects = await plan(from, id);
-  if ((await readJson(to.backend, backupKeys.global(id), to.scope ?? {})) !== undefined) {
+  if ((await readObject(to.backend, backupKeys.global(id), to.scope ?? {})) !== undefined) {
     throw new BackupCopyTargetError(
       id,
       target,

@@ -101,8 +101,15 @@ export interface RestoreDescriptor extends OperationRecord {
   readonly classes: readonly string[];
 }
 
-/** What a backup id may be: Weaviate's rule. */
+/** What a backup id may be: Weaviate's characters. */
 export const BACKUP_ID = /^[a-z0-9_-]+$/;
+/** Characters of a backup id: it is a directory name and a key segment, so it must stay short. */
+export const MAX_BACKUP_ID_LENGTH = 128;
+
+/** True when `id` is a backup id Strata accepts. */
+export function isBackupId(id: string): boolean {
+  return id.length <= MAX_BACKUP_ID_LENGTH && BACKUP_ID.test(id);
+}
 
 /** Keys of a backup's objects, relative to the backend's root. */
 export const backupKeys = {
@@ -110,7 +117,12 @@ export const backupKeys = {
   node: (id: string, node: string) => `${id}/${node}/backup.json`,
   restore: (id: string) => `${id}/restore_config.json`,
   chunk: (id: string, node: string, className: string, n: number) => `${id}/${node}/${className}/chunk-${n}`,
+  /** The prefix of every chunk key of a class; what follows it is the chunk number. */
+  chunks: (id: string, node: string, className: string) => `${id}/${node}/${className}/chunk-`,
 };
+
+/** What follows {@link backupKeys}.chunks in a chunk's key. */
+export const CHUNK_NUMBER = /^[1-9][0-9]{0,8}$/;
 
 /** Writes `value` as pretty JSON under `key`. */
 export async function writeJson(
@@ -122,11 +134,18 @@ export async function writeJson(
   await backend.write(key, Readable.from([Buffer.from(`${JSON.stringify(value, null, 2)}\n`)]), { scope });
 }
 
-/** The whole (small) object under `key`, or undefined when there is none. */
+/** A descriptor larger than this is not one Strata wrote (100,000 files take about 20 MiB). */
+export const MAX_DESCRIPTOR_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The whole (small) object under `key`, or undefined when there is none. Reading stops at the first
+ * byte past `limit`: an object that claims to be a descriptor cannot make the node buffer gigabytes.
+ */
 export async function readObject(
   backend: BackupBackend,
   key: string,
   scope: BackendScope,
+  limit = MAX_DESCRIPTOR_BYTES,
 ): Promise<Buffer | undefined> {
   let stream: Readable;
   try {
@@ -136,23 +155,40 @@ export async function readObject(
     throw error;
   }
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  let size = 0;
+  try {
+    for await (const chunk of stream) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new BackupCorruptError(key, `it is larger than the limit of ${limit} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } finally {
+    stream.destroy();
+  }
   return Buffer.concat(chunks);
 }
 
 /** The JSON document `bytes` read from `key`; one that does not parse is corrupt. */
-export function parseJson<T>(key: string, bytes: Buffer): T {
+export function parseJson(key: string, bytes: Buffer): unknown {
   try {
-    return JSON.parse(bytes.toString('utf8')) as T;
+    return JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw new BackupCorruptError(key, (error as Error).message).withCause(error);
   }
 }
 
-/** The JSON under `key`, or undefined when there is none. A document that does not parse is corrupt. */
-export async function readJson<T>(backend: BackupBackend, key: string, scope: BackendScope): Promise<T | undefined> {
+/**
+ * The descriptor under `key`, checked by `validate`, or undefined when there is none. A document that
+ * does not parse or fails a check is corrupt (BackupCorruptError, naming the field).
+ */
+export async function readDescriptor<T>(
+  backend: BackupBackend,
+  key: string,
+  scope: BackendScope,
+  validate: (key: string, value: unknown) => T,
+): Promise<T | undefined> {
   const bytes = await readObject(backend, key, scope);
-  return bytes === undefined ? undefined : parseJson<T>(key, bytes);
+  return bytes === undefined ? undefined : validate(key, parseJson(key, bytes));
 }
 
 /** Weaviate reports sizes in GiB, as a float. */

@@ -5,7 +5,8 @@ import type { BackendScope } from '../provider/backend.js';
 /**
  * The operation this node is running, recorded in `<data path>/backup-journal.json` while it runs.
  * If the node dies, the journal survives it, and on start-up the operation is marked FAILED in its
- * provider ("node restarted during backup") instead of staying STARTED forever, as Weaviate's can.
+ * provider ("node restarted during backup") instead of staying STARTED forever, as Weaviate's can,
+ * or SUCCESS for a restore whose classes were already attached.
  */
 export interface JournalEntry {
   readonly kind: 'backup' | 'restore';
@@ -13,6 +14,11 @@ export interface JournalEntry {
   readonly backend: string;
   readonly scope: BackendScope;
   readonly startedAt: string;
+  /**
+   * A restore's classes and the shards each attaches. Attaching commits in schema.json, so if the
+   * schema holds exactly these on start-up, the restore finished attaching before the node died.
+   */
+  readonly attaches?: ReadonlyArray<{ readonly class: string; readonly shards: readonly string[] }>;
 }
 
 const FILE = 'backup-journal.json';

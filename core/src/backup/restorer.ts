@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Database, StagedClass } from '../db/index.js';
 import { BackupCorruptError, NotFoundError } from '../errors.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
+import { chunkTooLong } from './chunk-codec.js';
 import { ChunkWorkers } from './chunk-workers.js';
 import type { ChunkDescriptor, ClassDescriptor, FileDescriptor, NodeDescriptor } from './descriptors.js';
 import { runPool } from './pool.js';
@@ -29,6 +30,20 @@ export interface RestoreRun {
   onFinalizing(): Promise<void>;
 }
 
+/** `source`, failing at the first byte past `limit` (the worker checks the exact size and hash). */
+async function* atMost(
+  source: AsyncIterable<Uint8Array>,
+  limit: number,
+  tooLong: () => Error,
+): AsyncIterable<Uint8Array> {
+  let size = 0;
+  for await (const piece of source) {
+    size += piece.length;
+    if (size > limit) throw tooLong();
+    yield piece;
+  }
+}
+
 /** Downloads one chunk and has a chunk worker verify and extract it into staging. */
 async function restoreChunk(
   run: RestoreRun,
@@ -46,6 +61,7 @@ async function restoreChunk(
   // Errors reach the worker through iteration; this keeps one raised while nobody iterates (the
   // job already failed or was aborted) from being an uncaught exception.
   source.on('error', () => {});
+
   const files: Record<string, FileDescriptor> = {};
   for (const shard of cls.shards) {
     if (chunk.shards.includes(shard.name)) for (const file of shard.files) files[file.path] = file;
@@ -59,7 +75,12 @@ async function restoreChunk(
     staging,
   };
   try {
-    return await workers.unpack(source, target, run.signal, (bytes) => run.progress.add(bytes));
+    return await workers.unpack(
+      atMost(source, chunk.size, () => chunkTooLong(key, chunk.size)),
+      target,
+      run.signal,
+      (bytes) => run.progress.add(bytes),
+    );
   } finally {
     source.destroy();
   }

@@ -21,21 +21,25 @@ import { type CompressionLevel, compressionTypeOf } from './chunk-codec.js';
 import { selectClasses } from './class-selection.js';
 import {
   BACKUP_FORMAT_VERSION,
-  BACKUP_ID,
   type BackupStatus,
   backupKeys,
+  CHUNK_NUMBER,
   FINISHED,
   type GlobalDescriptor,
   gibibytes,
+  isBackupId,
+  MAX_BACKUP_ID_LENGTH,
   type NodeDescriptor,
   type OperationRecord,
   type RestoreDescriptor,
-  readJson,
   writeJson,
   ZERO_TIME,
 } from './descriptors.js';
-import { clearJournal, readJournal, writeJournal } from './journal.js';
+import { clearJournal, type JournalEntry, readJournal, writeJournal } from './journal.js';
+import { assertOutsideDataPath } from './locations.js';
+import { runPool } from './pool.js';
 import { type Progress, ProgressCounter } from './progress.js';
+import { readGlobalDescriptor, readNodeDescriptor, readRestoreDescriptor } from './read-descriptors.js';
 import { runRestore } from './restorer.js';
 import { clearStaging } from './staging.js';
 
@@ -89,6 +93,8 @@ export interface BackupListItem {
   readonly id: string;
   readonly classes: readonly string[];
   readonly status: BackupStatus;
+  /** Why a damaged backup is listed FAILED (Strata's addition). */
+  readonly error?: string;
   readonly startedAt: string;
   readonly completedAt: string;
   readonly size: number;
@@ -114,6 +120,16 @@ interface Operation {
 
 /** Why an operation stopped when the node shut down (as opposed to a user's cancel). */
 class NodeStopping extends Error {}
+
+/** The operation holding the one slot, and a promise that settles once its outcome is recorded. */
+interface Running {
+  readonly operation: Operation;
+  readonly done: Promise<void>;
+  readonly settle: () => void;
+}
+
+/** Objects a backup's clean-up deletes at once. */
+const DELETE_CONCURRENCY = 8;
 
 export interface SchedulerOptions {
   readonly db: Database;
@@ -144,7 +160,7 @@ const sameScope = (a: BackendScope, b: BackendScope) =>
  */
 export class BackupScheduler {
   readonly #options: SchedulerOptions;
-  #running: { operation: Operation; done: Promise<void> } | undefined;
+  #running: Running | undefined;
   /** The last finished operation of each kind, for status queries if its final write failed. */
   readonly #finished = new Map<string, Operation>();
 
@@ -156,7 +172,7 @@ export class BackupScheduler {
   async createBackup(backendName: string, request: BackupRequest): Promise<Record<string, unknown>> {
     const { module, backend } = this.#backend(backendName);
     const id = request.id ?? '';
-    if (!BACKUP_ID.test(id)) throw new InvalidBackupIdError(id);
+    this.#checkId(id);
     const classes = selectClasses(
       this.#options.db.classes().map((c) => c.class),
       request,
@@ -169,6 +185,7 @@ export class BackupScheduler {
       );
     }
     const scope = scopeOf(request.config);
+    this.#checkLocation(module, backend, id, scope);
     const home = backend.homePath(id, scope);
     const operation = this.#reserve('backup', id, module, scope, home, classes, compression);
     try {
@@ -178,9 +195,12 @@ export class BackupScheduler {
       } catch (error) {
         throw new BackupAccessError((error as Error).message).withCause(error);
       }
-      const existing = await readJson<GlobalDescriptor>(backend, backupKeys.global(id), scope);
+      const existing = await readGlobalDescriptor(backend, id, scope).catch((error: unknown) => {
+        // A damaged descriptor is still a backup someone may want: never overwritten.
+        throw BackupCorruptError.is(error) ? new BackupExistsError(id, home).withCause(error) : error;
+      });
       if (existing !== undefined && existing.status !== 'CANCELED') throw new BackupExistsError(id, home);
-      if (existing !== undefined) await this.#deleteBackupObjects(backend, id, scope);
+      if (existing !== undefined) await this.#deleteBackupObjects(backend, id, existing, scope);
       await this.#writeGlobal(backend, operation);
       writeJournal(this.#options.dataPath, {
         kind: 'backup',
@@ -190,7 +210,7 @@ export class BackupScheduler {
         startedAt: operation.startedAt,
       });
     } catch (error) {
-      this.#running = undefined;
+      this.#release();
       throw error;
     }
     const concurrency = this.#concurrency(request.config?.CPUPercentage);
@@ -213,56 +233,83 @@ export class BackupScheduler {
     return this.#status('backup', backendName, id, scope);
   }
 
-  /** Every backup in the backend's configured location, by start time. */
+  /**
+   * Every backup in the backend's configured location, by start time. A damaged descriptor does not
+   * break the list: that backup is listed FAILED, with the reason in `error`.
+   */
   async listBackups(backendName: string, order: 'asc' | 'desc'): Promise<BackupListItem[]> {
     const { backend } = this.#backend(backendName);
-    const keys: string[] = [];
-    for await (const object of backend.list(''))
-      if (/^[^/]+\/backup_config\.json$/.test(object.key)) keys.push(object.key);
+    const ids: string[] = [];
+    for await (const object of backend.list('')) {
+      const match = /^([^/]+)\/backup_config\.json$/.exec(object.key);
+      if (match?.[1] !== undefined) ids.push(match[1]);
+    }
     const items: BackupListItem[] = [];
-    for (const key of keys) {
-      const descriptor = await readJson<GlobalDescriptor>(backend, key, {});
-      if (descriptor === undefined) continue;
-      items.push({
-        id: descriptor.id,
-        classes: Object.values(descriptor.nodes).flatMap((node) => node.classes),
-        status: descriptor.status,
-        startedAt: descriptor.startedAt,
-        completedAt: descriptor.completedAt,
-        size: gibibytes(descriptor.preCompressionSizeBytes),
-      });
+    for (const id of ids) {
+      try {
+        const descriptor = await readGlobalDescriptor(backend, id, {});
+        if (descriptor === undefined) continue;
+        items.push({
+          id: descriptor.id,
+          classes: Object.values(descriptor.nodes).flatMap((node) => node.classes),
+          status: descriptor.status,
+          startedAt: descriptor.startedAt,
+          completedAt: descriptor.completedAt,
+          size: gibibytes(descriptor.preCompressionSizeBytes),
+        });
+      } catch (error) {
+        if (!BackupCorruptError.is(error)) throw error;
+        this.#options.logger.warn({ id, err: error }, 'listing a damaged backup as FAILED');
+        items.push({
+          id,
+          classes: [],
+          status: 'FAILED',
+          error: (error as Error).message,
+          startedAt: ZERO_TIME,
+          completedAt: ZERO_TIME,
+          size: 0,
+        });
+      }
     }
     const direction = order === 'asc' ? 1 : -1;
     return items.sort((a, b) => direction * a.startedAt.localeCompare(b.startedAt));
   }
 
-  /** Cancels a running backup (CANCELED); a canceled or failed one is left as it is. */
+  /**
+   * Cancels a running backup: it reads CANCELLING at once, and this resolves once it is CANCELED. A
+   * canceled or failed one is left as it is.
+   */
   async cancelBackup(backendName: string, id: string, scope: BackendScope): Promise<void> {
     const { module, backend } = this.#backend(backendName);
-    if (!BACKUP_ID.test(id)) throw new InvalidBackupIdError(id);
+    this.#checkId(id);
+    this.#checkLocation(module, backend, id, scope);
     const live = this.#find('backup', id, module, scope);
     if (live !== undefined && this.#running?.operation === live) {
-      live.abort.abort(new Error('backup canceled by user'));
-      await this.#running.done;
+      await this.#cancel(this.#running, new Error('backup canceled by user'));
       // It may have finished its last step before it saw the cancel.
       if (live.status === 'SUCCESS') throw new BackupStateError(`backup ${JSON.stringify(id)} already succeeded`);
       return;
     }
-    const descriptor = await readJson<GlobalDescriptor>(backend, backupKeys.global(id), scope);
+    const descriptor = await readGlobalDescriptor(backend, id, scope);
     if (descriptor === undefined)
       throw new BackupNotFoundError(id, `${backend.homePath(id, scope)}/backup_config.json`);
     if (descriptor.status === 'SUCCESS') throw new BackupStateError(`backup ${JSON.stringify(id)} already succeeded`);
   }
 
-  /** Starts restoring a backup; resolves once every check passed and the restore is recorded. */
+  /**
+   * Starts restoring a backup; resolves once every check passed and the restore is recorded. Every
+   * descriptor is checked field by field before anything is written (a hostile one is refused 422).
+   */
   async restoreBackup(backendName: string, id: string, request: RestoreRequest): Promise<Record<string, unknown>> {
     const { module, backend } = this.#backend(backendName);
+    this.#checkId(id);
     if ((request.include?.length ?? 0) > 0 && (request.exclude?.length ?? 0) > 0) {
       throw new BackupRequestError("malformed request: 'include' and 'exclude' cannot both contain values");
     }
     const scope = scopeOf(request.config);
+    this.#checkLocation(module, backend, id, scope);
     const home = backend.homePath(id, scope);
-    const global = await readJson<GlobalDescriptor>(backend, backupKeys.global(id), scope);
+    const global = await readGlobalDescriptor(backend, id, scope);
     if (global === undefined) throw new BackupNotFoundError(id, `${home}/backup_config.json`);
     if (global.status !== 'SUCCESS')
       throw new BackupStateError(`invalid backup in scheduler ${id} status: ${global.status}`);
@@ -278,13 +325,14 @@ export class BackupScheduler {
     }
     const target = request.node_mapping?.[backupNode] ?? backupNode;
     if (target !== this.#options.nodeName) throw new RestoreNodeError(backupNode, this.#options.nodeName);
-    const descriptor = await readJson<NodeDescriptor>(backend, backupKeys.node(id, backupNode), scope);
+    const descriptor = await readNodeDescriptor(backend, id, backupNode, scope);
     if (descriptor === undefined)
       throw new BackupCorruptError(backupKeys.node(id, backupNode), 'the node descriptor is missing');
     const available = descriptor.classes.map((c) => c.name);
     const selected = selectClasses(available, request, 'restore');
     const conflicts = selected.filter((name) => this.#options.db.getClass(name) !== undefined);
     if (conflicts.length > 0) throw new RestoreConflictError(conflicts);
+    const classes = descriptor.classes.filter((c) => selected.includes(c.name));
 
     const operation = this.#reserve('restore', id, module, scope, home, selected, 'DefaultCompression');
     try {
@@ -295,12 +343,12 @@ export class BackupScheduler {
         backend: module,
         scope,
         startedAt: operation.startedAt,
+        attaches: classes.map((c) => ({ class: c.name, shards: c.shards.map((shard) => shard.name) })),
       });
     } catch (error) {
-      this.#running = undefined;
+      this.#release();
       throw error;
     }
-    const classes = descriptor.classes.filter((c) => selected.includes(c.name));
     const concurrency = this.#concurrency(request.config?.CPUPercentage);
     this.#start(
       operation,
@@ -314,29 +362,35 @@ export class BackupScheduler {
     return this.#status('restore', backendName, id, scope);
   }
 
-  /** Cancels a running restore, unless it is already attaching its classes (FINALIZING). */
+  /**
+   * Cancels a running restore, unless it is already attaching its classes (FINALIZING): it reads
+   * CANCELLING at once, and this resolves once it is CANCELED.
+   */
   async cancelRestore(backendName: string, id: string, scope: BackendScope): Promise<void> {
     const { module, backend } = this.#backend(backendName);
+    this.#checkId(id);
+    this.#checkLocation(module, backend, id, scope);
     const live = this.#find('restore', id, module, scope);
     if (live !== undefined && this.#running?.operation === live) {
       if (live.status === 'FINALIZING') {
         throw new BackupStateError(`restore ${JSON.stringify(id)} is applying schema changes and cannot be cancelled`);
       }
-      live.abort.abort(new Error('restore canceled by user'));
-      await this.#running.done;
+      await this.#cancel(this.#running, new Error('restore canceled by user'));
       if (live.status === 'SUCCESS') throw new BackupStateError(`restore ${JSON.stringify(id)} already succeeded`);
       return;
     }
-    const descriptor = await readJson<RestoreDescriptor>(backend, backupKeys.restore(id), scope);
+    const descriptor = await readRestoreDescriptor(backend, id, scope);
     if (descriptor === undefined)
       throw new BackupNotFoundError(id, `${backend.homePath(id, scope)}/restore_config.json`);
     if (descriptor.status === 'SUCCESS') throw new BackupStateError(`restore ${JSON.stringify(id)} already succeeded`);
   }
 
   /**
-   * Start-up: an operation recorded in the journal was interrupted by the node going down. It is
-   * marked FAILED in its provider ("node restarted during backup"), its uploaded chunks are deleted
-   * and its staging removed. Weaviate leaves such backups STARTED, which made them look alive.
+   * Start-up: an operation recorded in the journal was interrupted by the node going down. A backup is
+   * marked FAILED in its provider ("node restarted during backup"), its uploaded chunks and whatever
+   * its interrupted writes left are deleted. A restore is marked SUCCESS when its classes were
+   * attached before the node died (the schema holds them, with the backup's shards), FAILED otherwise.
+   * Staging is removed. Weaviate leaves such operations STARTED, which made them look alive.
    */
   async recover(): Promise<void> {
     const { dataPath, logger } = this.#options;
@@ -351,25 +405,47 @@ export class BackupScheduler {
       );
       return;
     }
-    const reason = `node restarted during ${entry.kind}`;
     try {
-      if (entry.kind === 'backup') {
-        const descriptor = await readJson<GlobalDescriptor>(module.backend, backupKeys.global(entry.id), entry.scope);
-        if (descriptor !== undefined && !FINISHED.has(descriptor.status)) {
-          await this.#deleteBackupObjects(module.backend, entry.id, entry.scope);
-          await writeJson(module.backend, backupKeys.global(entry.id), this.#failed(descriptor, reason), entry.scope);
-        }
-      } else {
-        const descriptor = await readJson<RestoreDescriptor>(module.backend, backupKeys.restore(entry.id), entry.scope);
-        if (descriptor !== undefined && !FINISHED.has(descriptor.status)) {
-          await writeJson(module.backend, backupKeys.restore(entry.id), this.#failed(descriptor, reason), entry.scope);
-        }
-      }
+      const outcome =
+        entry.kind === 'backup'
+          ? await this.#recoverBackup(module.backend, entry)
+          : await this.#recoverRestore(module.backend, entry);
       clearJournal(dataPath);
-      logger.warn({ id: entry.id, backend: entry.backend }, `marked ${entry.kind} ${entry.id} FAILED: ${reason}`);
+      if (outcome !== undefined) {
+        logger.warn({ id: entry.id, backend: entry.backend }, `marked ${entry.kind} ${entry.id} ${outcome}`);
+      }
     } catch (error) {
-      logger.error({ id: entry.id, err: error }, `could not mark the interrupted ${entry.kind} FAILED`);
+      logger.error({ id: entry.id, err: error }, `could not settle the interrupted ${entry.kind}`);
     }
+  }
+
+  async #recoverBackup(backend: BackupBackend, entry: JournalEntry): Promise<string | undefined> {
+    const descriptor = await readGlobalDescriptor(backend, entry.id, entry.scope);
+    if (descriptor === undefined || FINISHED.has(descriptor.status)) return undefined;
+    const reason = 'node restarted during backup';
+    const own = descriptor.nodes[this.#options.nodeName];
+    const mine: GlobalDescriptor = { ...descriptor, nodes: own === undefined ? {} : { [this.#options.nodeName]: own } };
+    await this.#deleteBackupObjects(backend, entry.id, mine, entry.scope);
+    await writeJson(backend, backupKeys.global(entry.id), this.#failed(descriptor, reason), entry.scope);
+    return `FAILED: ${reason}`;
+  }
+
+  async #recoverRestore(backend: BackupBackend, entry: JournalEntry): Promise<string | undefined> {
+    const descriptor = await readRestoreDescriptor(backend, entry.id, entry.scope);
+    if (descriptor === undefined || FINISHED.has(descriptor.status)) return undefined;
+    const { db } = this.#options;
+    const attached =
+      entry.attaches?.every(({ class: name, shards }) => {
+        if (db.getClass(name) === undefined) return false;
+        const present = db.shardsOf(name).map((shard) => shard.name);
+        return present.length === shards.length && shards.every((shard) => present.includes(shard));
+      }) === true;
+    const completedAt = new Date().toISOString();
+    const settled = attached
+      ? { ...descriptor, status: 'SUCCESS' as const, error: '', completedAt }
+      : this.#failed(descriptor, 'node restarted during restore');
+    await writeJson(backend, backupKeys.restore(entry.id), settled, entry.scope);
+    return attached ? 'SUCCESS: its classes were attached before the node stopped' : `FAILED: ${settled.error}`;
   }
 
   /** Stops a running operation (it ends FAILED: "node stopped during ..."), and waits for it. */
@@ -385,7 +461,10 @@ export class BackupScheduler {
     return { module: (this.#options.modules.find(name) as { name: string }).name, backend };
   }
 
-  /** The status of the running operation of `kind`, else the one its descriptor in the provider records. */
+  /**
+   * The status of the running operation of `kind`, else the one its descriptor in the provider records;
+   * a damaged descriptor reads FAILED, with the reason.
+   */
   async #status(
     kind: 'backup' | 'restore',
     backendName: string,
@@ -393,22 +472,45 @@ export class BackupScheduler {
     scope: BackendScope,
   ): Promise<OperationStatus> {
     const { module, backend } = this.#backend(backendName);
+    this.#checkId(id);
+    this.#checkLocation(module, backend, id, scope);
     const live = this.#find(kind, id, module, scope);
     if (live !== undefined) return this.#statusOf(live, backendName);
-    const key = kind === 'backup' ? backupKeys.global(id) : backupKeys.restore(id);
-    const descriptor = await readJson<OperationRecord>(backend, key, scope);
     const home = backend.homePath(id, scope);
+    const summary = { id, backend: backendName, path: home };
+    let descriptor: OperationRecord | undefined;
+    try {
+      descriptor =
+        kind === 'backup'
+          ? await readGlobalDescriptor(backend, id, scope)
+          : await readRestoreDescriptor(backend, id, scope);
+    } catch (error) {
+      if (!BackupCorruptError.is(error)) throw error;
+      const failed = { status: 'FAILED' as const, error: (error as Error).message };
+      return { ...summary, ...failed, startedAt: ZERO_TIME, completedAt: ZERO_TIME, size: 0 };
+    }
+    const key = kind === 'backup' ? backupKeys.global(id) : backupKeys.restore(id);
     if (descriptor === undefined) throw new BackupNotFoundError(id, `${home}/${key.slice(id.length + 1)}`);
     return {
-      id,
-      backend: backendName,
-      path: home,
+      ...summary,
       status: descriptor.status,
       ...(descriptor.error === '' ? {} : { error: descriptor.error }),
       startedAt: descriptor.startedAt,
       completedAt: descriptor.completedAt,
       size: gibibytes(descriptor.preCompressionSizeBytes),
     };
+  }
+
+  /** Refuses an id Weaviate would refuse, or one too long to be a directory name and a key segment. */
+  #checkId(id: string): void {
+    if (!isBackupId(id)) throw new InvalidBackupIdError(id, MAX_BACKUP_ID_LENGTH);
+  }
+
+  /** Refuses a location in the node's own data path, for backends that keep backups in directories. */
+  #checkLocation(module: string, backend: BackupBackend, id: string, scope: BackendScope): void {
+    if (this.#options.modules.find(module)?.capabilities.pathScope === 'directory') {
+      assertOutsideDataPath(backend, id, scope, this.#options.dataPath);
+    }
   }
 
   #concurrency(cpuPercentage: number | undefined): number {
@@ -443,8 +545,34 @@ export class BackupScheduler {
       completedAt: ZERO_TIME,
       preCompressionSizeBytes: 0,
     };
-    this.#running = { operation, done: Promise.resolve() };
+    let settle = () => {};
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    this.#running = { operation, done, settle };
     return operation;
+  }
+
+  /** Frees the slot of an operation that failed before it started (its create call threw). */
+  #release(): void {
+    this.#running?.settle();
+    this.#running = undefined;
+  }
+
+  /**
+   * Cancels the running operation: CANCELLING at once (even while its create call is still in
+   * flight), then waits until its outcome is recorded.
+   */
+  async #cancel(running: Running, reason: Error): Promise<void> {
+    if (!FINISHED.has(running.operation.status)) running.operation.status = 'CANCELLING';
+    running.operation.abort.abort(reason);
+    await running.done;
+  }
+
+  /** Moves a running operation to `status`, unless it was canceled or stopped meanwhile. */
+  #advance(operation: Operation, status: BackupStatus): void {
+    operation.abort.signal.throwIfAborted();
+    operation.status = status;
   }
 
   /**
@@ -459,8 +587,12 @@ export class BackupScheduler {
       { id: operation.id, backend: operation.module, classes: operation.classes },
       `${operation.kind} started`,
     );
-    const done = (async () => {
-      const outcome = await work().then(
+    const running = this.#running as Running;
+    void (async () => {
+      const outcome = await (async () => {
+        operation.abort.signal.throwIfAborted(); // canceled while its create call was in flight
+        await work();
+      })().then(
         () => ({ status: 'SUCCESS' as const, error: '' }),
         (error: unknown) => {
           const { aborted, reason } = operation.abort.signal;
@@ -483,12 +615,12 @@ export class BackupScheduler {
       Object.assign(operation, outcome, { completedAt: settled.completedAt });
       this.#finished.set(`${operation.kind}:${operation.module}:${operation.id}`, operation);
       this.#running = undefined;
+      running.settle();
       logger.info(
         { id: operation.id, backend: operation.module, status: operation.status, error: operation.error || undefined },
         `${operation.kind} ${operation.status}`,
       );
     })();
-    this.#running = { operation, done };
   }
 
   async #backup(operation: Operation, backend: BackupBackend, concurrency: number): Promise<void> {
@@ -508,12 +640,12 @@ export class BackupScheduler {
       signal: operation.abort.signal,
       progress: operation.progress,
       onTransferring: async () => {
-        operation.status = 'TRANSFERRING';
+        this.#advance(operation, 'TRANSFERRING');
         operation.preCompressionSizeBytes = operation.progress.snapshot().totalBytes;
         await this.#writeGlobal(backend, operation);
       },
       onTransferred: async () => {
-        operation.status = 'TRANSFERRED';
+        this.#advance(operation, 'TRANSFERRED');
         await this.#writeGlobal(backend, operation);
       },
     });
@@ -528,7 +660,7 @@ export class BackupScheduler {
     classes: NodeDescriptor['classes'],
     concurrency: number,
   ): Promise<void> {
-    operation.status = 'TRANSFERRING';
+    this.#advance(operation, 'TRANSFERRING');
     await this.#writeRestore(backend, operation);
     await runRestore({
       id: operation.id,
@@ -544,8 +676,7 @@ export class BackupScheduler {
       signal: operation.abort.signal,
       progress: operation.progress,
       onFinalizing: async () => {
-        operation.abort.signal.throwIfAborted();
-        operation.status = 'FINALIZING';
+        this.#advance(operation, 'FINALIZING');
         operation.preCompressionSizeBytes = operation.progress.snapshot().totalBytes;
         await this.#writeRestore(backend, operation);
       },
@@ -617,10 +748,27 @@ export class BackupScheduler {
     return { ...descriptor, status: 'FAILED', error: reason, completedAt: new Date().toISOString() };
   }
 
-  /** Deletes every object of backup `id` but its global descriptor. */
-  async #deleteBackupObjects(backend: BackupBackend, id: string, scope: BackendScope): Promise<void> {
+  /**
+   * Deletes what backup `id` wrote, as `descriptor` names it: each node's descriptor and the chunks of
+   * its classes, by their keys in the backup's layout. Never "everything under the prefix": a backup
+   * id is a directory name that may hold objects (or, for a filesystem, files) it did not write.
+   */
+  async #deleteBackupObjects(
+    backend: BackupBackend,
+    id: string,
+    descriptor: GlobalDescriptor,
+    scope: BackendScope,
+  ): Promise<void> {
     const keys: string[] = [];
-    for await (const object of backend.list(`${id}/`, { scope })) keys.push(object.key);
-    await Promise.all(keys.filter((key) => key !== backupKeys.global(id)).map((key) => backend.delete(key, { scope })));
+    for (const [node, { classes }] of Object.entries(descriptor.nodes)) {
+      keys.push(backupKeys.node(id, node));
+      for (const className of classes) {
+        const prefix = backupKeys.chunks(id, node, className);
+        for await (const object of backend.list(prefix, { scope })) {
+          if (CHUNK_NUMBER.test(object.key.slice(prefix.length))) keys.push(object.key);
+        }
+      }
+    }
+    await runPool(keys, DELETE_CONCURRENCY, new AbortController().signal, (key) => backend.delete(key, { scope }));
   }
 }

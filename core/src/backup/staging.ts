@@ -1,5 +1,5 @@
 import { mkdir, rm, rmdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 const ROOTS = { backup: '.backup-staging', restore: '.restore-staging' } as const;
 
@@ -23,4 +23,18 @@ export async function removeStaging(dir: string): Promise<void> {
 /** Removes every staging directory: on start-up, what is there was left by a crash. */
 export async function clearStaging(dataPath: string): Promise<void> {
   for (const root of Object.values(ROOTS)) await rm(join(dataPath, root), { recursive: true, force: true });
+}
+
+/**
+ * Where the `/`-separated `path` goes inside `staging`. Paths come from descriptors, which are
+ * checked before a restore starts; this is the last line of defence, so a path that would resolve
+ * anywhere but strictly inside `staging` throws instead of being joined.
+ */
+export function stagedPath(staging: string, path: string): string {
+  const target = resolve(staging, ...path.split('/'));
+  const inside = relative(staging, target);
+  if (path.includes('\0') || inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    throw new TypeError(`refusing to write ${JSON.stringify(path)} outside the staging directory`);
+  }
+  return target;
 }

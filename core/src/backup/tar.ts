@@ -14,7 +14,7 @@
  * Written and read as streams, so memory does not grow with the archive.
  */
 
-import { BackupCorruptError } from '../errors.js';
+import { BackupCorruptError, quoted } from '../errors.js';
 
 const BLOCK = 512;
 const OCTAL_SIZE_LIMIT = 8 * 1024 ** 3;
@@ -161,6 +161,8 @@ interface ReadState {
 
 /** Pax headers are small; a larger one is not from a Strata backup. */
 const MAX_PAX_BYTES = 64 * 1024;
+/** Zero bytes allowed after the end-of-archive blocks (GNU tar pads to 10 KiB records). */
+const MAX_TRAILING_BYTES = 1024 * 1024;
 
 /** Collects a pax header's records and hands the `path` record to `state`. */
 function paxSink(state: ReadState, where: string): EntrySink {
@@ -216,11 +218,18 @@ async function readEntries(
 ): Promise<void> {
   let pending = Buffer.alloc(0);
   let ended = false;
+  let trailing = 0;
   for await (const piece of source) {
     pending = pending.length === 0 ? Buffer.from(piece) : Buffer.concat([pending, piece]);
     for (;;) {
       if (ended) {
-        pending = Buffer.alloc(0); // anything after the end-of-archive blocks is padding
+        // After the end-of-archive blocks only padding may follow, and only so much of it: a stream
+        // that goes on decompressing is not padding.
+        trailing += pending.length;
+        if (trailing > MAX_TRAILING_BYTES || !pending.every((byte) => byte === 0)) {
+          throw new BackupCorruptError(where, 'data follows the end of the archive');
+        }
+        pending = Buffer.alloc(0);
         break;
       }
       const entry = state.entry;
@@ -253,7 +262,8 @@ async function readEntries(
         state.entry = { sink: paxSink(state, where), remaining: size, padding };
         continue;
       }
-      if (type !== '0') throw new BackupCorruptError(where, `unexpected tar entry type '${type}' for ${name}`);
+      if (type !== '0')
+        throw new BackupCorruptError(where, `unexpected tar entry type ${quoted(type)} for ${quoted(name)}`);
       const path = state.paxPath ?? name;
       state.paxPath = undefined;
       state.entry = { sink: await open(path, size), remaining: size, padding };

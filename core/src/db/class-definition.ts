@@ -60,12 +60,15 @@ export interface ShardingConfig {
   [field: string]: unknown;
 }
 
-const CLASS_NAME = /^[A-Z][_0-9A-Za-z]{0,254}$/;
+/** What a class name may be (Weaviate's GraphQL-name rule); it is also a directory and key segment. */
+export const CLASS_NAME = /^[A-Z][_0-9A-Za-z]{0,254}$/;
 const PROPERTY_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,230}$/;
 const NESTED_PROPERTY_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 const RESERVED_PROPERTY_NAMES = new Set(['_additional', '_id', 'id']);
 /** Shards per class; each is a store directory of its own. */
 export const MAX_SHARDS = 64;
+/** Levels of `nestedProperties` under a property; validation walks them recursively. */
+export const MAX_NESTING_DEPTH = 32;
 
 /** Weaviate upper-cases the first letter of class names it receives; so does Strata. */
 export function capitalizeClassName(name: string): string {
@@ -99,7 +102,10 @@ function normalizeDataType(className: string, property: string, dataType: unknow
   return [type as DataType];
 }
 
-function normalizeNested(className: string, parent: string, nested: unknown): PropertyDefinition[] {
+function normalizeNested(className: string, parent: string, nested: unknown, depth: number): PropertyDefinition[] {
+  if (depth > MAX_NESTING_DEPTH) {
+    return invalid(`property '${parent}': nested properties may be at most ${MAX_NESTING_DEPTH} levels deep`);
+  }
   if (!Array.isArray(nested) || nested.length === 0) {
     return invalid(`property '${parent}': at least one nested property is required for data type object/object[]`);
   }
@@ -114,7 +120,12 @@ function normalizeNested(className: string, parent: string, nested: unknown): Pr
     const dataType = normalizeDataType(className, `${parent}.${entry.name}`, entry.dataType);
     const result: PropertyDefinition = { ...entry, name: entry.name, dataType };
     if (dataType[0] === 'object' || dataType[0] === 'object[]') {
-      result.nestedProperties = normalizeNested(className, `${parent}.${entry.name}`, entry.nestedProperties);
+      result.nestedProperties = normalizeNested(
+        className,
+        `${parent}.${entry.name}`,
+        entry.nestedProperties,
+        depth + 1,
+      );
     }
     return result;
   });
@@ -147,7 +158,7 @@ function normalizeProperty(className: string, input: unknown): PropertyDefinitio
   };
   if (textual) property.tokenization = input.tokenization ?? 'word';
   if (dataType[0] === 'object' || dataType[0] === 'object[]') {
-    property.nestedProperties = normalizeNested(className, name, input.nestedProperties);
+    property.nestedProperties = normalizeNested(className, name, input.nestedProperties, 1);
   }
   return property;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   ClassExistsError,
@@ -12,6 +12,7 @@ import {
 } from '../errors.js';
 import { acquireLock, type BatchOperation, realFs, type StoreFactory, syncDirectory } from '../store/index.js';
 import { type ClassDefinition, capitalizeClassName, normalizeClass } from './class-definition.js';
+import { isStoreFilePath, SHARD_NAME, STORE_FILE_PATH_RULE } from './names.js';
 import { validateProperties, validateVector } from './object-validation.js';
 import { type ClassRecord, loadSchema, type SchemaState, saveSchema } from './schema-file.js';
 import { Shard, shardIndex } from './shard.js';
@@ -350,6 +351,13 @@ export class Database {
             await shard.store.pauseCompaction();
             try {
               const files = (await shard.store.listFiles()).map((file) => {
+                // Checked here, not only on restore: a backup no restore would accept is no backup.
+                if (!isStoreFilePath(file.path)) {
+                  throw new TypeError(
+                    `the store of shard ${shard.name} lists the file ${JSON.stringify(file.path)}: a backup can ` +
+                      `only carry ${STORE_FILE_PATH_RULE}`,
+                  );
+                }
                 const path = `${className.toLowerCase()}/${shard.name}/${file.path}`;
                 const source = join(stagingDir, ...path.split('/'));
                 mkdirSync(dirname(source), { recursive: true });
@@ -371,15 +379,20 @@ export class Database {
 
   /**
    * Attaches restored classes, all or none: moves each staged shard directory into place, opens its
-   * store, then records every class in schema.json in one write. If anything fails, the stores are
-   * closed, the directories moved back and the schema left as it was.
+   * store, then records every class in schema.json in one write (the commit point: a crash before it
+   * leaves the schema as it was). If anything fails, the stores are closed, the directories moved back
+   * and the schema left as it was. Names come from a backup, so the rollback deletes nothing
+   * recursively: it removes only the (then empty) class directories this call created.
    * @throws ClassExistsError when a class exists already.
    */
   attachClasses(classes: readonly StagedClass[]): Promise<void> {
     return this.#changeSchema(async () => {
-      for (const { definition } of classes) {
+      for (const { definition, shards } of classes) {
         if (this.#classes.has(definition.class.toLowerCase())) throw new ClassExistsError(definition.class);
+        const bad = shards.find((shard) => !SHARD_NAME.test(shard.name));
+        if (bad !== undefined) throw new TypeError(`attachClasses: invalid shard name ${JSON.stringify(bad.name)}`);
       }
+      const created: string[] = [];
       const moved: Array<{ from: string; to: string }> = [];
       const opened: LiveClass[] = [];
       try {
@@ -390,9 +403,13 @@ export class Database {
             active: 0,
           };
           opened.push(live);
+          const classDir = this.#classDir(definition.class);
+          if (!existsSync(classDir)) {
+            mkdirSync(classDir);
+            created.push(classDir);
+          }
           for (const shard of shards) {
-            const target = join(this.#classDir(definition.class), shard.name);
-            mkdirSync(dirname(target), { recursive: true });
+            const target = join(classDir, shard.name);
             renameSync(shard.directory, target);
             moved.push({ from: shard.directory, to: target });
             live.shards.push(await this.#openShard(definition.class, shard.name, shard.node));
@@ -407,8 +424,7 @@ export class Database {
       } catch (error) {
         await Promise.allSettled(opened.flatMap((live) => live.shards.map((shard) => shard.store.close())));
         for (const { from, to } of moved.reverse()) renameSync(to, from);
-        for (const { definition } of classes)
-          rmSync(this.#classDir(definition.class), { recursive: true, force: true });
+        for (const dir of created.reverse()) rmdirSync(dir);
         throw error;
       }
       for (const live of opened) this.#classes.set(live.record.definition.class.toLowerCase(), live);

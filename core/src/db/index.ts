@@ -1,5 +1,12 @@
 /** Classes and objects over the LSM store: the data a Strata node serves and backs up. */
-export { type ClassDefinition, capitalizeClassName, DATA_TYPES, type PropertyDefinition } from './class-definition.js';
+export {
+  CLASS_NAME,
+  type ClassDefinition,
+  capitalizeClassName,
+  DATA_TYPES,
+  normalizeClass,
+  type PropertyDefinition,
+} from './class-definition.js';
 export {
   type BatchResult,
   type ClassSnapshot,

@@ -34,6 +34,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     loggerInstance: options.logger,
     logController: new RequestLog(),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Fastify answers 414 past 100 characters; class names have up to 255, and an over-long backup id
+    // gets the same 422 as any invalid one.
+    routerOptions: { maxParamLength: 1024 },
     exposeHeadRoutes: false,
   });
   app.setValidatorCompiler(validatorCompiler);

@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url';
+import { inspect } from 'node:util';
 import { type DependencyContainer, container as globalContainer } from 'tsyringe';
 import {
   ModuleImportError,
@@ -8,6 +9,7 @@ import {
   ModulesInvalidError,
   StrataError,
 } from '../errors.js';
+import { moduleLogger } from '../node/logger.js';
 import type { BackupBackend } from '../provider/backend.js';
 import type { BackupModule, ModuleLogger } from '../provider/module-definition.js';
 import { BACKUP_BACKEND, MODULE_CONFIG, MODULE_LOGGER } from '../provider/tokens.js';
@@ -28,7 +30,11 @@ export interface LoadModulesOptions {
   readonly appDir?: string | undefined;
   /** The container modules get child containers of; defaults to a child of tsyringe's global container. */
   readonly container?: DependencyContainer | undefined;
-  /** Where modules log; defaults to nowhere. */
+  /**
+   * Where modules log; defaults to nowhere. Each module logs through a logger of its own that tags
+   * lines with its name and keeps its secrets out of messages; a pino logger (the node's) also
+   * redacts the module's secret variables from fields, by name.
+   */
   readonly logger?: ModuleLogger | undefined;
 }
 
@@ -41,18 +47,24 @@ interface Candidate {
 
 const silent: ModuleLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
-function moduleLogger(base: ModuleLogger, module: string): ModuleLogger {
-  return {
-    debug: (fields, message) => base.debug({ module, ...fields }, message),
-    info: (fields, message) => base.info({ module, ...fields }, message),
-    warn: (fields, message) => base.warn({ module, ...fields }, message),
-    error: (fields, message) => base.error({ module, ...fields }, message),
-  };
-}
-
 function asProblem(error: unknown, wrap: (reason: string) => StrataError): StrataError {
   if (error instanceof StrataError) return error;
   return wrap(error instanceof Error ? error.message : String(error)).withCause(error);
+}
+
+/** True when printing `error` as an inspector or logger would (fields, causes, stacks) shows a secret. */
+function quotesSecret(error: unknown, redact: (text: string) => string): boolean {
+  const printed = inspect(error, { depth: 8 });
+  return redact(printed) !== printed;
+}
+
+/**
+ * What a module's own code threw, as `ModuleRegisterError` with the module's secrets redacted from
+ * its message. The original is attached as the cause only when it quotes no secret anywhere.
+ */
+function failedToStart(module: string, error: unknown, redact: (text: string) => string): StrataError {
+  const problem = new ModuleRegisterError(module, redact(error instanceof Error ? error.message : String(error)));
+  return quotesSecret(error, redact) ? problem : problem.withCause(error);
 }
 
 async function importCandidate(resolved: ResolvedPackage, env: Environment): Promise<Candidate> {
@@ -90,24 +102,26 @@ async function register(
 ): Promise<LoadedModule> {
   const { module, resolved, config } = candidate;
   const child = parent.createChildContainer();
-  const log = moduleLogger(logger, module.name);
+  const log = moduleLogger(logger, module.name, module.config, config.redact);
   child.register(MODULE_CONFIG, { useValue: config.values });
   child.register(MODULE_LOGGER, { useValue: log });
   try {
     await module.register({ container: child, config: config.values as never, logger: log });
   } catch (error) {
-    throw new ModuleRegisterError(module.name, error instanceof Error ? error.message : String(error)).withCause(error);
+    throw failedToStart(module.name, error, config.redact);
   }
   if (!child.isRegistered(BACKUP_BACKEND, false)) throw new ModuleNoBackendError(module.name);
   let backend: BackupBackend;
   let meta: Record<string, unknown>;
   try {
     backend = child.resolve<BackupBackend>(BACKUP_BACKEND);
-    meta = module.meta?.(config.values as never) ?? {};
+    // Secrets as ***: what meta() returns is public (GET /v1/meta), so it never sees one.
+    meta = module.meta?.(config.redacted as never) ?? {};
   } catch (error) {
-    throw asProblem(error, (reason) => new ModuleRegisterError(module.name, reason));
+    const clean = error instanceof StrataError && !quotesSecret(error, config.redact);
+    throw clean ? error : failedToStart(module.name, error, config.redact);
   }
-  log.info({ package: resolved.packageName, version: resolved.version, config: config.values }, 'module loaded');
+  log.info({ package: resolved.packageName, version: resolved.version, config: config.redacted }, 'module loaded');
   return {
     name: module.name,
     altNames: module.altNames ?? [],

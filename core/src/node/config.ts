@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { NODE_NAME, NODE_NAME_RULE } from '../db/names.js';
 import { NodeConfigInvalidError, NodeSettingError, type StrataError } from '../errors.js';
 import { type Environment, readModuleConfig } from '../modules/read-config.js';
 import { type ConfigSpec, type ConfigValues, parsers } from '../provider/config.js';
@@ -16,8 +17,7 @@ export const nodeVariables = {
     name: 'CLUSTER_HOSTNAME',
     default: 'node1',
     parse: (raw: string) => {
-      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(raw))
-        throw new NodeSettingError('use 1 to 64 letters, digits, "_", "-" and "."');
+      if (!NODE_NAME.test(raw)) throw new NodeSettingError(NODE_NAME_RULE);
       return raw;
     },
     description: "The node's name; shards record the node that owns them, and backups group files by it.",

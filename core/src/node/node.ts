@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { type DependencyContainer, container as globalContainer } from 'tsyringe';
-import { BackupScheduler } from '../backup/index.js';
+import { assertRootOutsideDataPath, BackupScheduler } from '../backup/index.js';
 import { Database } from '../db/index.js';
 import { buildServer } from '../http/server.js';
 import { loadModules } from '../modules/load.js';
@@ -81,6 +81,10 @@ export class StrataNode {
     const modules = await loadModules({ env, appDir, container, logger });
     let db: Database | undefined;
     try {
+      // Before the data path is opened: opening moves directories it does not know aside.
+      for (const module of modules.modules) {
+        if (module.capabilities.pathScope === 'directory') assertRootOutsideDataPath(module.backend, config.dataPath);
+      }
       db = await Database.open({
         dataPath: config.dataPath,
         nodeName: config.hostname,

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 export interface BackendScope {
   /** Bucket (or container) to use instead of the configured one. */
   readonly bucket?: string | undefined;
-  /** Path prefix (for a filesystem backend: an absolute directory) to use instead of the configured one. */
+  /** Path prefix (for a filesystem backend: a directory inside the configured one) to use instead of the configured one. */
   readonly path?: string | undefined;
 }
 
@@ -38,9 +38,11 @@ export interface BackendCapabilities {
   readonly external: boolean;
   /**
    * How the backend reads `scope.path` (a request's `config.Path`): as a key prefix inside the
-   * bucket (`prefix`, object stores) or as an absolute directory (`directory`). Leave it out when the
-   * backend refuses `scope.path`. The conformance suite runs every check a second time under a
-   * `scope.path` of this kind.
+   * bucket (`prefix`, object stores) or as a directory inside the configured one (`directory`: a
+   * relative path resolved against it, or an absolute path under it; anything else is refused). A
+   * `directory` backend's `homePath(id)` is the local directory `<root>/<id>`, which core keeps out
+   * of the node's data path. Leave it out when the backend refuses `scope.path`. The conformance
+   * suite runs every check a second time under a relative `scope.path`.
    */
   readonly pathScope?: 'prefix' | 'directory';
 }

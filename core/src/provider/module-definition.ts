@@ -32,9 +32,16 @@ export interface ModuleContext<C extends ConfigSpec> {
    * `MODULE_CONFIG` and `MODULE_LOGGER`.
    */
   readonly container: DependencyContainer;
-  /** The validated configuration. Secret values are real here; do not log them. */
+  /**
+   * The validated configuration. Secret values are real here: never log them, nor this object, nor
+   * pass them to anything that logs or throws them. See docs/writing-a-provider.md.
+   */
   readonly config: ConfigValues<C>;
-  /** Where the module logs; messages carry the module's name. */
+  /**
+   * Where the module logs; lines carry the module's name. Core replaces secret values in messages,
+   * and fields named after a secret (its key or variable), with `***`; a secret under another name
+   * is not caught.
+   */
   readonly logger: ModuleLogger;
 }
 
@@ -50,7 +57,10 @@ export interface BackupModuleDefinition<C extends ConfigSpec = ConfigSpec> {
   readonly capabilities: BackendCapabilities;
   /** The environment variables the module reads. */
   readonly config: C;
-  /** Non-secret settings shown in `GET /v1/meta` (Weaviate's module meta), e.g. `{ backupsPath }`. */
+  /**
+   * Non-secret settings shown in `GET /v1/meta` (Weaviate's module meta), e.g. `{ backupsPath }`.
+   * Receives the configuration with each secret that is set as `***`, so a secret cannot reach it.
+   */
   meta?(config: ConfigValues<C>): Record<string, unknown>;
   /** Registers the backend (and anything it needs) in `context.container`. May be async. */
   register(context: ModuleContext<C>): void | Promise<void>;
@@ -63,14 +73,19 @@ export type BackupModule<C extends ConfigSpec = ConfigSpec> = BackupModuleDefini
 
 const MODULE_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 function configProblem(config: unknown): string | undefined {
   if (typeof config !== 'object' || config === null) return '"config" must be an object of variable specs';
   for (const [key, spec] of Object.entries(config)) {
     const where = `config.${key}`;
     if (typeof spec !== 'object' || spec === null) return `${where} must be an object`;
-    const { name, fallbacks, description, parse } = spec as Record<string, unknown>;
+    const { name, fallbacks, description, parse, secret } = spec as Record<string, unknown>;
     if (typeof name !== 'string' || !ENV_NAME.test(name)) return `${where}.name must be an environment variable name`;
+    // Log redaction names a secret by its key (see node/logger.ts), and a path can name only these.
+    if (secret === true && !IDENTIFIER.test(key)) {
+      return `${where} is secret, so its key must be an identifier (letters, digits, "_" and "$"): logs redact it by that key`;
+    }
     if (typeof description !== 'string' || description === '') return `${where}.description must be a sentence`;
     if (parse !== undefined && typeof parse !== 'function') return `${where}.parse must be a function`;
     if (fallbacks !== undefined && !(Array.isArray(fallbacks) && fallbacks.every((f) => ENV_NAME.test(f)))) {

@@ -1,5 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import test, { type ExecutionContext } from 'ava';
@@ -16,8 +15,8 @@ async function setUp(t: ExecutionContext): Promise<{ from: CopyEnd; to: CopyEnd;
   await seed(node, 'Article', 600, 2);
   await node.request('POST', '/v1/backups/filesystem', { id: 'b1', config: { CompressionLevel: 'BestSpeed' } });
   t.is((await waitFor(node, '/v1/backups/filesystem/b1')).body.status, 'SUCCESS');
-  const target = await mkdtemp(join(tmpdir(), 'strata-copy-'));
-  t.teardown(() => rm(target, { recursive: true, force: true }));
+  // Inside BACKUP_FILESYSTEM_PATH, where config.Path must stay.
+  const target = await mkdtemp(join(node.backups, 'copy-'));
   const registry = await loadModules({
     enableModules: filesystemModule,
     env: { BACKUP_FILESYSTEM_PATH: node.backups },

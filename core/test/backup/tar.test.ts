@@ -133,6 +133,6 @@ test('damaged archives are reported, naming the archive', async (t) => {
   for (const byte of symlink.subarray(0, 512)) sum += byte;
   symlink.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
   await t.throwsAsync(extract(symlink), {
-    message: "corrupted backup file: test.tar: unexpected tar entry type '2' for a/b/c.db",
+    message: 'corrupted backup file: test.tar: unexpected tar entry type "2" for "a/b/c.db"',
   });
 });

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
@@ -12,10 +11,9 @@ import { runStrata, strataBin } from '../helpers/run-cli.js';
 // `strata backup copy` through the real command. Both ends are the filesystem provider, the target
 // under --to-path; copies between different providers are examples/migrate's test (S3 to GCS).
 
-async function scratch(t: ExecutionContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'strata-copy-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
+/** A fresh target directory: inside the node's BACKUP_FILESYSTEM_PATH, where config.Path must stay. */
+function scratch(node: BackupNode): Promise<string> {
+  return mkdtemp(join(node.backups, 'copy-'));
 }
 
 /** Every file under `dir` (relative path to SHA-256). */
@@ -55,7 +53,7 @@ const copy = (node: BackupNode, args: string[]) =>
 
 test('copies a backup object for object, verified, and the copy restores', async (t) => {
   const { node, objects } = await backedUp(t, 'nightly-1');
-  const target = await scratch(t);
+  const target = await scratch(node);
   const copied = await copy(node, [
     'nightly-1',
     '--from',
@@ -85,7 +83,7 @@ test('copies a backup object for object, verified, and the copy restores', async
 
 test('an interrupted copy resumes: objects already there and verified are skipped, damaged ones copied again', async (t) => {
   const { node } = await backedUp(t, 'resumed');
-  const target = await scratch(t);
+  const target = await scratch(node);
   const args = ['resumed', '--from', 'filesystem', '--to', 'filesystem', '--to-path', target];
   t.is((await copy(node, args)).code, 0);
   // What an interruption leaves: no global descriptor, a chunk missing; and one damaged in place.
@@ -151,7 +149,7 @@ export default defineBackupModule({
 
 test('Ctrl-C (SIGINT) stops a copy with exit 130 and no backup in the target; the same command resumes it', async (t) => {
   const { node } = await backedUp(t, 'nightly-2');
-  const target = await scratch(t);
+  const target = await scratch(node);
   const app = await makeApp([{ name: 'strata-backup-gated', files: { 'index.js': gatedModule } }]);
   t.teardown(app.remove);
   const args = ['nightly-2', '--to', 'filesystem', '--to-path', target, '--concurrency', '1'];
@@ -189,7 +187,7 @@ test('Ctrl-C (SIGINT) stops a copy with exit 130 and no backup in the target; th
 
 test('refuses to overwrite a backup that exists in the target, whatever its state', async (t) => {
   const { node } = await backedUp(t, 'twice');
-  const target = await scratch(t);
+  const target = await scratch(node);
   const args = ['twice', '--from', 'filesystem', '--to', 'filesystem', '--to-path', target];
   t.is((await copy(node, args)).code, 0);
   const before = await tree(join(target, 'twice'));
@@ -208,7 +206,7 @@ test('refuses to overwrite a backup that exists in the target, whatever its stat
 
 test('a chunk that does not match its checksum fails the copy and is not written', async (t) => {
   const { node } = await backedUp(t, 'rotten');
-  const target = await scratch(t);
+  const target = await scratch(node);
   const chunk = Object.keys(await tree(join(node.backups, 'rotten'))).find((key) => key.includes('/chunk-')) as string;
   const path = join(node.backups, 'rotten', chunk);
   const bytes = await readFile(path);
@@ -230,7 +228,7 @@ test('a chunk that does not match its checksum fails the copy and is not written
 
 test('refuses a backup that is missing or did not succeed, and says why', async (t) => {
   const { node } = await backedUp(t, 'failed');
-  const target = await scratch(t);
+  const target = await scratch(node);
   const missing = await copy(node, ['nope', '--from', 'filesystem', '--to', 'filesystem', '--to-path', target]);
   t.is(missing.code, 1);
   t.is(

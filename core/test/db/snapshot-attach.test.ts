@@ -120,3 +120,29 @@ test('a failure half-way through attaching rolls back what was moved, in memory 
     'the staged files are intact and attach later',
   );
 });
+
+test('a store that lists a file a restore would refuse ("../x") fails the snapshot, and links nothing', async (t) => {
+  const inner = new LsmStoreFactory({});
+  const storeFactory = {
+    async open(directory: string) {
+      const store = await inner.open(directory);
+      const listFiles = async () => [{ path: '../../../escaped.db', size: 1 }];
+      return new Proxy(store, {
+        get(target, name) {
+          if (name === 'listFiles') return listFiles;
+          const value = Reflect.get(target, name, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    },
+  };
+  const dataPath = await tempDir(t, 'strata-db-');
+  const db = await Database.open({ dataPath, nodeName: 'node1', storeFactory, warn: () => {} });
+  t.teardown(() => db.close());
+  await db.createClass({ class: 'Odd', properties: [{ name: 'n', dataType: ['int'] }] });
+  const staging = await tempDir(t, 'strata-staging-');
+  await t.throwsAsync(db.snapshotClasses(['Odd'], staging), {
+    message: /lists the file "\.\.\/\.\.\/\.\.\/escaped\.db": a backup can only carry up to 4 "\/"-separated names/,
+  });
+  await t.throwsAsync(stat(join(staging, '..', 'escaped.db')), { code: 'ENOENT' });
+});

@@ -52,6 +52,8 @@ export interface ModuleSourceOptions {
   readonly config?: string;
   /** The body of `register({ container, config, logger })`, as JavaScript source. */
   readonly register?: string;
+  /** The `meta` function, as JavaScript source; by default it counts the configuration's keys. */
+  readonly meta?: string;
 }
 
 /**
@@ -69,7 +71,7 @@ export default defineBackupModule({
   apiVersion: ${options.apiVersion ?? 1},
   capabilities: { external: ${options.external ?? true} },
   config: ${options.config ?? '{}'},
-  meta: (config) => ({ configured: Object.keys(config).length }),
+  meta: ${options.meta ?? '(config) => ({ configured: Object.keys(config).length })'},
   async register({ container, config, logger }) { ${register} },
 });
 `;

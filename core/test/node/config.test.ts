@@ -43,7 +43,7 @@ test('every problem of the node configuration is reported together, keys never s
   t.deepEqual(
     error.problems.map((p) => p.message),
     [
-      'strata: CLUSTER_HOSTNAME="node 1" is invalid: use 1 to 64 letters, digits, "_", "-" and "."',
+      'strata: CLUSTER_HOSTNAME="node 1" is invalid: use 1 to 64 letters, digits, "_", "-" and "." (but not "." or "..")',
       'strata: AUTHENTICATION_APIKEY_ENABLED="yes please" is invalid: expected true or false',
       'strata: LOG_LEVEL="loud" is invalid: expected one of trace, debug, info, warn, error, fatal, silent',
     ],
@@ -65,4 +65,14 @@ test('API keys enabled without keys, or with a mismatched user list, are refused
     }),
   ) as StrataError;
   t.true(users.message.includes('AUTHENTICATION_APIKEY_USERS names 2 users for 3 keys'));
+});
+
+test('CLUSTER_HOSTNAME "." or "..", which would be a path segment pointing up, is refused', (t) => {
+  for (const name of ['.', '..']) {
+    const error = t.throws(() => readNodeConfig({ CLUSTER_HOSTNAME: name })) as StrataError & {
+      problems: StrataError[];
+    };
+    t.regex(error.problems[0]?.message ?? '', /CLUSTER_HOSTNAME=.* is invalid: .*but not "\." or "\.\."/);
+  }
+  t.is(readNodeConfig({ CLUSTER_HOSTNAME: 'node-1.eu' }).hostname, 'node-1.eu');
 });

@@ -47,7 +47,17 @@ const malformed: ReadonlyArray<[string, Record<string, unknown>, string]> = [
     { config: { x: { name: 'X', description: 'd', fallbacks: ['a b'] } } },
     'config.x.fallbacks must be an array',
   ],
+  [
+    'a secret whose key no redaction path can name',
+    { config: { 'api-key': { name: 'X', description: 'd', secret: true } } },
+    'config.api-key is secret, so its key must be an identifier',
+  ],
 ];
+
+test('a variable that is not secret may have any key', (t) => {
+  const config = { 'not-secret': { name: 'X', description: 'd' } };
+  t.notThrows(() => defineBackupModule({ ...valid, config }));
+});
 
 for (const [title, change, message] of malformed) {
   test(`defineBackupModule throws a TypeError for ${title}`, (t) => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { dirname, isAbsolute, join, normalize } from 'node:path';
+import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import {
   assertSafeKey,
@@ -9,6 +9,7 @@ import {
   InvalidKeyError,
   NotFoundError,
   type ObjectInfo,
+  quoted,
   UnsupportedScopeError,
 } from '@strata/core';
 import { RootUnavailableError } from './errors.js';
@@ -170,13 +171,17 @@ export class FilesystemBackend implements BackupBackend {
       );
     }
     if (scope?.path === undefined || scope.path === '') return this.#root;
-    if (!isAbsolute(scope.path) || scope.path.includes('\0')) {
+    // A request's path stays inside the configured directory: never anywhere the process can write.
+    const dir = resolve(this.#root, scope.path);
+    const inside = relative(this.#root, dir);
+    if (scope.path.includes('\0') || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
       throw new UnsupportedScopeError(
         MODULE,
-        `config.Path must be an absolute directory, got ${JSON.stringify(scope.path)}`,
+        `config.Path must be a directory inside BACKUP_FILESYSTEM_PATH (${this.#root}): a path relative to it, ` +
+          `or an absolute path under it; got ${quoted(scope.path)}`,
       );
     }
-    return normalize(scope.path);
+    return dir;
   }
 
   #assertKey(key: string): void {

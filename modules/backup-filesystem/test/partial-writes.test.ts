@@ -79,13 +79,13 @@ test('discardPartialWrites follows no symbolic link out of the root', async (t) 
 });
 
 test('discardPartialWrites under config.Path works in that directory, not the configured one', async (t) => {
-  const dir = await temporaryDir(t.teardown);
-  const backend = new FilesystemBackend({ root: join(dir, 'backups') });
-  await crashMidWrite(join(dir, 'backups'), 'bk/chunk-1', MiB);
-  await crashMidWrite(join(dir, 'elsewhere'), 'bk/chunk-1', MiB);
-  t.is(await backend.discardPartialWrites('bk/', { scope: { path: join(dir, 'elsewhere') } }), 1);
-  t.deepEqual(await readdir(join(dir, 'elsewhere')), []);
-  t.is((await readdir(join(dir, 'backups', 'bk'))).length, 1, 'the configured directory is untouched');
+  const root = join(await temporaryDir(t.teardown), 'backups');
+  const backend = new FilesystemBackend({ root });
+  await crashMidWrite(root, 'bk/chunk-1', MiB);
+  await crashMidWrite(join(root, 'team-a'), 'bk/chunk-1', MiB);
+  t.is(await backend.discardPartialWrites('bk/', { scope: { path: 'team-a' } }), 1);
+  t.deepEqual(await readdir(join(root, 'team-a')), []);
+  t.is((await readdir(join(root, 'bk'))).length, 1, 'the configured directory is untouched');
 });
 
 test('a prefix that does not end with "/" is refused, saying what to pass', async (t) => {

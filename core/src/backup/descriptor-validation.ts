@@ -1,0 +1,307 @@
+import { CLASS_NAME, type ClassDefinition, normalizeClass } from '../db/index.js';
+import {
+  isStoreFilePath,
+  NODE_NAME,
+  NODE_NAME_RULE,
+  SHARD_NAME,
+  SHARD_NAME_RULE,
+  STORE_FILE_PATH_RULE,
+} from '../db/names.js';
+import { BackupCorruptError, quoted, StrataError } from '../errors.js';
+import {
+  type BackupStatus,
+  backupKeys,
+  CHUNK_NUMBER,
+  type ChunkDescriptor,
+  type ClassDescriptor,
+  type CompressionType,
+  type FileDescriptor,
+  type GlobalDescriptor,
+  type NodeDescriptor,
+  type RestoreDescriptor,
+  type ShardDescriptor,
+} from './descriptors.js';
+
+/**
+ * Descriptors as read from a provider are untrusted: a backup may come from another team, a shared
+ * bucket or an attacker. Each one is checked here, field by field, before anything acts on it, and
+ * a bad one fails with `corrupted backup file: <key>: <field>: <problem>`. Names that become paths
+ * (classes, shards, files) must be single plain segments, sizes and counts are bounded, and a class
+ * schema passes exactly the checks `POST /v1/schema` applies. What passes is safe to join to a
+ * staging directory and to restore; see docs/backup-format.md.
+ */
+
+/** Classes in one node descriptor. */
+export const MAX_CLASSES = 10_000;
+/** Files in one shard. */
+export const MAX_FILES_PER_SHARD = 100_000;
+/** Chunks of one class. */
+export const MAX_CHUNKS_PER_CLASS = 100_000;
+/** Nodes in one backup. */
+export const MAX_NODES = 1_000;
+/** Characters of an `error` message kept in a descriptor. */
+const MAX_ERROR_LENGTH = 64 * 1024;
+
+const STATUSES: readonly BackupStatus[] = [
+  'STARTED',
+  'TRANSFERRING',
+  'TRANSFERRED',
+  'FINALIZING',
+  'SUCCESS',
+  'FAILED',
+  'CANCELLING',
+  'CANCELED',
+];
+const COMPRESSION_TYPES: readonly CompressionType[] = ['gzip', 'none'];
+const SHA256 = /^[0-9a-f]{64}$/;
+const VERSION = /^[0-9]{1,4}\.[0-9]{1,4}$/;
+const CLASS_NAME_RULE = 'a class name starts with a capital letter, then up to 254 letters, digits and "_"';
+
+/** Reads one descriptor's fields, naming the key and the field in every failure. */
+class Fields {
+  readonly #key: string;
+
+  constructor(key: string) {
+    this.#key = key;
+  }
+
+  fail(field: string, problem: string): never {
+    throw new BackupCorruptError(this.#key, `${field}: ${problem}`);
+  }
+
+  object(value: unknown, field: string): Record<string, unknown> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(field, 'must be an object');
+    return value as Record<string, unknown>;
+  }
+
+  array(value: unknown, field: string, max: number): readonly unknown[] {
+    if (!Array.isArray(value)) this.fail(field, 'must be an array');
+    if (value.length > max) this.fail(field, `has ${value.length} entries, more than the limit of ${max}`);
+    return value;
+  }
+
+  string(value: unknown, field: string, max: number): string {
+    if (typeof value !== 'string') this.fail(field, 'must be a string');
+    if (value.length > max) this.fail(field, `is ${value.length} characters long, more than the limit of ${max}`);
+    return value;
+  }
+
+  name(value: unknown, field: string, pattern: RegExp, rule: string): string {
+    const name = this.string(value, field, 255);
+    if (!pattern.test(name)) this.fail(field, `${quoted(name)} is not a valid name: ${rule}`);
+    return name;
+  }
+
+  oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
+    if (!allowed.includes(value as T)) {
+      this.fail(field, `must be one of ${allowed.join(', ')}, not ${quoted(value)}`);
+    }
+    return value as T;
+  }
+
+  /** A byte count or size: a whole number from 0 to 2^53 - 1. */
+  size(value: unknown, field: string): number {
+    if (!Number.isSafeInteger(value) || (value as number) < 0) {
+      this.fail(field, 'must be a whole number of bytes, at least 0');
+    }
+    return value as number;
+  }
+
+  time(value: unknown, field: string): string {
+    const text = this.string(value, field, 64);
+    if (Number.isNaN(Date.parse(text))) this.fail(field, `${quoted(text)} is not a date and time`);
+    return text;
+  }
+
+  sha256(value: unknown, field: string): string {
+    const text = this.string(value, field, 64);
+    if (!SHA256.test(text)) this.fail(field, 'must be a SHA-256 in lower-case hex (64 characters)');
+    return text;
+  }
+
+  /** The fields every descriptor records of its operation; `id` must be the backup's. */
+  operation(record: Record<string, unknown>, id: string) {
+    if (record.id !== id) {
+      this.fail('id', `is ${quoted(record.id)}, but the backup is ${quoted(id)}`);
+    }
+    return {
+      id,
+      startedAt: this.time(record.startedAt, 'startedAt'),
+      completedAt: this.time(record.completedAt, 'completedAt'),
+      status: this.oneOf(record.status, 'status', STATUSES),
+      error: this.string(record.error, 'error', MAX_ERROR_LENGTH),
+      preCompressionSizeBytes: this.size(record.preCompressionSizeBytes, 'preCompressionSizeBytes'),
+    };
+  }
+
+  format(record: Record<string, unknown>) {
+    const version = this.string(record.version, 'version', 16);
+    if (!VERSION.test(version)) this.fail('version', `${quoted(version)} is not <major>.<minor>`);
+    return {
+      version,
+      serverVersion: this.string(record.serverVersion, 'serverVersion', 64),
+      compressionType: this.oneOf(record.compressionType, 'compressionType', COMPRESSION_TYPES),
+    };
+  }
+
+  classNames(value: unknown, field: string): string[] {
+    return this.array(value, field, MAX_CLASSES).map((name, i) =>
+      this.name(name, `${field}[${i}]`, CLASS_NAME, CLASS_NAME_RULE),
+    );
+  }
+}
+
+/** `<id>/backup_config.json`, checked. */
+export function validateGlobalDescriptor(key: string, id: string, value: unknown): GlobalDescriptor {
+  const fields = new Fields(key);
+  const record = fields.object(value, 'the descriptor');
+  const nodesRecord = fields.object(record.nodes, 'nodes');
+  const names = Object.keys(nodesRecord);
+  if (names.length === 0) fields.fail('nodes', 'names no node');
+  if (names.length > MAX_NODES)
+    fields.fail('nodes', `names ${names.length} nodes, more than the limit of ${MAX_NODES}`);
+  const nodes: Record<string, GlobalDescriptor['nodes'][string]> = {};
+  for (const name of names) {
+    const field = `nodes[${quoted(name)}]`;
+    fields.name(name, `${field} (its name)`, NODE_NAME, NODE_NAME_RULE);
+    const node = fields.object(nodesRecord[name], field);
+    nodes[name] = {
+      classes: fields.classNames(node.classes, `${field}.classes`),
+      status: fields.oneOf(node.status, `${field}.status`, STATUSES),
+      error: fields.string(node.error, `${field}.error`, MAX_ERROR_LENGTH),
+      preCompressionSizeBytes: fields.size(node.preCompressionSizeBytes, `${field}.preCompressionSizeBytes`),
+    };
+  }
+  let mapping: Record<string, string> | null = null;
+  if (record.node_mapping !== null && record.node_mapping !== undefined) {
+    const given = fields.object(record.node_mapping, 'node_mapping');
+    mapping = {};
+    for (const [from, to] of Object.entries(given)) {
+      mapping[fields.name(from, 'node_mapping (a key)', NODE_NAME, NODE_NAME_RULE)] = fields.name(
+        to,
+        `node_mapping[${quoted(from)}]`,
+        NODE_NAME,
+        NODE_NAME_RULE,
+      );
+    }
+  }
+  return {
+    ...fields.operation(record, id),
+    ...fields.format(record),
+    leader: fields.name(record.leader, 'leader', NODE_NAME, NODE_NAME_RULE),
+    node_mapping: mapping,
+    nodes,
+  };
+}
+
+/** `<id>/restore_config.json`, checked. */
+export function validateRestoreDescriptor(key: string, id: string, value: unknown): RestoreDescriptor {
+  const fields = new Fields(key);
+  const record = fields.object(value, 'the descriptor');
+  return {
+    ...fields.operation(record, id),
+    node: fields.name(record.node, 'node', NODE_NAME, NODE_NAME_RULE),
+    classes: fields.classNames(record.classes, 'classes'),
+  };
+}
+
+/**
+ * `<id>/<node>/backup.json`, checked: the classes' schemas as `POST /v1/schema` checks them, shard
+ * names, file paths of the form `<class in lower case>/<shard>/<plain names>` (unique), chunk keys
+ * exactly where the layout puts them, and chunks naming shards of their own class.
+ */
+export function validateNodeDescriptor(key: string, id: string, node: string, value: unknown): NodeDescriptor {
+  const fields = new Fields(key);
+  const record = fields.object(value, 'the descriptor');
+  const seen = new Set<string>();
+  const classes = fields.array(record.classes, 'classes', MAX_CLASSES).map((entry, i) => {
+    const cls = validateClass(fields, id, node, entry, `classes[${i}]`);
+    const directory = cls.name.toLowerCase();
+    if (seen.has(directory)) fields.fail(`classes[${i}].name`, `${quoted(cls.name)} appears more than once`);
+    seen.add(directory);
+    return cls;
+  });
+  return { ...fields.operation(record, id), ...fields.format(record), classes };
+}
+
+function validateClass(fields: Fields, id: string, node: string, value: unknown, field: string): ClassDescriptor {
+  const record = fields.object(value, field);
+  const name = fields.string(record.name, `${field}.name`, 255);
+  let schema: ClassDefinition;
+  try {
+    schema = normalizeClass(record.schema);
+  } catch (error) {
+    if (error instanceof StrataError) fields.fail(`${field}.schema`, error.message);
+    throw error;
+  }
+  if (schema.class !== name) {
+    fields.fail(`${field}.name`, `${quoted(name)} is not the class its schema defines (${quoted(schema.class)})`);
+  }
+  const shardNames = new Set<string>();
+  const paths = new Set<string>();
+  const shards = fields.array(record.shards, `${field}.shards`, 64).map((entry, i): ShardDescriptor => {
+    const where = `${field}.shards[${i}]`;
+    const shard = fields.object(entry, where);
+    const shardName = fields.name(shard.name, `${where}.name`, SHARD_NAME, SHARD_NAME_RULE);
+    if (shardNames.has(shardName)) fields.fail(`${where}.name`, `${quoted(shardName)} appears more than once`);
+    shardNames.add(shardName);
+    const prefix = `${name.toLowerCase()}/${shardName}/`;
+    const files = fields.array(shard.files, `${where}.files`, MAX_FILES_PER_SHARD).map((file, j) => {
+      const path = validateFile(fields, prefix, file, `${where}.files[${j}]`);
+      if (paths.has(path.path)) fields.fail(`${where}.files[${j}].path`, `${quoted(path.path)} appears more than once`);
+      paths.add(path.path);
+      return path;
+    });
+    return { name: shardName, node: fields.name(shard.node, `${where}.node`, NODE_NAME, NODE_NAME_RULE), files };
+  });
+  if (shards.length === 0) fields.fail(`${field}.shards`, 'lists no shard');
+  const chunksRecord = fields.object(record.chunks, `${field}.chunks`);
+  const numbers = Object.keys(chunksRecord);
+  if (numbers.length > MAX_CHUNKS_PER_CLASS) {
+    fields.fail(`${field}.chunks`, `has ${numbers.length} chunks, more than the limit of ${MAX_CHUNKS_PER_CLASS}`);
+  }
+  const chunks: Record<string, ChunkDescriptor> = {};
+  for (const n of numbers) {
+    const where = `${field}.chunks[${quoted(n)}]`;
+    if (!CHUNK_NUMBER.test(n)) fields.fail(where, 'a chunk number must be a whole number from 1');
+    const chunk = fields.object(chunksRecord[n], where);
+    const expectedKey = backupKeys.chunk(id, node, name, Number(n)).slice(id.length + 1);
+    if (chunk.key !== expectedKey) {
+      fields.fail(`${where}.key`, `must be ${quoted(expectedKey)}, not ${quoted(chunk.key)}`);
+    }
+    const holds = fields.array(chunk.shards, `${where}.shards`, 64).map((shard, i) => {
+      if (typeof shard !== 'string' || !shardNames.has(shard)) {
+        fields.fail(`${where}.shards[${i}]`, `${quoted(shard)} is not a shard of ${name}`);
+      }
+      return shard;
+    });
+    if (holds.length === 0) fields.fail(`${where}.shards`, 'lists no shard');
+    chunks[n] = {
+      key: expectedKey,
+      size: fields.size(chunk.size, `${where}.size`),
+      sha256: fields.sha256(chunk.sha256, `${where}.sha256`),
+      shards: [...new Set(holds)],
+    };
+  }
+  return {
+    name,
+    schema,
+    shards,
+    chunks,
+    preCompressionSizeBytes: fields.size(record.preCompressionSizeBytes, `${field}.preCompressionSizeBytes`),
+  };
+}
+
+/** A file's path must be `<prefix><plain name>[/<plain name>...]`: inside its shard's directory. */
+function validateFile(fields: Fields, prefix: string, value: unknown, field: string): FileDescriptor {
+  const file = fields.object(value, field);
+  const path = fields.string(file.path, `${field}.path`, 1024);
+  if (!path.startsWith(prefix) || !isStoreFilePath(path.slice(prefix.length))) {
+    fields.fail(
+      `${field}.path`,
+      `${quoted(path)} is not a file of its shard: it must be ${quoted(`${prefix}<file>`)}, where <file> is ` +
+        STORE_FILE_PATH_RULE,
+    );
+  }
+  return { path, size: fields.size(file.size, `${field}.size`), sha256: fields.sha256(file.sha256, `${field}.sha256`) };
+}

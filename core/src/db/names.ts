@@ -1,0 +1,35 @@
+/**
+ * The names that become directory names and object-key segments: a node's, a shard's, a store file's.
+ * Each segment is a plain name by construction (no separator, never `.` or `..`), so nothing named by
+ * a request, a configuration or a backup can point outside the directory it is joined to.
+ */
+
+/** CLUSTER_HOSTNAME: 1 to 64 letters, digits, `_`, `-` and `.`, but not `.` or `..`. */
+export const NODE_NAME = /^(?!\.\.?$)[A-Za-z0-9_.-]{1,64}$/;
+
+/** A shard: 1 to 64 letters, digits, `_` and `-` (Weaviate's tenant names; Strata makes 12 letters and digits). */
+export const SHARD_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** What {@link NODE_NAME} allows, for messages. */
+export const NODE_NAME_RULE = 'use 1 to 64 letters, digits, "_", "-" and "." (but not "." or "..")';
+
+/** What {@link SHARD_NAME} allows, for messages. */
+export const SHARD_NAME_RULE = 'use 1 to 64 letters, digits, "_" and "-"';
+
+/** A segment of a store file's path: a plain name, never `.`, `..` or hidden. */
+const STORE_FILE_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
+/** Segments of a store file's path inside its store directory (the LSM store's files are flat: 1). */
+const MAX_STORE_FILE_DEPTH = 4;
+
+/**
+ * True when `path` (`/`-separated, relative to a store directory) is one a backup may carry: up to 4
+ * plain names. A store whose files are named otherwise could not be restored, so it is not backed up.
+ */
+export function isStoreFilePath(path: string): boolean {
+  const segments = path.split('/');
+  return segments.length <= MAX_STORE_FILE_DEPTH && segments.every((segment) => STORE_FILE_SEGMENT.test(segment));
+}
+
+/** What {@link isStoreFilePath} allows, for messages. */
+export const STORE_FILE_PATH_RULE =
+  'up to 4 "/"-separated names of letters, digits, "_", "-" and "." (not starting with ".")';
