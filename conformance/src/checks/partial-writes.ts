@@ -47,7 +47,7 @@ async function stalledWrite(s: Session, key: string): Promise<StalledWrite> {
   });
   const source = new Readable({
     read() {
-      // Called again only once the backend has consumed what was given.
+      // Called for more only once the backend has taken (nearly) all that was given.
       if (given >= TAKEN_BEFORE_STALL) {
         taken();
         return;
