@@ -9,7 +9,8 @@ its configuration (BACKUP_* variables) from the environment. Every check works u
 prefix of the configured bucket or directory and removes what it wrote.
 
 Options:
-  --strict        fail when any check is skipped (a capability the module does not declare)
+  --strict        fail when any check is skipped for a capability the module does not declare or
+                  an option, not for an optional method the module leaves out by design
   --grep <text>   run only the checks whose title includes <text>
   --no-journey    leave out the journey through a Strata node
   --app-dir <dir> resolve <module> from <dir> (default: the working directory)
@@ -30,7 +31,8 @@ function line(result: CheckResult): string {
 
 /**
  * `strata-conformance <module>`: runs the suite, prints a report, and resolves with the exit code:
- * 0 when every check passed (and, with `--strict`, none was skipped), 1 otherwise, 2 on bad usage
+ * 0 when every check passed (and, with `--strict`, none was skipped but for an optional method), 1
+ * otherwise, 2 on bad usage
  * or a module that does not load.
  */
 export async function main(argv: readonly string[], output: CliOutput = process): Promise<number> {
@@ -65,11 +67,13 @@ export async function main(argv: readonly string[], output: CliOutput = process)
     output.stderr.write(`strata-conformance: ${module} could not be tested: ${(error as Error).message}\n`);
     return 2;
   }
-  for (const { checks, reason } of report.skipped) output.stdout.write(`  - skipped: ${checks} (${reason})\n`);
+  for (const { checks, reason, optional } of report.skipped) {
+    output.stdout.write(`  - skipped: ${checks} (${reason}${optional === true ? ', optional' : ''})\n`);
+  }
   const failed = report.results.filter((result) => !result.passed).length;
   const passed = report.results.length - failed;
   output.stdout.write(`\n${passed} passed, ${failed} failed, ${report.skipped.length} skipped\n`);
-  if (values.strict === true && report.skipped.length > 0) {
+  if (values.strict === true && report.skipped.some((skip) => skip.optional !== true)) {
     output.stdout.write('--strict: skipped checks count as failures\n');
     return 1;
   }

@@ -9,10 +9,14 @@ import type { BackendScope, BackupBackend, CallOptions, ObjectInfo } from '@stra
 export class PrefixedBackend implements BackupBackend {
   readonly #inner: BackupBackend;
   readonly #prefix: string;
+  /** Present when the inner backend has it, so checks gated on it see the same backend. */
+  readonly discardPartialWrites?: (prefix: string, options?: CallOptions) => Promise<number>;
 
   constructor(inner: BackupBackend, prefix: string) {
     this.#inner = inner;
     this.#prefix = `${prefix}/`;
+    const discard = inner.discardPartialWrites?.bind(inner);
+    if (discard !== undefined) this.discardPartialWrites = (prefix, options) => discard(this.#prefix + prefix, options);
   }
 
   homePath(backupId: string, scope?: BackendScope): string {

@@ -10,6 +10,7 @@ import { journeyChecks } from './checks/journey.js';
 import { largeObjectChecks } from './checks/large-objects.js';
 import { listingChecks } from './checks/listing.js';
 import { notFoundChecks } from './checks/not-found.js';
+import { partialWriteChecks } from './checks/partial-writes.js';
 import { roundTripChecks } from './checks/round-trip.js';
 import { secretChecks } from './checks/secrets.js';
 import { type ConformanceTest, suiteRuns } from './harness.js';
@@ -19,8 +20,13 @@ import { type ConformanceOptions, loadSubject } from './subject.js';
 export interface SkippedChecks {
   /** What the checks cover. */
   readonly checks: string;
-  /** What gated them: a capability the module does not declare, or an option. */
+  /** What gated them: a capability the module does not declare, an option, or an optional method. */
   readonly reason: string;
+  /**
+   * True when the contract lets a module leave the checks' subject out by design (an optional method
+   * its storage has no use for): `strata-conformance --strict` does not count them.
+   */
+  readonly optional?: boolean;
 }
 
 /** What {@link describeBackendConformance} registered. */
@@ -66,6 +72,7 @@ export async function describeBackendConformance(
     ...(test.after === undefined ? {} : { after: test.after }),
   });
 
+  const discards = typeof subject.backend.discardPartialWrites === 'function';
   for (const run of suiteRuns(subject)) {
     notFoundChecks(register, run);
     roundTripChecks(register, run);
@@ -77,10 +84,19 @@ export async function describeBackendConformance(
     invalidKeyChecks(register, run);
     accessCheckChecks(register, run);
     homePathChecks(register, run);
+    if (discards) partialWriteChecks(register, run);
   }
   secretChecks(register, subject);
   if (options.inMemory === true) {
     skipped.push({ checks: 'bounded memory of large writes and reads', reason: 'option inMemory' });
+  }
+  if (!discards) {
+    // Storage without leftovers to collect has no use for the method: not a gap, so not strict.
+    skipped.push({
+      checks: 'discarding what interrupted writes left',
+      reason: 'method discardPartialWrites',
+      optional: true,
+    });
   }
   if (subject.capabilities.pathScope === undefined) {
     skipped.push({ checks: 'every check under scope.path, and isolation', reason: 'capability pathScope' });

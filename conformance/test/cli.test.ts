@@ -62,6 +62,15 @@ test.serial('skipped checks name the capability that gated them; --strict makes 
   t.regex(strict.stdout, /--strict: skipped checks count as failures\n$/);
 });
 
+test.serial('--strict does not count checks of an optional method the module leaves out', async (t) => {
+  const { code, stdout } = await run([fixture('backup-memory'), '--grep', 'delete(key) of a missing key', '--strict'], {
+    MEMORY_BACKEND_DISCARDS: 'false',
+  });
+  t.is(code, 0, stdout);
+  t.regex(stdout, /- skipped: discarding what interrupted writes left \(method discardPartialWrites, optional\)\n/);
+  t.regex(stdout, /\n2 passed, 0 failed, 1 skipped\n$/);
+});
+
 test.serial('a module that does not load, or bad usage, exits 2 and says why', async (t) => {
   const missing = await run(['backup-nowhere']);
   t.is(missing.code, 2);

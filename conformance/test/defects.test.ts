@@ -21,6 +21,11 @@ const caughtBy: ReadonlyArray<[Exclude<Defect, 'none'>, string]> = [
   ['instances-not-shared', 'a second instance of the module (another node) reads'],
   ['logs-its-token', 'secrets: no value of a secret variable shows'],
   ['quotes-its-token', 'secrets: no value of a secret variable shows'],
+  ['discards-finished-objects', "discardPartialWrites(prefix) removes an unfinished write's leftovers"],
+  ['discard-counts-finished-objects', "discardPartialWrites(prefix) removes an unfinished write's leftovers"],
+  ['discard-leaves-half-objects', 'fails or completes whole, never half'],
+  ['discards-outside-prefix', 'discardPartialWrites(prefix) touches nothing outside the prefix'],
+  ['discard-accepts-any-prefix', 'discardPartialWrites() refuses prefixes'],
 ];
 
 const TOKEN = 'memory-token-1b7e5a';
@@ -69,4 +74,20 @@ test('a backend that buffers whole objects fails the bounded-memory check, when 
     report.results[0]?.failures.join('\n') ?? '',
     /^write\(\) held \d+ MiB of an 80 MiB object in memory at once/,
   );
+});
+
+test('a backend without discardPartialWrites has its checks skipped, as optional', async (t) => {
+  const report = await runConformance({
+    module: memoryModule,
+    env: { MEMORY_BACKEND_DISCARDS: 'false' },
+    inMemory: true,
+    journey: false,
+    grep: 'discardPartialWrites',
+  });
+  t.deepEqual(report.results, []);
+  t.deepEqual(report.skipped, [
+    { checks: 'bounded memory of large writes and reads', reason: 'option inMemory' },
+    { checks: 'discarding what interrupted writes left', reason: 'method discardPartialWrites', optional: true },
+    { checks: 'the journey through a Strata node', reason: 'option journey' },
+  ]);
 });

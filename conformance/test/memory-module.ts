@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import {
   assertSafeKey,
   BACKUP_BACKEND,
@@ -12,6 +12,7 @@ import {
   type BackupModuleDefinition,
   type CallOptions,
   defineBackupModule,
+  InvalidKeyError,
   MODULE_API_VERSION,
   type ModuleLogger,
   NotFoundError,
@@ -41,11 +42,25 @@ export const defects = [
   'buffers-whole-object',
   'logs-its-token',
   'quotes-its-token',
+  'discards-finished-objects',
+  'discard-leaves-half-objects',
+  'discards-outside-prefix',
+  'discard-counts-finished-objects',
+  'discard-accepts-any-prefix',
 ] as const;
 export type Defect = (typeof defects)[number];
 
 const MiB = 1024 * 1024;
 const shared = new Map<string, Buffer>();
+
+/** A write in progress: what it has received, kept apart from finished objects until it ends. */
+interface Partial {
+  readonly id: string;
+  readonly chunks: Buffer[];
+  discarded: boolean;
+}
+/** Writes in progress, shared as objects are; discardPartialWrites removes them. */
+const partials = new Set<Partial>();
 
 export class MemoryBackend implements BackupBackend {
   readonly #defect: Defect;
@@ -76,27 +91,62 @@ export class MemoryBackend implements BackupBackend {
     // Under a name core cannot know is secret: only a check of the log itself catches it.
     if (this.#defect === 'logs-its-token')
       this.#logger.debug({ request: { header: `Bearer ${this.#token}` } }, 'write');
-    const chunks: Buffer[] = [];
+    const signal = options?.signal;
+    const partial: Partial = { id: this.#id(key, options), chunks: [], discarded: false };
+    partials.add(partial);
     try {
-      for await (const chunk of body) {
-        options?.signal?.throwIfAborted();
-        chunks.push(chunk as Buffer);
+      // Aborting destroys the source, so a write waiting on a source that stalls stops too.
+      for await (const chunk of signal === undefined ? body : addAbortSignal(signal, body)) {
+        partial.chunks.push(chunk as Buffer);
       }
     } catch (error) {
-      if (this.#defect === 'keeps-failed-writes') this.#objects.set(this.#id(key, options), Buffer.concat(chunks));
-      throw error;
+      if (this.#defect === 'keeps-failed-writes') this.#objects.set(partial.id, Buffer.concat(partial.chunks));
+      throw signal?.aborted ? signal.reason : error;
+    } finally {
+      partials.delete(partial);
     }
-    let data = Buffer.concat(chunks);
+    if (partial.discarded && this.#defect !== 'discard-leaves-half-objects') {
+      throw new Error(`the write of "${key}" lost what it had received to discardPartialWrites()`);
+    }
+    let data = Buffer.concat(partial.chunks);
     if (this.#defect === 'truncates-large-objects') data = data.subarray(0, 64 * MiB);
     if (this.#defect === 'buffers-whole-object') {
       // Buffers the whole object, then keeps it on disk: memory a streaming backend would not use.
       const file = join(tmpdir(), `strata-memory-${randomBytes(6).toString('hex')}`);
       await writeFile(file, data);
-      this.#files.set(this.#id(key, options), file);
+      this.#files.set(partial.id, file);
       return data.length;
     }
-    this.#objects.set(this.#id(key, options), data);
-    return Buffer.concat(chunks).length;
+    this.#objects.set(partial.id, data);
+    return Buffer.concat(partial.chunks).length;
+  }
+
+  async discardPartialWrites(prefix: string, options?: CallOptions): Promise<number> {
+    if (this.#defect !== 'discard-accepts-any-prefix' && prefix !== '') {
+      if (!prefix.endsWith('/')) throw new InvalidKeyError(prefix, 'a prefix is "" or ends with "/"');
+      assertSafeKey(prefix.slice(0, -1));
+    }
+    options?.signal?.throwIfAborted();
+    // The outside-prefix defect reaches one directory up: far enough to be caught, not into other tests.
+    const under = this.#id(
+      this.#defect === 'discards-outside-prefix' ? prefix.replace(/[^/]*\/$/, '') : prefix,
+      options,
+    );
+    let removed = 0;
+    for (const partial of partials) {
+      if (!partial.id.startsWith(under)) continue;
+      removed++;
+      // Drops what the write received; the half-object defect lets the write go on with the rest only.
+      partial.chunks.length = 0;
+      partial.discarded = true;
+      partials.delete(partial);
+    }
+    for (const id of this.#objects.keys()) {
+      if (!id.startsWith(under)) continue;
+      if (this.#defect === 'discards-finished-objects') this.#objects.delete(id);
+      if (this.#defect === 'discard-counts-finished-objects') removed++;
+    }
+    return removed;
   }
 
   async read(key: string, options?: CallOptions): Promise<Readable> {
@@ -137,6 +187,18 @@ export class MemoryBackend implements BackupBackend {
   }
 }
 
+/** `backend` without its optional discardPartialWrites. */
+function withoutDiscard(backend: MemoryBackend): BackupBackend {
+  return {
+    homePath: (backupId, scope) => backend.homePath(backupId, scope),
+    checkAccess: (options) => backend.checkAccess(options),
+    write: (key, body, options) => backend.write(key, body, options),
+    read: (key, options) => backend.read(key, options),
+    list: (prefix, options) => backend.list(prefix, options),
+    delete: (key, options) => backend.delete(key, options),
+  };
+}
+
 const memoryModule = {
   name: 'backup-memory',
   altNames: ['memory'],
@@ -154,11 +216,16 @@ const memoryModule = {
       secret: true,
       description: 'A credential the backend does not need, for the suite to look for in what it logs.',
     },
+    discards: {
+      name: 'MEMORY_BACKEND_DISCARDS',
+      description: 'False leaves out discardPartialWrites, which the contract makes optional.',
+      default: true,
+      parse: parsers.boolean,
+    },
   },
   register({ container, config, logger }) {
-    container.register(BACKUP_BACKEND, {
-      useValue: new MemoryBackend(config.defect as Defect, config.token, logger),
-    });
+    const backend = new MemoryBackend(config.defect as Defect, config.token, logger);
+    container.register(BACKUP_BACKEND, { useValue: config.discards ? backend : withoutDiscard(backend) });
   },
 } satisfies BackupModuleDefinition;
 

@@ -26,4 +26,11 @@ test('the plan lists what was left out and why', (t) => {
   );
   t.true(plan.checks.some((title) => title.startsWith('journey:')));
   t.true(plan.checks.some((title) => title.startsWith('secrets:')));
+  for (const run of ['[raw]', '[scope.path]']) {
+    t.is(
+      plan.checks.filter((title) => title.startsWith(run) && title.includes('discardPartialWrites')).length,
+      4,
+      `the backend has discardPartialWrites: its checks run ${run}`,
+    );
+  }
 });

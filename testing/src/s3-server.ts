@@ -32,9 +32,9 @@ export interface S3ServerOptions {
 }
 
 /**
- * Starts s3rver in its own process on a free port, with AbortMultipartUpload added (see
- * s3rver-process.ts). s3rver needs `--openssl-legacy-provider`: it makes ListObjectsV2 continuation
- * tokens with DES, and without the flag every paginated listing fails with 500.
+ * Starts s3rver in its own process on a free port, with AbortMultipartUpload and ListMultipartUploads
+ * added (see s3rver-multipart.ts). s3rver needs `--openssl-legacy-provider`: it makes ListObjectsV2
+ * continuation tokens with DES, and without the flag every paginated listing fails with 500.
  */
 export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
   const { credentials } = options;

@@ -1,17 +1,18 @@
 /**
- * Entry point of the process {@link startS3Server} spawns: s3rver plus the multipart call it lacks,
- * on one port. It runs apart from the tests so its buffers never count in a test's memory figures.
+ * Entry point of the process {@link startS3Server} spawns: s3rver plus the multipart calls it lacks
+ * (AbortMultipartUpload, ListMultipartUploads) or gets wrong (parts sent to an aborted upload), on one
+ * port; those calls skip s3rver's access key check (see s3rver-multipart.ts). It runs apart from the
+ * tests so its buffers never count in a test's memory figures.
  *
  * Usage: `node --openssl-legacy-provider s3rver-process.js <directory> [bucket...]`; prints
  * `S3 server listening on 127.0.0.1:<port>` once it accepts requests. `S3RVER_ACCESS_KEY_ID` names a
  * key id accepted beside s3rver's built-in `S3RVER`.
  */
-import { rm, stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import { createRequire } from 'node:module';
 import { listen } from './process.js';
 import { sendS3Error } from './s3-error.js';
-import { uploadsDir } from './s3rver-layout.js';
+import { abortUpload, checkUploadExists, listUploads, multipartCall } from './s3rver-multipart.js';
 
 /** The part of s3rver's API this process uses (it ships no types). */
 interface S3rver {
@@ -23,25 +24,6 @@ type S3rverClass = new (options: {
   silent: boolean;
   configureBuckets: { name: string; configs: never[] }[];
 }) => S3rver;
-
-/** The upload id of an AbortMultipartUpload request (`DELETE /bucket/key?uploadId=...`), if it is one. */
-function abortedUpload(req: IncomingMessage): { bucket: string; uploadId: string } | undefined {
-  const url = new URL(req.url ?? '/', 'http://s3');
-  const uploadId = url.searchParams.get('uploadId');
-  if (req.method !== 'DELETE' || uploadId === null) return undefined;
-  return { bucket: decodeURIComponent(url.pathname.split('/')[1] ?? ''), uploadId };
-}
-
-/** Drops the upload's parts as S3 does; s3rver itself answers AbortMultipartUpload with 405. */
-async function abortUpload(res: ServerResponse, directory: string, bucket: string, uploadId: string): Promise<void> {
-  const dir = `${uploadsDir(directory, bucket)}/${uploadId}`;
-  if (!/^[0-9a-f]+$/.test(uploadId) || !(await stat(dir).catch(() => undefined))) {
-    sendS3Error(res, 404, 'NoSuchUpload', 'The specified upload does not exist.');
-    return;
-  }
-  await rm(dir, { recursive: true, force: true });
-  res.writeHead(204).end();
-}
 
 const [directory, ...buckets] = process.argv.slice(2);
 if (directory === undefined) throw new Error('usage: s3rver-process.js <directory> [bucket...]');
@@ -64,10 +46,23 @@ const s3rver = new S3rverClass({
 await s3rver.configureBuckets();
 const handle = s3rver.callback();
 const server = createServer((req, res) => {
-  const abort = abortedUpload(req);
-  if (abort === undefined) return handle(req, res);
-  req.resume();
-  void abortUpload(res, directory, abort.bucket, abort.uploadId);
+  const call = multipartCall(req);
+  if (call === undefined) return handle(req, res);
+  let answered: Promise<void>;
+  if (call.kind === 'part or complete') {
+    answered = checkUploadExists(res, directory, call.bucket, call.uploadId).then((exists) => {
+      if (exists) handle(req, res);
+      else req.resume();
+    });
+  } else {
+    req.resume();
+    answered =
+      call.kind === 'abort'
+        ? abortUpload(res, directory, call.bucket, call.uploadId)
+        : listUploads(res, directory, call.bucket, call.query);
+  }
+  // As S3 does when it fails: a 500 the client retries, with the reason for whoever reads the test.
+  answered.catch((error: unknown) => sendS3Error(res, 500, 'InternalError', String(error)));
 });
 const { port } = await listen(server);
 console.log(`S3 server listening on 127.0.0.1:${port}`);

@@ -95,6 +95,34 @@ export interface BackupBackend {
   /** Deletes the object `key`. Deleting an object that does not exist succeeds. */
   delete(key: string, options?: CallOptions): Promise<void>;
 
+  /**
+   * Removes what interrupted writes left under `prefix`, and resolves with the number of interrupted
+   * writes whose leftovers it removed (one per temporary file or unfinished multipart upload, not per
+   * part or byte). A write keeps such state while it runs and removes it when it ends; a process that
+   * dies mid-write leaves it behind, invisible to `list` and never collected: a filesystem's temporary
+   * files, S3's unfinished multipart uploads (billed until aborted).
+   *
+   * Never removes or changes a finished object, and never touches anything outside `prefix`. `prefix`
+   * is `''` (all of the scope's root) or ends with `/` (a backup's is `<backupId>/`), and what precedes
+   * that `/` passes `assertSafeKey`; any other prefix is refused with `InvalidKeyError`. Whole path
+   * segments only, so that every backend removes the same set whether or not its leftovers record
+   * their key (a temporary file records only its directory). Called again with no write interrupted
+   * in between, it resolves with 0.
+   *
+   * Core calls it during crash recovery, for the backup this node was running when it died, while no
+   * write of this node is in progress under `prefix`. It must be safe if one is anyway: that write may
+   * then fail, but it never leaves part of an object under its key; it rejects and leaves nothing, or
+   * completes whole. In a multi-node backup the other nodes write under the same `<backupId>/`:
+   * narrow the prefix to what this node writes.
+   *
+   * Optional. Implement it when the storage keeps state for an unfinished write that outlives the
+   * process and is never collected (temporary files, S3 multipart uploads). It may be left out when
+   * there is none, or when the storage collects it by itself: Google Cloud Storage's resumable
+   * sessions hold no object, cannot be listed and end a week after they start; Azure discards
+   * uncommitted blocks a week after the last one was staged. docs/writing-a-provider.md says more.
+   */
+  discardPartialWrites?(prefix: string, options?: CallOptions): Promise<number>;
+
   /** Releases clients and sockets; called once when the node stops. */
   close?(): Promise<void>;
 }

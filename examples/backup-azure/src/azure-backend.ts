@@ -50,6 +50,11 @@ interface Location {
  * configured prefix. A write stages blocks and commits the block list last, so a blob appears only
  * whole; a failed or cancelled write commits nothing, and Azure discards uncommitted blocks after a
  * week. Downloads resume after a broken connection, pinned to the blob's ETag.
+ *
+ * It has no `discardPartialWrites`: what a killed writer leaves, uncommitted blocks, Azure discards
+ * by itself a week after the last one was staged, so their cost is bounded. No call drops them and
+ * nothing else: each acts on the blob under the key (commit a block list, put or delete the blob),
+ * which for an overwrite would replace or remove the finished object.
  */
 export class AzureBackend implements BackupBackend {
   readonly #options: AzureBackendOptions;

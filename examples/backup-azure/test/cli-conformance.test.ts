@@ -22,5 +22,7 @@ test('strata conformance backup-azure passes against azurite', async (t) => {
   t.is(code, 0, stdout);
   t.regex(stdout, /^Conformance of backup-azure\n/);
   t.regex(stdout, /✔ journey: a node backs up classes while writes go on; deleted and restored, every object is back/);
-  t.regex(stdout, /\n\d+ passed, 0 failed, 0 skipped\n$/);
+  // Azure discards a write's uncommitted blocks itself: the backend has no discardPartialWrites, by design.
+  t.regex(stdout, /- skipped: discarding what interrupted writes left \(method discardPartialWrites, optional\)\n/);
+  t.regex(stdout, /\n\d+ passed, 0 failed, 1 skipped\n$/);
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import {
   assertSafeKey,
   type BackendScope,
@@ -13,10 +13,12 @@ import {
   UnsupportedScopeError,
 } from '@strata/core';
 import { RootUnavailableError } from './errors.js';
-import { type BackendFileHandle, type BackendFs, realFs } from './fs.js';
+import { type BackendDirent, type BackendFileHandle, type BackendFs, realFs } from './fs.js';
 
 /** Writes in progress live beside their target under this prefix; listings skip them. */
 const PARTIAL_PREFIX = '.strata-partial-';
+/** Why discardPartialWrites refuses a prefix: a temporary file records its directory, not its key. */
+const PARTIAL_PREFIX_RULE = 'discardPartialWrites() takes "" or a prefix that ends with "/", such as "<backupId>/"';
 /** The access check's probe object. */
 const PROBE_PREFIX = '.strata-access-check-';
 /** A write retries this often when a concurrent delete prunes its directory between mkdir and open. */
@@ -43,7 +45,8 @@ function byteOrder(a: string, b: string): number {
 /**
  * A backup backend over a local directory. Keys map to files under the root (`a/b/c` is
  * `<root>/a/b/c`); a write streams into a hidden temporary file beside its target, fsyncs it and
- * renames it into place, so a crash never leaves part of an object under its final name.
+ * renames it into place, so a crash never leaves part of an object under its final name; the
+ * temporary file a crash leaves is invisible to listings, and discardPartialWrites removes it.
  *
  * Local to one machine: not usable by a multi-node cluster. Safe to call concurrently.
  */
@@ -84,7 +87,16 @@ export class FilesystemBackend implements BackupBackend {
   }
 
   async write(key: string, body: Readable, options?: CallOptions): Promise<number> {
-    return this.#writeFile(this.#rootOf(options?.scope), this.#pathOf(key, options?.scope), body, options?.signal);
+    const root = this.#rootOf(options?.scope);
+    const path = this.#pathOf(key, options?.scope);
+    const signal = options?.signal;
+    // Aborting destroys the source, so a write waiting on a source that stalls stops too.
+    const source = signal === undefined ? body : addAbortSignal(signal, body);
+    try {
+      return await this.#writeFile(root, path, source, signal);
+    } catch (error) {
+      throw signal?.aborted ? signal.reason : error;
+    }
   }
 
   async read(key: string, options?: CallOptions): Promise<Readable> {
@@ -125,6 +137,30 @@ export class FilesystemBackend implements BackupBackend {
       throw error;
     }
     await this.#pruneEmptyDirs(dirname(path), root);
+  }
+
+  /**
+   * Unlinks the temporary files of interrupted writes in the prefix's directory and below, and the
+   * directories that leaves empty. A write still in progress whose file is unlinked fails at its
+   * rename, so it never puts part of an object under its key.
+   */
+  async discardPartialWrites(prefix: string, options?: CallOptions): Promise<number> {
+    const root = this.#rootOf(options?.scope);
+    let dirKey = '';
+    if (prefix !== '') {
+      if (!prefix.endsWith('/')) throw new InvalidKeyError(prefix, PARTIAL_PREFIX_RULE);
+      dirKey = prefix.slice(0, -1);
+      this.#assertKey(dirKey);
+    }
+    const dir = dirKey === '' ? root : join(root, ...dirKey.split('/'));
+    try {
+      const removed = await this.#discardIn(dir, options?.signal);
+      if (removed > 0) await this.#pruneEmptyDirs(dir, root);
+      return removed;
+    } catch (error) {
+      if (options?.signal?.aborted) throw options.signal.reason;
+      throw new RootUnavailableError(root, (error as Error).message).withCause(error);
+    }
   }
 
   #rootOf(scope: BackendScope | undefined): string {
@@ -238,6 +274,36 @@ export class FilesystemBackend implements BackupBackend {
         }
       }
     }
+  }
+
+  /** Unlinks the temporary files in `dir` and below; returns how many, and removes the directories it empties. */
+  async #discardIn(dir: string, signal: AbortSignal | undefined): Promise<number> {
+    signal?.throwIfAborted();
+    let entries: BackendDirent[];
+    try {
+      entries = await this.#fs.readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (['ENOENT', 'ENOTDIR'].includes(errorCode(error) ?? '')) return 0;
+      throw error;
+    }
+    let removed = 0;
+    // Symbolic links are neither files nor directories here: never followed, so this stays in the root.
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        const below = await this.#discardIn(path, signal);
+        if (below > 0) await this.#fs.rmdir(path).catch(() => {}); // fails while it holds objects
+        removed += below;
+      } else if (entry.isFile() && entry.name.startsWith(PARTIAL_PREFIX)) {
+        try {
+          await this.#fs.unlink(path);
+          removed++;
+        } catch (error) {
+          if (errorCode(error) !== 'ENOENT') throw error; // renamed into place or removed meanwhile
+        }
+      }
+    }
+    return removed;
   }
 
   async #pruneEmptyDirs(dir: string, root: string): Promise<void> {

@@ -1,29 +1,11 @@
-import { spawn } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { collect } from '@strata/conformance';
 import { NotFoundError } from '@strata/core';
 import test from 'ava';
 import { FilesystemBackend } from '../src/index.js';
-import { temporaryDir } from './helpers.js';
-
-const crashWriter = fileURLToPath(new URL('./fixtures/crash-writer.js', import.meta.url));
-
-/** Starts a process writing `key` endlessly, waits until at least `bytes` reached the disk, then SIGKILLs it. */
-async function crashMidWrite(root: string, key: string, bytes: number): Promise<void> {
-  const child = spawn(process.execPath, [crashWriter, root, key], { stdio: 'inherit' });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const dir = join(root, ...key.split('/').slice(0, -1));
-  for (let written = 0; written < bytes; await sleep(10)) {
-    const partials = (await readdir(dir).catch(() => [])).filter((name) => name.startsWith('.strata-partial-'));
-    written = partials.length === 0 ? 0 : (await stat(join(dir, partials[0] as string))).size;
-  }
-  child.kill('SIGKILL');
-  await exited;
-}
+import { crashMidWrite, temporaryDir, untilPartialHolds } from './helpers.js';
 
 test('a process killed mid-write leaves nothing under the final key', async (t) => {
   const root = join(await temporaryDir(t.teardown), 'backups');
@@ -75,4 +57,19 @@ test('delete prunes directories it leaves empty, up to the root', async (t) => {
   t.deepEqual(await readdir(root, { recursive: true }), ['bk', 'bk/node1', 'bk/node1/other']);
   await backend.delete('bk/node1/other');
   t.deepEqual(await readdir(root), []);
+});
+
+test('an abort ends a write whose source stalls: it rejects with the reason and leaves nothing', async (t) => {
+  const root = join(await temporaryDir(t.teardown), 'backups');
+  const backend = new FilesystemBackend({ root });
+  // A stream, not a generator: a generator awaiting forever cannot be destroyed, a stream can.
+  const stalled = new Readable({ read() {} });
+  stalled.push(Buffer.alloc(1024 * 1024));
+  const controller = new AbortController();
+  const writing = backend.write('bk/chunk-1', stalled, { signal: controller.signal }).catch((e: unknown) => e);
+  await untilPartialHolds(join(root, 'bk'), 1024 * 1024);
+  const reason = new Error('canceled while the source stalled');
+  controller.abort(reason);
+  t.is(await writing, reason);
+  t.deepEqual(await readdir(root, { recursive: true }), [], 'the aborted write left something behind');
 });

@@ -47,6 +47,7 @@ for (const [title, scope, message] of refusedScopes) {
       () => backend.read('k', { scope }),
       () => backend.delete('k', { scope }),
       () => backend.checkAccess({ scope }),
+      () => backend.discardPartialWrites('', { scope }),
       async () => {
         for await (const _ of backend.list('', { scope })) break;
       },

@@ -33,6 +33,7 @@ for (const [key, problem] of refused) {
           for await (const _ of backend.list(`${key}/`)) break;
         },
       ],
+      ['discardPartialWrites', () => backend.discardPartialWrites(`${key}/`)],
     ];
     for (const [name, call] of calls) {
       const error = (await (async () => call())().then(

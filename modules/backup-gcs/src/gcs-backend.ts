@@ -61,6 +61,10 @@ interface Location {
  * prefix. Writes are resumable uploads streamed from the source (an object appears only once whole;
  * a failed or cancelled upload leaves no object), downloads resume after a broken connection, pinned
  * to the object's generation.
+ *
+ * It has no `discardPartialWrites`: what a killed writer leaves is a resumable session, which holds
+ * no object, cannot be listed (cancelling one takes its URI, which only the dead process knew) and
+ * ends a week after it started.
  */
 export class GcsBackend implements BackupBackend {
   readonly #options: GcsBackendOptions;

@@ -16,6 +16,8 @@ export interface FailureContext {
   readonly region: string;
   /** Where credentials came from, in words. */
   readonly credentials: string;
+  /** The permissions the call needs, when more than writes and reads do: named if S3 refuses it. */
+  readonly permissions?: string | undefined;
 }
 
 /** The fields of an AWS SDK error (or a Node.js socket error) this module reads. */
@@ -76,6 +78,11 @@ export function isNoSuchKey(error: unknown): boolean {
   return code === 'NoSuchKey' || (code === 'NotFound' && httpStatus(error) === 404);
 }
 
+/** True for S3's answer about an upload that is no longer in progress (completed or aborted). */
+export function isNoSuchUpload(error: unknown): boolean {
+  return errorCode(error) === 'NoSuchUpload';
+}
+
 /** The region S3 says the bucket is in, from its header or its error body. */
 function bucketRegion(error: SdkError): string | undefined {
   const header = error.$response?.headers?.['x-amz-bucket-region'];
@@ -108,7 +115,8 @@ export function describeFailure(error: unknown, what: string, context: FailureCo
   else if (WRONG_REGION.has(code) || status === 301) {
     described = new S3WrongRegionError(context.target, context.region, bucketRegion(e));
   } else if (DENIED.has(code) || status === 403) {
-    described = new S3AccessDeniedError(context.target, reason, context.credentials);
+    const needs = context.permissions === undefined ? '' : `; ${what} needs ${context.permissions}`;
+    described = new S3AccessDeniedError(context.target, `${reason}${needs}`, context.credentials);
   } else if (NETWORK.has(code)) described = new S3UnreachableError(context.target, reason);
   else described = new S3RequestFailedError(what, context.target, reason);
   return described.withCause(error);

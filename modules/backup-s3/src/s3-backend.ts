@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { addAbortSignal, Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
@@ -13,6 +15,7 @@ import {
   type BackendScope,
   type BackupBackend,
   type CallOptions,
+  InvalidKeyError,
   keyPrefix,
   type ModuleLogger,
   NotFoundError,
@@ -22,12 +25,14 @@ import {
 } from '@strata/core';
 import { chainSource, STATIC_SOURCE } from './credentials.js';
 import { S3ObjectTooLargeError } from './errors.js';
-import { describeFailure, isBrokenConnection, isNoSuchKey } from './failure.js';
+import { describeFailure, isBrokenConnection, isNoSuchKey, isNoSuchUpload } from './failure.js';
 import { uploadStream } from './multipart-upload.js';
 
 /** The access check's probe object. */
 const PROBE_PREFIX = '.strata-access-check-';
 const MODULE = 'backup-s3';
+/** What discardPartialWrites needs beyond what writes need, for an access-denied message. */
+const DISCARD_PERMISSIONS = 's3:ListBucketMultipartUploads on the bucket and s3:AbortMultipartUpload on its objects';
 
 /** Options of {@link S3Backend}. */
 export interface S3BackendOptions {
@@ -62,7 +67,8 @@ interface Location {
  * A backup backend over an S3 bucket (Amazon S3 or any S3-compatible store). Keys map to object keys
  * under the configured prefix. Writes stream as multipart uploads, so memory stays under
  * `partSize x (concurrency + 1)` whatever the object's size, and a failed or cancelled upload is
- * aborted so no parts are left billed. Reads stream and resume after a broken connection.
+ * aborted so no parts are left billed; discardPartialWrites aborts those of a process that died
+ * mid-upload. Reads stream and resume after a broken connection.
  */
 export class S3Backend implements BackupBackend {
   readonly #options: S3BackendOptions;
@@ -192,6 +198,55 @@ export class S3Backend implements BackupBackend {
         abortSignal: options?.signal,
       }),
     );
+  }
+
+  /**
+   * Aborts the unfinished multipart uploads under `prefix`, listed page by page. A write still in
+   * progress whose upload is aborted fails at its next part or at completion (S3 answers
+   * NoSuchUpload), so it never leaves an object. A part in flight during the abort may still be
+   * stored after it, as AWS warns: core calls this only when none of its writes are running.
+   */
+  async discardPartialWrites(prefix: string, options?: CallOptions): Promise<number> {
+    const at = this.#locate(options?.scope);
+    if (prefix !== '') {
+      if (!prefix.endsWith('/')) {
+        throw new InvalidKeyError(
+          prefix,
+          'discardPartialWrites() takes "" or a prefix that ends with "/", such as "<backupId>/"',
+        );
+      }
+      assertSafeKey(prefix.slice(0, -1));
+    }
+    const signal = options?.signal;
+    let removed = 0;
+    let markers: { KeyMarker?: string | undefined; UploadIdMarker?: string | undefined } = {};
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        const page = await this.#client.send(
+          new ListMultipartUploadsCommand({ Bucket: at.bucket, Prefix: `${at.prefix}${prefix}`, ...markers }),
+          { abortSignal: signal },
+        );
+        for (const { Key, UploadId } of page.Uploads ?? []) {
+          try {
+            await this.#client.send(new AbortMultipartUploadCommand({ Bucket: at.bucket, Key, UploadId }), {
+              abortSignal: signal,
+            });
+            removed++;
+          } catch (error) {
+            if (!isNoSuchUpload(error)) throw error; // else completed or aborted since it was listed
+          }
+        }
+        if (page.IsTruncated !== true) return removed;
+        markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
+      }
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw describeFailure(error, `discarding unfinished uploads under "${prefix}"`, {
+        ...this.#context(at),
+        permissions: DISCARD_PERMISSIONS,
+      });
+    }
   }
 
   async close(): Promise<void> {
