@@ -426,8 +426,30 @@ export class BackupScheduler {
     const own = descriptor.nodes[this.#options.nodeName];
     const mine: GlobalDescriptor = { ...descriptor, nodes: own === undefined ? {} : { [this.#options.nodeName]: own } };
     await this.#deleteBackupObjects(backend, entry.id, mine, entry.scope);
+    await this.#discardPartialWrites(backend, entry);
     await writeJson(backend, backupKeys.global(entry.id), this.#failed(descriptor, reason), entry.scope);
     return `FAILED: ${reason}`;
+  }
+
+  /**
+   * Removes what the writes the node was making when it died left in the provider (temporary files,
+   * unfinished multipart uploads), for providers that keep such state. A failure (a permission the
+   * provider was not given, say) is logged: it must not keep the backup from being marked FAILED.
+   */
+  async #discardPartialWrites(backend: BackupBackend, entry: JournalEntry): Promise<void> {
+    if (backend.discardPartialWrites === undefined) return;
+    try {
+      // The whole backup: on one node, this node wrote every object of it, descriptors included.
+      const discarded = await backend.discardPartialWrites(`${entry.id}/`, { scope: entry.scope });
+      if (discarded > 0) {
+        this.#options.logger.info({ id: entry.id, discarded }, `removed ${discarded} interrupted writes of ${entry.id}`);
+      }
+    } catch (error) {
+      this.#options.logger.warn(
+        { id: entry.id, err: error },
+        `could not remove what interrupted writes of ${entry.id} left in the provider`,
+      );
+    }
   }
 
   async #recoverRestore(backend: BackupBackend, entry: JournalEntry): Promise<string | undefined> {

@@ -1,8 +1,14 @@
+import 'reflect-metadata';
+import * as fs from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import test from 'ava';
-import { readAll, seed, startBackupNode, waitFor } from '../helpers/backups.js';
+import { container as globalContainer } from 'tsyringe';
+import { createLogger, StrataNode } from '../../src/node/index.js';
+import { filesystemModule, holdChunks, readAll, seed, startBackupNode, waitFor } from '../helpers/backups.js';
+import { request } from '../helpers/node.js';
 
 // The edges of an operation's life: a cancel that races its create call, a node that dies after a
 // restore attached its classes, ids every endpoint judges alike, and damaged descriptors that must not
@@ -173,4 +179,56 @@ test('a damaged descriptor is listed FAILED with the reason, and the other backu
   const over = await node.request('POST', '/v1/backups/filesystem', { id: 'null-fields' });
   t.is(over.status, 422, 'a damaged backup is never overwritten');
   t.regex(over.body.error[0].message, /^backup "null-fields" already exists at /);
+});
+
+test('a provider that cannot remove what interrupted writes left does not keep a crashed backup from FAILED', async (t) => {
+  const source = await startBackupNode(t);
+  await seed(source, 'Article', 50);
+  const hold = holdChunks(source, 'write');
+  await source.request('POST', '/v1/backups/filesystem', { id: 'crashed' });
+  await hold.reached;
+  // The data path as a crash at this moment leaves it: the journal names the running backup.
+  const crashed = await mkdtemp(join(tmpdir(), 'strata-crashed-'));
+  t.teardown(() => rm(crashed, { recursive: true, force: true }));
+  await cp(source.dataPath, crashed, { recursive: true });
+  await writeFile(join(source.backups, 'crashed', '.strata-partial-0123456789abcdef'), 'cut short');
+
+  const container = globalContainer.createChildContainer();
+  const refusing = {
+    promises: {
+      ...fs.promises,
+      unlink: async (path: string) => {
+        if (path.includes('.strata-partial-')) throw Object.assign(new Error(`EACCES: ${path}`), { code: 'EACCES' });
+        return fs.promises.unlink(path);
+      },
+    },
+  };
+  container.register('strata:backup-filesystem:fs', { useValue: refusing });
+  const logs: Array<Record<string, unknown>> = [];
+  const restarted = await StrataNode.start({
+    env: {
+      PERSISTENCE_DATA_PATH: crashed,
+      ENABLE_MODULES: filesystemModule,
+      BACKUP_FILESYSTEM_PATH: source.backups,
+    },
+    port: 0,
+    container,
+    logger: createLogger(
+      'info',
+      new Writable({
+        write(chunk, _, done) {
+          for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
+          done();
+        },
+      }),
+    ),
+  });
+  t.teardown(() => restarted.stop());
+  const status = await request(restarted.url, 'GET', '/v1/backups/filesystem/crashed');
+  t.like(status.body, { status: 'FAILED', error: 'node restarted during backup' });
+  t.truthy(
+    logs.find((line) => String(line.msg).startsWith('could not remove what interrupted writes of crashed left')),
+    'the failure is logged',
+  );
+  hold.unhold();
 });
