@@ -442,7 +442,10 @@ export class BackupScheduler {
       // The whole backup: on one node, this node wrote every object of it, descriptors included.
       const discarded = await backend.discardPartialWrites(`${entry.id}/`, { scope: entry.scope });
       if (discarded > 0) {
-        this.#options.logger.info({ id: entry.id, discarded }, `removed ${discarded} interrupted writes of ${entry.id}`);
+        this.#options.logger.info(
+          { id: entry.id, discarded },
+          `removed ${discarded} interrupted writes of ${entry.id}`,
+        );
       }
     } catch (error) {
       this.#options.logger.warn(
