@@ -488,6 +488,14 @@ export const RestoreNodeError = defineError(
     `"node_mapping": {"${backupNode}": "${thisNode}"}, or start this node with CLUSTER_HOSTNAME=${backupNode}`,
 );
 
+export const RestoreSpaceError = defineError(
+  'STRATA_RESTORE_NO_SPACE',
+  422,
+  (needed: number, free: number) =>
+    `the classes to restore hold ${needed} bytes, but the data path's filesystem has ${free} bytes free: ` +
+    'free some space (or restore fewer classes with include/exclude), then try again',
+);
+
 // ---------------------------------------------------------------------------------------------
 // Command line.
 // ---------------------------------------------------------------------------------------------

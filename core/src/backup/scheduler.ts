@@ -1,3 +1,4 @@
+import { statfs } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Database } from '../db/index.js';
 import {
@@ -12,6 +13,7 @@ import {
   InvalidBackupIdError,
   RestoreConflictError,
   RestoreNodeError,
+  RestoreSpaceError,
 } from '../errors.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
@@ -24,6 +26,7 @@ import {
   type BackupStatus,
   backupKeys,
   CHUNK_NUMBER,
+  type ClassDescriptor,
   FINISHED,
   type GlobalDescriptor,
   gibibytes,
@@ -333,6 +336,7 @@ export class BackupScheduler {
     const conflicts = selected.filter((name) => this.#options.db.getClass(name) !== undefined);
     if (conflicts.length > 0) throw new RestoreConflictError(conflicts);
     const classes = descriptor.classes.filter((c) => selected.includes(c.name));
+    await this.#checkSpace(classes);
 
     const operation = this.#reserve('restore', id, module, scope, home, selected, 'DefaultCompression');
     try {
@@ -524,6 +528,20 @@ export class BackupScheduler {
       completedAt: descriptor.completedAt,
       size: gibibytes(descriptor.preCompressionSizeBytes),
     };
+  }
+
+  /**
+   * Refuses a restore whose files would not fit on the data path's filesystem: up front rather than
+   * with a full disk, and so that the sizes a hostile descriptor declares cannot fill it.
+   */
+  async #checkSpace(classes: readonly ClassDescriptor[]): Promise<void> {
+    const needed = classes.reduce(
+      (sum, cls) => sum + cls.shards.reduce((s, shard) => s + shard.files.reduce((f, file) => f + file.size, 0), 0),
+      0,
+    );
+    const { bavail, bsize } = await statfs(this.#options.dataPath);
+    const free = bavail * bsize;
+    if (needed > free) throw new RestoreSpaceError(needed, free);
   }
 
   /** Refuses an id Weaviate would refuse, or one too long to be a directory name and a key segment. */

@@ -493,6 +493,11 @@ const cases: Case[] = [
     refused: inNode('classes[0].shards[0].files[0].sha256'),
   },
 
+  {
+    title: 'files that claim more bytes than the disk has free (1 PiB)',
+    node: (n) => (file0(n).size = 2 ** 50),
+    refused: /^the classes to restore hold \d+ bytes, but the data path's filesystem has \d+ bytes free/,
+  },
   // Chunks in the node descriptor.
   {
     title: 'chunks null',
