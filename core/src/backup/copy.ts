@@ -94,7 +94,8 @@ async function plan(from: CopyEnd, id: string): Promise<PlannedObject[]> {
   for (const node of Object.keys(descriptor.nodes)) {
     const object = await descriptorObject(from, id, backupKeys.node(id, node));
     nodes.push(object);
-    for (const cls of validateNodeDescriptor(object.key, id, node, parseJson(object.key, object.bytes)).classes) {
+    for (const cls of (await validateNodeDescriptor(object.key, id, node, parseJson(object.key, object.bytes)))
+      .classes) {
       for (const chunk of Object.values(cls.chunks)) {
         chunks.push({ key: `${id}/${chunk.key}`, size: chunk.size, sha256: chunk.sha256 });
       }

@@ -185,7 +185,7 @@ export async function readDescriptor<T>(
   backend: BackupBackend,
   key: string,
   scope: BackendScope,
-  validate: (key: string, value: unknown) => T,
+  validate: (key: string, value: unknown) => T | Promise<T>,
 ): Promise<T | undefined> {
   const bytes = await readObject(backend, key, scope);
   return bytes === undefined ? undefined : validate(key, parseJson(key, bytes));

@@ -16,18 +16,18 @@ export const NODE_NAME_RULE = 'use 1 to 64 letters, digits, "_", "-" and "." (bu
 /** What {@link SHARD_NAME} allows, for messages. */
 export const SHARD_NAME_RULE = 'use 1 to 64 letters, digits, "_" and "-"';
 
-/** A segment of a store file's path: a plain name, never `.`, `..` or hidden. */
-const STORE_FILE_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
-/** Segments of a store file's path inside its store directory (the LSM store's files are flat: 1). */
-const MAX_STORE_FILE_DEPTH = 4;
+/**
+ * A store file's path inside its store directory: up to 4 `/`-separated plain names (never `.`,
+ * `..` or hidden; the LSM store's files are flat). One anchored pattern, linear in the path.
+ */
+const STORE_FILE_PATH = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}(?:\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}){0,3}$/;
 
 /**
- * True when `path` (`/`-separated, relative to a store directory) is one a backup may carry: up to 4
- * plain names. A store whose files are named otherwise could not be restored, so it is not backed up.
+ * True when `path` (`/`-separated, relative to a store directory) is one a backup may carry. A store
+ * whose files are named otherwise could not be restored, so it is not backed up.
  */
 export function isStoreFilePath(path: string): boolean {
-  const segments = path.split('/');
-  return segments.length <= MAX_STORE_FILE_DEPTH && segments.every((segment) => STORE_FILE_SEGMENT.test(segment));
+  return STORE_FILE_PATH.test(path);
 }
 
 /** What {@link isStoreFilePath} allows, for messages. */
