@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
+import { InvalidJsonError } from '../errors.js';
 
 /**
  * Parses every request body as JSON, whatever its content type, as Weaviate does (`curl -d` sends
@@ -17,6 +18,6 @@ export function parseJsonBody(
   try {
     done(null, secureJson.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' }));
   } catch (error) {
-    done(Object.assign(error as Error, { statusCode: 400, code: 'STRATA_HTTP_INVALID_JSON' }));
+    done(new InvalidJsonError((error as Error).message));
   }
 }

@@ -1,8 +1,10 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { excerpt } from '../errors.js';
 import { CORE_VERSION } from '../version.js';
 import { parseJsonBody } from './body-parser.js';
 import type { HttpContext } from './context.js';
+import { protocolError } from './error-body.js';
 import { createErrorHandler } from './error-handler.js';
 import { type AuthOptions, authPlugin } from './plugins/auth.js';
 import { RequestLog } from './request-log.js';
@@ -47,7 +49,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (!options.context.ready()) reply.header('connection', 'close');
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ code: 404, message: `path ${request.url.split('?')[0]} was not found` }),
+    reply.status(404).send(protocolError(404, `path ${excerpt(request.url.split('?')[0])} was not found`)),
   );
 
   await app.register(swagger, {

@@ -1,3 +1,4 @@
+import { excerpt } from '../errors.js';
 import type { ProtocolError } from './error-body.js';
 
 /**
@@ -41,13 +42,17 @@ function nameOf(error: AjvError, context: string): string {
   return path === '' ? context : path;
 }
 
+/** `: "<the value>"` for a string value (a bounded excerpt of it), else nothing, as go-openapi prints. */
+const quotedData = (error: AjvError) =>
+  typeof error.data === 'string' ? `: ${JSON.stringify(excerpt(error.data))}` : '';
+
 function rule(error: AjvError): string {
   const { params } = error;
   switch (error.keyword) {
     case 'type':
-      return `must be of type ${String(params.type)}${typeof error.data === 'string' ? `: ${JSON.stringify(error.data)}` : ''}`;
+      return `must be of type ${String(params.type)}${quotedData(error)}`;
     case 'format':
-      return `must be of type ${String(params.format)}${typeof error.data === 'string' ? `: ${JSON.stringify(error.data)}` : ''}`;
+      return `must be of type ${String(params.format)}${quotedData(error)}`;
     case 'required':
       return 'is required';
     case 'maxLength':
