@@ -497,6 +497,15 @@ export const InvalidJsonError = defineError(
   (reason: string) => `parsing body body from "" failed, because ${reason}`,
 );
 
+/** A request body nesting arrays and objects deeper than the limit. */
+export const JsonTooDeepError = defineError(
+  'STRATA_HTTP_JSON_TOO_DEEP',
+  400,
+  (limit: number, position: number) =>
+    `parsing body body from "" failed, because arrays and objects are nested deeper than ${limit} levels ` +
+    `(at position ${position}); Strata accepts at most ${limit} levels, flatten the document`,
+);
+
 /** No credentials, while anonymous access is off. Weaviate's message. */
 export const AnonymousAccessError = defineError(
   'STRATA_HTTP_ANONYMOUS_ACCESS',

@@ -4,7 +4,7 @@ import { setImmediate } from 'node:timers/promises';
  * How long request work may hold the event loop before it lets other callbacks run. Awaiting a
  * resolved promise does not count: it runs as a microtask, before any I/O.
  */
-export const SLICE_MS = 5;
+export const SLICE_MS = 2;
 
 /**
  * Cuts long synchronous work (a large batch, a large body) into slices, so the node keeps answering

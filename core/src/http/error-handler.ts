@@ -1,11 +1,18 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AnonymousAccessError, AuthSchemeError, InvalidApiKeyError, InvalidJsonError, StrataError } from '../errors.js';
+import {
+  AnonymousAccessError,
+  AuthSchemeError,
+  InvalidApiKeyError,
+  InvalidJsonError,
+  JsonTooDeepError,
+  StrataError,
+} from '../errors.js';
 import { errorResponse, type ProtocolError, protocolError } from './error-body.js';
 import { validationError } from './validation-errors.js';
 
 /** Strata's errors of the layer Weaviate's go-swagger code answers for: their bodies are `{code, message}`. */
 const PROTOCOL_CODES = new Set(
-  [InvalidJsonError, AnonymousAccessError, AuthSchemeError, InvalidApiKeyError].map((e) => e.code),
+  [InvalidJsonError, JsonTooDeepError, AnonymousAccessError, AuthSchemeError, InvalidApiKeyError].map((e) => e.code),
 );
 
 /** Fastify's own errors that reach clients, answered as Weaviate's go-swagger layer would. */

@@ -1,7 +1,128 @@
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import test from 'ava';
+import { JSON_PIECE_BYTES, MAX_JSON_DEPTH } from '../../src/http/json-body.js';
+import { BODY_LIMIT_BYTES } from '../../src/http/server.js';
 import { seed, startBackupNode } from '../helpers/backups.js';
+import { startNode } from '../helpers/node.js';
 
 /** The request limits of docs/api.md, each tried at the limit and just over it. */
+
+const thing = { class: 'Thing', properties: [{ name: 'name', dataType: ['text'] }] };
+/** `levels` nested objects: `{"a":{"a":{}}}` is 3. */
+const nest = (levels: number): unknown => (levels === 1 ? {} : { a: nest(levels - 1) });
+
+test(`bodies nest at most ${MAX_JSON_DEPTH} levels, small or large`, async (t) => {
+  const { request } = await startNode(t);
+  // The body is level 1, moduleConfig level 2: the class is as deep as the limit allows.
+  const deepest = { class: 'Deep', moduleConfig: nest(MAX_JSON_DEPTH - 1) };
+  const created = await request('POST', '/v1/schema', deepest);
+  t.is(created.status, 200);
+  t.deepEqual(created.body.moduleConfig, deepest.moduleConfig, 'kept and returned as given');
+  const tooDeep = JSON.stringify({ class: 'Deeper', moduleConfig: nest(MAX_JSON_DEPTH) });
+  const refused = await request('POST', '/v1/schema', tooDeep);
+  t.is(refused.status, 400);
+  t.deepEqual(refused.body, {
+    code: 400,
+    message: `parsing body body from "" failed, because arrays and objects are nested deeper than 64 levels (at position ${tooDeep.lastIndexOf('{')}); Strata accepts at most 64 levels, flatten the document`,
+  });
+  const large = JSON.stringify({
+    class: 'Large',
+    description: 'x'.repeat(JSON_PIECE_BYTES),
+    moduleConfig: nest(MAX_JSON_DEPTH),
+  });
+  t.regex(
+    (await request('POST', '/v1/schema', large)).body.message,
+    /nested deeper than 64 levels \(at position \d+\)/,
+  );
+  t.is((await request('GET', '/v1/.well-known/live')).status, 200);
+});
+
+test('a large body that is not JSON, or sets __proto__, is refused like a small one', async (t) => {
+  const { request } = await startNode(t);
+  await request('POST', '/v1/schema', thing);
+  const objects = Array.from({ length: 20_000 }, (_, i) => ({ class: 'Thing', properties: { name: `thing ${i}` } }));
+  const text = JSON.stringify({ objects });
+  t.true(text.length > JSON_PIECE_BYTES);
+  const truncated = await request('POST', '/v1/batch/objects', text.slice(0, -1));
+  t.deepEqual(truncated.body, {
+    code: 400,
+    message: 'parsing body body from "" failed, because Unexpected end of JSON input',
+  });
+  const broken = await request('POST', '/v1/batch/objects', `${text.slice(0, -2)},]}`);
+  t.deepEqual(broken.body, {
+    code: 400,
+    message: `parsing body body from "" failed, because Unexpected token ']' in JSON at byte ${text.length - 1}`,
+  });
+  const polluting = `${text.slice(0, -2)},{"class":"Thing","__proto__":{"admin":true}}]}`;
+  t.deepEqual(await request('POST', '/v1/batch/objects', polluting), {
+    status: 400,
+    body: {
+      code: 400,
+      message: 'parsing body body from "" failed, because Object contains forbidden prototype property',
+    },
+  });
+});
+
+/** Sends a body with chunked transfer encoding (no content-length); resolves with the status. */
+function sendChunked(url: string, chunks: number, chunk: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}/v1/batch/objects`, { method: 'POST' }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    const write = (i: number): void => {
+      if (i === chunks) {
+        req.end();
+        return;
+      }
+      if (req.write(chunk)) setImmediate(() => write(i + 1));
+      else req.once('drain', () => write(i + 1));
+    };
+    write(0);
+  });
+}
+
+test('a body without content-length is read as it grows, and refused with 413 past the limit', async (t) => {
+  const { request, url } = await startNode(t);
+  await request('POST', '/v1/schema', thing);
+  const objects = Array.from({ length: 5000 }, (_, i) => ({ class: 'Thing', properties: { name: `thing ${i}` } }));
+  const body = Buffer.from(JSON.stringify({ objects }));
+  const third = Math.ceil(body.length / 3);
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = httpRequest(`${url}/v1/batch/objects`, { method: 'POST' }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    for (let at = 0; at < body.length; at += third) req.write(body.subarray(at, at + third));
+    req.end();
+  });
+  t.is(status, 200);
+  t.is((await request('GET', '/v1/objects?class=Thing&limit=10000')).body.totalResults, 5000);
+  const mebibyte = Buffer.alloc(1024 * 1024, 0x20);
+  t.is(await sendChunked(url, BODY_LIMIT_BYTES / mebibyte.length + 1, mebibyte), 413);
+  t.is((await request('GET', '/v1/.well-known/live')).status, 200);
+});
+
+test('a client that hangs up mid-body is a client error, not logged as a bug; the node goes on', async (t) => {
+  const { request, url, logs } = await startNode(t);
+  const { port } = new URL(url);
+  await new Promise<void>((resolve) => {
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write('POST /v1/batch/objects HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{"objects":[');
+      setTimeout(() => socket.destroy(), 100);
+    });
+    socket.on('close', () => resolve());
+  });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.false(
+    logs.some((line) => line.msg === 'unexpected error while handling a request'),
+    'not taken for a bug',
+  );
+  t.is((await request('GET', '/v1/.well-known/live')).status, 200);
+});
 
 test('error bodies quote a bounded excerpt of what the request sent', async (t) => {
   const node = await startBackupNode(t);
