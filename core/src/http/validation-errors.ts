@@ -84,6 +84,17 @@ function rule(error: AjvError): string {
   }
 }
 
+/**
+ * A failure of part of a body that its handler validated itself (`path` is where the part is, as a
+ * JSON pointer, e.g. `/objects/7`): answered as route validation's failures are.
+ */
+export function invalidBodyPart(errors: readonly AjvError[], path: string): Error {
+  return Object.assign(new Error(`request body ${path} is invalid`), {
+    validation: errors.map((error) => ({ ...error, instancePath: `${path}${error.instancePath}` })),
+    validationContext: 'body',
+  });
+}
+
 export function validationError(errors: readonly AjvError[], context: string): ProtocolError {
   const [first] = errors;
   if (first === undefined) return { code: 422, message: 'validation failure list' };
