@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import test from 'ava';
+import { MAX_SELECTION_ENTRIES } from '../../src/backup/class-selection.js';
 import { JSON_PIECE_BYTES, MAX_JSON_DEPTH } from '../../src/http/json-body.js';
 import { BODY_LIMIT_BYTES } from '../../src/http/server.js';
 import { seed, startBackupNode } from '../helpers/backups.js';
@@ -9,6 +10,7 @@ import { startNode } from '../helpers/node.js';
 /** The request limits of docs/api.md, each tried at the limit and just over it. */
 
 const thing = { class: 'Thing', properties: [{ name: 'name', dataType: ['text'] }] };
+
 /** `levels` nested objects: `{"a":{"a":{}}}` is 3. */
 const nest = (levels: number): unknown => (levels === 1 ? {} : { a: nest(levels - 1) });
 
@@ -216,5 +218,28 @@ test('error bodies quote a bounded excerpt of what the request sent', async (t) 
   t.deepEqual(missing.body, {
     code: 404,
     message: `path ${path.slice(0, 256)}...(9748 more characters) was not found`,
+  });
+});
+
+test('include and exclude over HTTP: bounded lists, malformed patterns refused with 422', async (t) => {
+  const node = await startBackupNode(t);
+  await seed(node, 'Article', 1);
+  const create = (body: object) => node.request('POST', '/v1/backups/filesystem', { id: 'limits', ...body });
+  const reversed = await create({ include: ['[z-a]*'] });
+  t.deepEqual(reversed, {
+    status: 422,
+    body: { error: [{ message: "invalid class pattern '[z-a]*': range 'z-a' is reversed: write 'a-z'" }] },
+  });
+  const names = Array.from({ length: MAX_SELECTION_ENTRIES + 1 }, (_, i) => `Class${i}`);
+  t.deepEqual(await create({ exclude: names }), {
+    status: 422,
+    body: { code: 611, message: `exclude in body should have at most ${MAX_SELECTION_ENTRIES} items` },
+  });
+  const atLimit = await create({ exclude: names.slice(1) });
+  t.deepEqual([atLimit.status, atLimit.body.status, atLimit.body.classes], [200, 'STARTED', ['Article']]);
+  const restore = await node.request('POST', '/v1/backups/filesystem/limits/restore', { include: names });
+  t.deepEqual(restore.body, {
+    code: 611,
+    message: `include in body should have at most ${MAX_SELECTION_ENTRIES} items`,
   });
 });
