@@ -503,7 +503,7 @@ export const JsonTooDeepError = defineError(
   400,
   (limit: number, position: number) =>
     `parsing body body from "" failed, because arrays and objects are nested deeper than ${limit} levels ` +
-    `(at position ${position}); Strata accepts at most ${limit} levels, flatten the document`,
+    `(at byte ${position}); Strata accepts at most ${limit} levels, flatten the document`,
 );
 
 /** No credentials, while anonymous access is off. Weaviate's message. */

@@ -3,9 +3,10 @@ import { InvalidJsonError, JsonTooDeepError, type StrataError } from '../errors.
 import { TimeSlice } from '../time-slice.js';
 
 /**
- * The deepest nesting of arrays and objects a request body may have. Weaviate sets no limit; Strata
- * does, because validating and serialising a document recurses once per level, and a body of a few
- * hundred thousand `[` would overflow the stack. Nested `object` properties need far fewer.
+ * The deepest nesting of arrays and objects a request body may have. Weaviate's Go JSON decoder
+ * stops at 10,000 levels; Strata at far fewer, because validating and serialising a document recurse
+ * once per level, and a body of a few hundred thousand `[` overflowed the stack. Nested `object`
+ * properties need far fewer.
  */
 export const MAX_JSON_DEPTH = 64;
 

@@ -90,10 +90,10 @@ test('__proto__ and constructor.prototype are refused wherever the pieces fall',
 test(`nesting is refused past ${MAX_JSON_DEPTH} levels, in small and large bodies`, async (t) => {
   t.deepEqual(await parse(nested(MAX_JSON_DEPTH)), JSON.parse(nested(MAX_JSON_DEPTH)));
   const message = failed(
-    `arrays and objects are nested deeper than 64 levels (at position 64); Strata accepts at most 64 levels, flatten the document`,
+    `arrays and objects are nested deeper than 64 levels (at byte 64); Strata accepts at most 64 levels, flatten the document`,
   );
   t.is(await refusal(nested(MAX_JSON_DEPTH + 1)), message);
-  t.is(await refusal(`${'{"a":'.repeat(65)}1${'}'.repeat(65)}`), message.replace('position 64', 'position 320'));
+  t.is(await refusal(`${'{"a":'.repeat(65)}1${'}'.repeat(65)}`), message.replace('byte 64', 'byte 320'));
   // Half a million '[' once overflowed the stack of whatever walked the document.
   t.is(await refusal('['.repeat(500_000)), message);
   const padding = ' '.repeat(JSON_PIECE_BYTES);
