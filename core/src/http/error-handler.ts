@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AnonymousAccessError,
   AuthSchemeError,
+  excerpt,
   InvalidApiKeyError,
   InvalidJsonError,
   JsonTooDeepError,
@@ -15,27 +16,55 @@ const PROTOCOL_CODES = new Set(
   [InvalidJsonError, JsonTooDeepError, AnonymousAccessError, AuthSchemeError, InvalidApiKeyError].map((e) => e.code),
 );
 
-/** Fastify's own errors that reach clients, answered as Weaviate's go-swagger layer would. */
+/** The request limits Fastify enforces, which its errors name. */
+export interface RequestLimits {
+  /** The largest body, in bytes. */
+  readonly bodyBytes: number;
+  /** The longest path parameter, in characters. */
+  readonly paramChars: number;
+}
+
+const pathOf = (request: FastifyRequest) => excerpt(request.url.split('?')[0]);
+
+/**
+ * Fastify's own errors that reach clients, answered as Weaviate's go-swagger layer would. Its
+ * messages quote the whole path; these quote an excerpt.
+ */
 const FASTIFY_ERRORS: Record<
   string,
-  (error: FastifyError, bodyLimit: number) => { status: number; body: ProtocolError }
+  (error: FastifyError, request: FastifyRequest, limits: RequestLimits) => { status: number; body: ProtocolError }
 > = {
   FST_ERR_CTP_EMPTY_JSON_BODY: () => ({ status: 422, body: protocolError(602, 'body in body is required') }),
-  FST_ERR_CTP_BODY_TOO_LARGE: (_, limit) => ({
+  FST_ERR_CTP_BODY_TOO_LARGE: (_, __, limits) => ({
     status: 413,
-    body: protocolError(413, `request body is larger than the limit of ${limit} bytes; send smaller batches`),
+    body: protocolError(
+      413,
+      `request body is larger than the limit of ${limits.bodyBytes} bytes; send smaller batches`,
+    ),
   }),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (error) => ({ status: 415, body: protocolError(415, error.message) }),
+  FST_ERR_BAD_URL: (_, request) => ({
+    status: 400,
+    body: protocolError(400, `path ${pathOf(request)} is not a valid URL: a %-escape in it does not decode`),
+  }),
+  FST_ERR_MAX_PARAM_LENGTH: (_, request, limits) => ({
+    status: 414,
+    body: protocolError(
+      414,
+      `path ${pathOf(request)} has a parameter longer than ${limits.paramChars} characters, the limit`,
+    ),
+  }),
 };
 
 /**
- * The one place errors become responses. A Strata error carries its own status and message (no
+ * The one place errors become responses, Fastify's routing errors included. A Strata error carries
+ * its own status and message (no
  * switch here); request validation and parsing errors get go-openapi bodies; any other client error
  * from Fastify keeps its message. Anything else is a bug: logged with its stack and answered 500 with
  * a message that names the request in the log, not the error, whose message may hold paths and
  * internals.
  */
-export function createErrorHandler(bodyLimit: number) {
+export function createErrorHandler(limits: RequestLimits) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error.validation !== undefined) {
       const { code, message } = validationError(error.validation as never, error.validationContext ?? 'body');
@@ -43,7 +72,7 @@ export function createErrorHandler(bodyLimit: number) {
     }
     const fastify = error.code === undefined ? undefined : FASTIFY_ERRORS[error.code];
     if (fastify !== undefined) {
-      const { status, body } = fastify(error, bodyLimit);
+      const { status, body } = fastify(error, request, limits);
       return reply.status(status).send(body);
     }
     if (error instanceof StrataError) {

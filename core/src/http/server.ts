@@ -18,6 +18,12 @@ import { validatorCompiler } from './validator.js';
 /** Request bodies above this size are refused with 413: about 8,600 objects with a 384-dimension vector. */
 export const BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Path parameters longer than this are refused with 414. Fastify's default, 100, refused class names
+ * Weaviate accepts (up to 255 characters); no parameter of the API is longer than 255.
+ */
+export const PARAM_LIMIT_CHARS = 1024;
+
 /** Where the OpenAPI document is served. */
 export const OPENAPI_PATH = '/v1/openapi.json';
 
@@ -32,17 +38,21 @@ export interface ServerOptions {
  * errors, optional API-key authentication, and the OpenAPI document at {@link OPENAPI_PATH}.
  */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const errorHandler = createErrorHandler({ bodyBytes: BODY_LIMIT_BYTES, paramChars: PARAM_LIMIT_CHARS });
   const app = Fastify({
     loggerInstance: options.logger,
     logController: new RequestLog(),
     bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: PARAM_LIMIT_CHARS },
+    // Errors of the router itself (a bad %-escape, a parameter too long), else answered by Fastify.
+    frameworkErrors: errorHandler,
     exposeHeadRoutes: false,
   });
   app.setValidatorCompiler(validatorCompiler);
   // Weaviate parses any body as JSON whatever its content type (curl -d sends form encoding).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', jsonBodyParser(BODY_LIMIT_BYTES));
-  app.setErrorHandler(createErrorHandler(BODY_LIMIT_BYTES));
+  app.setErrorHandler(errorHandler);
   // While the node stops, answer requests in flight with Connection: close: otherwise a keep-alive
   // client's socket outlives them and close() waits out the keep-alive timeout (72 s).
   app.addHook('onSend', async (_request, reply) => {

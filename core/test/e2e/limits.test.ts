@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import test from 'ava';
 import { MAX_SELECTION_ENTRIES } from '../../src/backup/class-selection.js';
 import { JSON_PIECE_BYTES, MAX_JSON_DEPTH } from '../../src/http/json-body.js';
-import { BODY_LIMIT_BYTES } from '../../src/http/server.js';
+import { BODY_LIMIT_BYTES, PARAM_LIMIT_CHARS } from '../../src/http/server.js';
 import { seed, startBackupNode } from '../helpers/backups.js';
 import { startNode } from '../helpers/node.js';
 
@@ -186,14 +186,18 @@ test('a client that hangs up mid-body is a client error, not logged as a bug; th
 test('error bodies quote a bounded excerpt of what the request sent', async (t) => {
   const node = await startBackupNode(t);
   await seed(node, 'Article', 1);
-  const id = 'X'.repeat(5_000_000);
-  const badId = await node.request('POST', '/v1/backups/filesystem', { id });
-  t.is(badId.status, 422);
-  t.deepEqual(badId.body, {
+  const entry = `Article${'x'.repeat(5_000_000)}`;
+  const include = await node.request('POST', '/v1/backups/filesystem', { id: 'quoted', include: [entry] });
+  t.is(include.status, 422);
+  t.deepEqual(include.body, {
+    error: [{ message: `class ${entry.slice(0, 256)}...(4999751 more characters) doesn't exist` }],
+  });
+  const backend = 'b'.repeat(PARAM_LIMIT_CHARS);
+  const notEnabled = await node.request('GET', `/v1/backups/${backend}`);
+  const quoted = `${'b'.repeat(256)}...(${PARAM_LIMIT_CHARS - 256} more characters)`;
+  t.deepEqual(notEnabled.body, {
     error: [
-      {
-        message: `invalid backup id: '${'X'.repeat(256)}...(4999744 more characters)' allowed characters are lowercase, 0-9, _, -`,
-      },
+      { message: `no backup backend "${quoted}": backup: ${quoted} not found, did you enable the right module?` },
     ],
   });
   const className = `Nope${'x'.repeat(1_000_000)}`;
@@ -215,6 +219,27 @@ test('error bodies quote a bounded excerpt of what the request sent', async (t) 
   t.deepEqual(missing.body, {
     code: 404,
     message: `path ${path.slice(0, 256)}...(9748 more characters) was not found`,
+  });
+});
+
+test(`path parameters are read up to ${PARAM_LIMIT_CHARS} characters; the router's errors are Weaviate-shaped`, async (t) => {
+  const { request } = await startNode(t);
+  // Weaviate's class names have up to 255 characters; Fastify's default limit of 100 answered 414.
+  const className = `A${'b'.repeat(254)}`;
+  t.is((await request('POST', '/v1/schema', { class: className })).status, 200);
+  t.is((await request('GET', `/v1/schema/${className}`)).body.class, className);
+  t.is((await request('GET', `/v1/schema/A${'b'.repeat(PARAM_LIMIT_CHARS - 1)}`)).status, 404, 'at the limit');
+  const over = `/v1/schema/A${'b'.repeat(PARAM_LIMIT_CHARS)}`;
+  t.deepEqual(await request('GET', over), {
+    status: 414,
+    body: {
+      code: 414,
+      message: `path ${over.slice(0, 256)}...(${over.length - 256} more characters) has a parameter longer than ${PARAM_LIMIT_CHARS} characters, the limit`,
+    },
+  });
+  t.deepEqual(await request('GET', '/v1/schema/%E0%A4%A'), {
+    status: 400,
+    body: { code: 400, message: 'path /v1/schema/%E0%A4%A is not a valid URL: a %-escape in it does not decode' },
   });
 });
 

@@ -16,7 +16,7 @@ async function server() {
     },
   });
   const app = Fastify({ loggerInstance: createLogger('info', sink) });
-  app.setErrorHandler(createErrorHandler(1024));
+  app.setErrorHandler(createErrorHandler({ bodyBytes: 1024, paramChars: 100 }));
   app.get('/bug', async () => {
     throw new Error("ENOENT: no such file or directory, open '/var/lib/strata/article/schema.tmp'");
   });
