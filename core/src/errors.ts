@@ -69,20 +69,28 @@ export function hasCode(value: unknown, code: string): boolean {
   return typeof value === 'object' && value !== null && (value as { code?: unknown }).code === code;
 }
 
-const quoteList = (items: readonly string[]): string => items.map((item) => `"${item}"`).join(', ');
-
-/** Characters of a value that a message quotes; the rest is counted, not echoed. */
-const QUOTE_LIMIT = 200;
+/** How many characters of a value an error message quotes. */
+export const QUOTE_LIMIT = 256;
 
 /**
- * `value` for a message: JSON-quoted, and cut to its first {@link QUOTE_LIMIT} characters so that
- * a huge input (a 50 MB id) never comes back as a huge error body.
+ * A value as an error message quotes it: whole up to `limit` characters, else its first `limit` and
+ * how many more there were, so a 50 MB backup id makes a short message, not a 50 MB error body.
+ * Use it wherever a message echoes what a request sent (ids, class and property names, keys, paths).
  */
+export function excerpt(value: unknown, limit = QUOTE_LIMIT): string {
+  const text = String(value);
+  if (text.length <= limit) return text;
+  const last = text.charCodeAt(limit - 1);
+  // Never cut a surrogate pair in two.
+  const end = last >= 0xd800 && last <= 0xdbff ? limit - 1 : limit;
+  return `${text.slice(0, end)}...(${text.length - end} more characters)`;
+}
+
+const quoteList = (items: readonly string[]): string => items.map((item) => `"${item}"`).join(', ');
+
+/** `value` as JSON for a message (`"a/b"`, `null`, `nothing` when undefined), cut as {@link excerpt} cuts. */
 export function quoted(value: unknown): string {
-  const text = value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value));
-  return text.length <= QUOTE_LIMIT
-    ? text
-    : `${text.slice(0, QUOTE_LIMIT)}...(${text.length - QUOTE_LIMIT} more characters)`;
+  return value === undefined ? 'nothing' : excerpt(JSON.stringify(value) ?? String(value));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -93,14 +101,14 @@ export function quoted(value: unknown): string {
 export const NotFoundError = defineError(
   'STRATA_BACKEND_NOT_FOUND',
   404,
-  (key: string, where: string) => `object "${key}" not found in ${where}`,
+  (key: string, where: string) => `object "${excerpt(key)}" not found in ${excerpt(where)}`,
 );
 
 /** A key or backup id that is empty, absolute, contains `.`/`..` segments, NUL or is too long. */
 export const InvalidKeyError = defineError(
   'STRATA_BACKEND_INVALID_KEY',
   422,
-  (key: string, problem: string) => `invalid object key ${JSON.stringify(key)}: ${problem}`,
+  (key: string, problem: string) => `invalid object key ${JSON.stringify(excerpt(key))}: ${problem}`,
 );
 
 /** A per-request bucket or path override that this backend cannot honour. */
@@ -243,7 +251,8 @@ export class ModulesInvalidError extends ModulesInvalid {
 export const BackendNotEnabledError = defineError(
   'STRATA_BACKUP_BACKEND_NOT_ENABLED',
   422,
-  (backend: string) => `no backup backend "${backend}": backup: ${backend} not found, did you enable the right module?`,
+  (backend: string) =>
+    `no backup backend "${excerpt(backend)}": backup: ${excerpt(backend)} not found, did you enable the right module?`,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -318,7 +327,7 @@ export const InvalidBucketError = defineError(
   'STRATA_STORE_INVALID_BUCKET',
   422,
   (name: string) =>
-    `invalid bucket name ${JSON.stringify(name)}: use 1 to 64 characters from letters, digits, "_", "-" and "."`,
+    `invalid bucket name ${JSON.stringify(excerpt(name))}: use 1 to 64 characters from letters, digits, "_", "-" and "."`,
 );
 
 export const EntryTooLargeError = defineError(
@@ -364,14 +373,14 @@ export const InvalidClassError = defineError('STRATA_DB_INVALID_CLASS', 422, (pr
 export const ClassExistsError = defineError(
   'STRATA_DB_CLASS_EXISTS',
   422,
-  (name: string) => `class name ${name} already exists`,
+  (name: string) => `class name ${excerpt(name)} already exists`,
 );
 
 /** A class a request names does not exist: 422 where Weaviate answers so (object writes), else 404. */
 export const ClassNotFoundError = defineError(
   'STRATA_DB_CLASS_NOT_FOUND',
   422,
-  (name: string) => `class ${JSON.stringify(name)} not found in schema`,
+  (name: string) => `class ${JSON.stringify(excerpt(name))} not found in schema`,
 );
 
 export const InvalidObjectError = defineError('STRATA_DB_INVALID_OBJECT', 422, (problem: string) => problem);
@@ -379,13 +388,13 @@ export const InvalidObjectError = defineError('STRATA_DB_INVALID_OBJECT', 422, (
 export const ObjectExistsError = defineError(
   'STRATA_DB_OBJECT_EXISTS',
   422,
-  (id: string) => `id '${id}' already exists`,
+  (id: string) => `id '${excerpt(id)}' already exists`,
 );
 
 export const ObjectNotFoundError = defineError(
   'STRATA_DB_OBJECT_NOT_FOUND',
   404,
-  (className: string, id: string) => `no object with id '${id}' in class '${className}'`,
+  (className: string, id: string) => `no object with id '${excerpt(id)}' in class '${excerpt(className)}'`,
 );
 
 export const QueryLimitError = defineError(
@@ -409,7 +418,7 @@ export const SchemaFileError = defineError(
 export const InvalidBackupIdError = defineError('STRATA_BACKUP_INVALID_ID', 422, (id: string, limit: number) =>
   id.length > limit
     ? `invalid backup id: it is ${id.length} characters long, more than the limit of ${limit}`
-    : `invalid backup id: '${id}' allowed characters are lowercase, 0-9, _, -`,
+    : `invalid backup id: '${excerpt(id)}' allowed characters are lowercase, 0-9, _, -`,
 );
 
 export const BackupRequestError = defineError('STRATA_BACKUP_INVALID_REQUEST', 422, (problem: string) => problem);
@@ -417,17 +426,19 @@ export const BackupRequestError = defineError('STRATA_BACKUP_INVALID_REQUEST', 4
 export const BackupExistsError = defineError(
   'STRATA_BACKUP_EXISTS',
   422,
-  (id: string, home: string) => `backup ${JSON.stringify(id)} already exists at ${JSON.stringify(home)}`,
+  (id: string, home: string) =>
+    `backup ${JSON.stringify(excerpt(id))} already exists at ${JSON.stringify(excerpt(home))}`,
 );
 
 export const BackupNotFoundError = defineError(
   'STRATA_BACKUP_NOT_FOUND',
   404,
-  (id: string, home: string) => `backup id ${JSON.stringify(id)} does not exist: metadata not found: ${home}`,
+  (id: string, home: string) =>
+    `backup id ${JSON.stringify(excerpt(id))} does not exist: metadata not found: ${excerpt(home)}`,
 );
 
 export const BackupInProgressError = defineError('STRATA_BACKUP_IN_PROGRESS', 422, (kind: string, id: string) =>
-  kind === 'restore' ? `restoration ${id} already in progress` : `backup ${id} already in progress`,
+  kind === 'restore' ? `restoration ${excerpt(id)} already in progress` : `backup ${excerpt(id)} already in progress`,
 );
 
 export const BackupAccessError = defineError(
@@ -441,7 +452,7 @@ export const BackupStateError = defineError('STRATA_BACKUP_STATE', 422, (problem
 export const BackupCorruptError = defineError(
   'STRATA_BACKUP_CORRUPT',
   422,
-  (what: string, problem: string) => `corrupted backup file: ${what}: ${problem}`,
+  (what: string, problem: string) => `corrupted backup file: ${excerpt(what)}: ${problem}`,
 );
 
 export const BackupVersionError = defineError(
@@ -462,7 +473,8 @@ export const BackupLocationError = defineError(
 export const BackupCopyTargetError = defineError(
   'STRATA_BACKUP_COPY_TARGET',
   422,
-  (id: string, home: string, hint: string) => `cannot copy backup ${JSON.stringify(id)} to ${home}: ${hint}`,
+  (id: string, home: string, hint: string) =>
+    `cannot copy backup ${JSON.stringify(excerpt(id))} to ${excerpt(home)}: ${hint}`,
 );
 
 export const BackupCopyVerifyError = defineError(
@@ -476,7 +488,7 @@ export const RestoreConflictError = defineError(
   'STRATA_RESTORE_CLASS_EXISTS',
   422,
   (classes: readonly string[]) =>
-    `cannot restore class${classes.length === 1 ? '' : 'es'} ${classes.join(', ')}: already ${classes.length === 1 ? 'exists' : 'exist'} on this ` +
+    `cannot restore class${classes.length === 1 ? '' : 'es'} ${classes.map((name) => excerpt(name)).join(', ')}: already ${classes.length === 1 ? 'exists' : 'exist'} on this ` +
     `node; delete ${classes.length === 1 ? 'it' : 'them'} first (DELETE /v1/schema/<class>) or leave ${classes.length === 1 ? 'it' : 'them'} out with 'exclude'`,
 );
 
@@ -484,8 +496,8 @@ export const RestoreNodeError = defineError(
   'STRATA_RESTORE_NODE_MISMATCH',
   422,
   (backupNode: string, thisNode: string) =>
-    `the backup holds node "${backupNode}", but this node is "${thisNode}": restore with ` +
-    `"node_mapping": {"${backupNode}": "${thisNode}"}, or start this node with CLUSTER_HOSTNAME=${backupNode}`,
+    `the backup holds node "${excerpt(backupNode)}", but this node is "${thisNode}": restore with ` +
+    `"node_mapping": {"${excerpt(backupNode)}": "${thisNode}"}, or start this node with CLUSTER_HOSTNAME=${excerpt(backupNode)}`,
 );
 
 export const RestoreSpaceError = defineError(
@@ -495,6 +507,43 @@ export const RestoreSpaceError = defineError(
     `the classes to restore hold ${needed} bytes, but the data path's filesystem has ${free} bytes free: ` +
     'free some space (or restore fewer classes with include/exclude), then try again',
 );
+
+// ---------------------------------------------------------------------------------------------
+// HTTP API (core/src/http): answered in the shape of Weaviate's go-swagger layer, {"code","message"}.
+// ---------------------------------------------------------------------------------------------
+
+/** A request body that is not JSON, or sets `__proto__` or `constructor.prototype`. */
+export const InvalidJsonError = defineError(
+  'STRATA_HTTP_INVALID_JSON',
+  400,
+  (reason: string) => `parsing body body from "" failed, because ${reason}`,
+);
+
+/** A request body nesting arrays and objects deeper than the limit. */
+export const JsonTooDeepError = defineError(
+  'STRATA_HTTP_JSON_TOO_DEEP',
+  400,
+  (limit: number, position: number) =>
+    `parsing body body from "" failed, because arrays and objects are nested deeper than ${limit} levels ` +
+    `(at byte ${position}); Strata accepts at most ${limit} levels, flatten the document`,
+);
+
+/** No credentials, while anonymous access is off. Weaviate's message. */
+export const AnonymousAccessError = defineError(
+  'STRATA_HTTP_ANONYMOUS_ACCESS',
+  401,
+  () => 'anonymous access not enabled. Please authenticate through one of the available methods: [api key]',
+);
+
+/** An `Authorization` header without the Bearer scheme. */
+export const AuthSchemeError = defineError(
+  'STRATA_HTTP_AUTH_SCHEME',
+  401,
+  () => 'the Authorization header must use the Bearer scheme: send "Authorization: Bearer <key>"',
+);
+
+/** A key that is not one of AUTHENTICATION_APIKEY_ALLOWED_KEYS. Weaviate's message. */
+export const InvalidApiKeyError = defineError('STRATA_HTTP_INVALID_API_KEY', 401, () => 'invalid api key');
 
 // ---------------------------------------------------------------------------------------------
 // Command line.

@@ -10,7 +10,7 @@ import {
 } from '../errors.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
 import { validateGlobalDescriptor, validateNodeDescriptor } from './descriptor-validation.js';
-import { backupKeys, isBackupId, MAX_BACKUP_ID_LENGTH, parseJson, readObject } from './descriptors.js';
+import { backupKeys, isBackupId, MAX_BACKUP_ID_LENGTH, parseDescriptor, readObject } from './descriptors.js';
 import { runPool } from './pool.js';
 
 /** One end of a copy: an enabled backend, and where in it the backup lives. */
@@ -83,7 +83,7 @@ async function descriptorObject(
  */
 async function plan(from: CopyEnd, id: string): Promise<PlannedObject[]> {
   const global = await descriptorObject(from, id, backupKeys.global(id));
-  const descriptor = validateGlobalDescriptor(global.key, id, parseJson(global.key, global.bytes));
+  const descriptor = validateGlobalDescriptor(global.key, id, await parseDescriptor(global.key, global.bytes));
   if (descriptor.status !== 'SUCCESS') {
     throw new BackupStateError(
       `backup ${JSON.stringify(id)} in ${from.name} is ${descriptor.status}${descriptor.error ? ` (${descriptor.error})` : ''}: only a finished (SUCCESS) backup can be copied`,
@@ -94,8 +94,9 @@ async function plan(from: CopyEnd, id: string): Promise<PlannedObject[]> {
   for (const node of Object.keys(descriptor.nodes)) {
     const object = await descriptorObject(from, id, backupKeys.node(id, node));
     nodes.push(object);
-    for (const cls of (await validateNodeDescriptor(object.key, id, node, parseJson(object.key, object.bytes)))
-      .classes) {
+    for (const cls of (
+      await validateNodeDescriptor(object.key, id, node, await parseDescriptor(object.key, object.bytes))
+    ).classes) {
       for (const chunk of Object.values(cls.chunks)) {
         chunks.push({ key: `${id}/${chunk.key}`, size: chunk.size, sha256: chunk.sha256 });
       }

@@ -8,6 +8,7 @@ import {
   STORE_FILE_PATH_RULE,
 } from '../db/names.js';
 import { BackupCorruptError, quoted, StrataError } from '../errors.js';
+import { TimeSlice } from '../time-slice.js';
 import {
   type BackupStatus,
   backupKeys,
@@ -209,7 +210,7 @@ export function validateRestoreDescriptor(key: string, id: string, value: unknow
  * `<id>/<node>/backup.json`, checked: the classes' schemas as `POST /v1/schema` checks them, shard
  * names, file paths of the form `<class in lower case>/<shard>/<plain names>` (unique), chunk keys
  * exactly where the layout puts them, and chunks naming shards of their own class. A descriptor may
- * list a hundred thousand files: the check lets the event loop turn every few thousand of them.
+ * list a hundred thousand files: the check lets the event loop turn every few milliseconds.
  */
 export async function validateNodeDescriptor(
   key: string,
@@ -221,8 +222,9 @@ export async function validateNodeDescriptor(
   const record = fields.object(value, 'the descriptor');
   const seen = new Set<string>();
   const classes: ClassDescriptor[] = [];
+  const slice = new TimeSlice();
   for (const [i, entry] of fields.array(record.classes, 'classes', MAX_CLASSES).entries()) {
-    const cls = await validateClass(fields, id, node, entry, `classes[${i}]`);
+    const cls = await validateClass(fields, id, node, entry, `classes[${i}]`, slice);
     const directory = cls.name.toLowerCase();
     if (seen.has(directory)) fields.fail(`classes[${i}].name`, `${quoted(cls.name)} appears more than once`);
     seen.add(directory);
@@ -231,15 +233,13 @@ export async function validateNodeDescriptor(
   return { ...fields.operation(record, id), ...fields.format(record), classes };
 }
 
-/** Files checked between two turns of the event loop (about a millisecond's worth). */
-const FILES_PER_TURN = 4096;
-
 async function validateClass(
   fields: Fields,
   id: string,
   node: string,
   value: unknown,
   field: string,
+  slice: TimeSlice,
 ): Promise<ClassDescriptor> {
   const record = fields.object(value, field);
   const name = fields.string(record.name, `${field}.name`, 255);
@@ -266,7 +266,7 @@ async function validateClass(
     const listed = fields.array(shard.files, `${where}.files`, MAX_FILES_PER_SHARD);
     const files: FileDescriptor[] = [];
     for (let j = 0; j < listed.length; j++) {
-      if (j % FILES_PER_TURN === FILES_PER_TURN - 1) await new Promise((resolve) => setImmediate(resolve));
+      if (slice.due) await slice.next();
       const file = validateFile(fields, prefix, listed[j], where, j);
       if (paths.has(file.path)) fields.fail(`${where}.files[${j}].path`, `${quoted(file.path)} appears more than once`);
       paths.add(file.path);

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { ClassDefinition } from '../db/index.js';
 import { BackupCorruptError, hasCode, NotFoundError } from '../errors.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
+import { parseJson } from '../sliced-json.js';
 
 /**
  * The JSON documents a backup leaves in its provider, with Weaviate's names and layout:
@@ -168,13 +169,20 @@ export async function readObject(
   return Buffer.concat(chunks);
 }
 
-/** The JSON document `bytes` read from `key`; one that does not parse is corrupt. */
-export function parseJson(key: string, bytes: Buffer): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new BackupCorruptError(key, (error as Error).message).withCause(error);
-  }
+/** Levels of arrays and objects a descriptor may nest: a schema's 32 levels of nested properties take 64. */
+const MAX_DESCRIPTOR_DEPTH = 128;
+
+/**
+ * The JSON document `bytes` read from `key`, parsed in slices (a descriptor may be megabytes); one
+ * that does not parse, sets `__proto__` or nests too deep is corrupt.
+ */
+export function parseDescriptor(key: string, bytes: Buffer): Promise<unknown> {
+  return parseJson(bytes, {
+    maxDepth: MAX_DESCRIPTOR_DEPTH,
+    invalid: (reason) => new BackupCorruptError(key, reason),
+    tooDeep: (limit, at) =>
+      new BackupCorruptError(key, `arrays and objects nest deeper than ${limit} levels (at byte ${at})`),
+  });
 }
 
 /**
@@ -188,7 +196,7 @@ export async function readDescriptor<T>(
   validate: (key: string, value: unknown) => T | Promise<T>,
 ): Promise<T | undefined> {
   const bytes = await readObject(backend, key, scope);
-  return bytes === undefined ? undefined : validate(key, parseJson(key, bytes));
+  return bytes === undefined ? undefined : validate(key, await parseDescriptor(key, bytes));
 }
 
 /** Weaviate reports sizes in GiB, as a float. */

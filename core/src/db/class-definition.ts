@@ -1,4 +1,4 @@
-import { InvalidClassError } from '../errors.js';
+import { excerpt, InvalidClassError } from '../errors.js';
 
 /**
  * Classes (Weaviate's collections) as the REST API accepts and returns them: Weaviate's `Class` JSON,
@@ -84,20 +84,20 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 function normalizeDataType(className: string, property: string, dataType: unknown): [DataType] {
   if (!Array.isArray(dataType) || dataType.length === 0 || !dataType.every((t) => typeof t === 'string')) {
-    return invalid(`property '${property}': invalid dataType: dataType must be an array of length 1`);
+    return invalid(`property '${excerpt(property)}': invalid dataType: dataType must be an array of length 1`);
   }
   const [type] = dataType as string[];
   if (dataType.length > 1 || type === undefined) {
-    return invalid(`property '${property}': invalid dataType: dataType must be an array of length 1`);
+    return invalid(`property '${excerpt(property)}': invalid dataType: dataType must be an array of length 1`);
   }
   if (/^[A-Z]/.test(type)) {
     return invalid(
-      `property '${property}' of class '${className}' is a cross-reference to '${type}': Strata does not ` +
+      `property '${excerpt(property)}' of class '${excerpt(className)}' is a cross-reference to '${excerpt(type)}': Strata does not ` +
         'support cross-references; store the target ids in a uuid[] property instead',
     );
   }
   if (!(DATA_TYPES as readonly string[]).includes(type)) {
-    return invalid(`property '${property}': invalid dataType: data type not found: ${type}`);
+    return invalid(`property '${excerpt(property)}': invalid dataType: data type not found: ${excerpt(type)}`);
   }
   return [type as DataType];
 }
@@ -107,13 +107,15 @@ function normalizeNested(className: string, parent: string, nested: unknown, dep
     return invalid(`property '${parent}': nested properties may be at most ${MAX_NESTING_DEPTH} levels deep`);
   }
   if (!Array.isArray(nested) || nested.length === 0) {
-    return invalid(`property '${parent}': at least one nested property is required for data type object/object[]`);
+    return invalid(
+      `property '${excerpt(parent)}': at least one nested property is required for data type object/object[]`,
+    );
   }
   return nested.map((entry) => {
     if (!isRecord(entry) || typeof entry.name !== 'string' || !NESTED_PROPERTY_NAME.test(entry.name)) {
       const name = isRecord(entry) ? String(entry.name) : String(entry);
       return invalid(
-        `'${name}' is not a valid nested property name of '${parent}'. NestedProperty names in Weaviate are ` +
+        `'${excerpt(name)}' is not a valid nested property name of '${excerpt(parent)}'. NestedProperty names in Weaviate are ` +
           `restricted to valid GraphQL names, which must be “/${NESTED_PROPERTY_NAME.source.slice(1, -1)}/”`,
       );
     }
@@ -135,16 +137,16 @@ function normalizeProperty(className: string, input: unknown): PropertyDefinitio
   if (!isRecord(input) || typeof input.name !== 'string') return invalid('property: name is required');
   const { name } = input;
   if (name.length > 231) {
-    return invalid(`'${name}' is not a valid property name. Name should not be longer than 231 characters`);
+    return invalid(`'${excerpt(name)}' is not a valid property name. Name should not be longer than 231 characters`);
   }
   if (!PROPERTY_NAME.test(name)) {
     return invalid(
-      `'${name}' is not a valid property name. Property names in Weaviate are restricted to valid GraphQL ` +
+      `'${excerpt(name)}' is not a valid property name. Property names in Weaviate are restricted to valid GraphQL ` +
         `names, which must be “/${PROPERTY_NAME.source.slice(1, -1)}/”`,
     );
   }
   if (RESERVED_PROPERTY_NAMES.has(name.toLowerCase())) {
-    return invalid(`'${name}' is a reserved property name`);
+    return invalid(`'${excerpt(name)}' is a reserved property name`);
   }
   const dataType = normalizeDataType(className, name, input.dataType);
   const textual = ['text', 'text[]', 'string', 'string[]'].includes(dataType[0]);
@@ -191,31 +193,31 @@ export function normalizeClass(input: unknown): ClassDefinition {
   if (typeof input.class !== 'string' || input.class === '') return invalid('class name is required');
   const name = capitalizeClassName(input.class);
   if (name.length > 255) {
-    return invalid(`'${name}' is not a valid class name. Name should not be longer than 255 characters`);
+    return invalid(`'${excerpt(name)}' is not a valid class name. Name should not be longer than 255 characters`);
   }
-  if (!CLASS_NAME.test(name)) return invalid(`'${name}' is not a valid class name`);
+  if (!CLASS_NAME.test(name)) return invalid(`'${excerpt(name)}' is not a valid class name`);
   const multiTenancy = isRecord(input.multiTenancyConfig) ? input.multiTenancyConfig : {};
   if (multiTenancy.enabled === true) {
     return invalid(
-      `class '${name}': multi-tenancy is not supported by Strata; create the class without multiTenancyConfig.enabled`,
+      `class '${excerpt(name)}': multi-tenancy is not supported by Strata; create the class without multiTenancyConfig.enabled`,
     );
   }
   const vectorizer = input.vectorizer ?? 'none';
   if (vectorizer !== 'none') {
     return invalid(
-      `vectorizer: no module with name "${String(vectorizer)}" present: Strata has no vectorizer modules; ` +
+      `vectorizer: no module with name "${excerpt(vectorizer)}" present: Strata has no vectorizer modules; ` +
         'use "none" and send vectors with the objects',
     );
   }
   const properties = input.properties ?? [];
-  if (!Array.isArray(properties)) return invalid(`class '${name}': properties must be an array`);
+  if (!Array.isArray(properties)) return invalid(`class '${excerpt(name)}': properties must be an array`);
   const normalized = properties.map((property) => normalizeProperty(name, property));
   const seen = new Set<string>();
   for (const property of normalized) {
     const key = property.name.toLowerCase();
     if (seen.has(key)) {
       return invalid(
-        `class "${name}": conflict for property "${property.name}": already in use or provided multiple times`,
+        `class "${excerpt(name)}": conflict for property "${excerpt(property.name)}": already in use or provided multiple times`,
       );
     }
     seen.add(key);

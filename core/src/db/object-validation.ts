@@ -1,4 +1,4 @@
-import { InvalidObjectError } from '../errors.js';
+import { excerpt, InvalidObjectError } from '../errors.js';
 import type { ClassDefinition, DataType, PropertyDefinition } from './class-definition.js';
 import { isUuid } from './uuid.js';
 
@@ -26,19 +26,19 @@ function scalarProblem(
     case 'string':
       return typeof value === 'string' ? undefined : `not a string, but ${typeName(value)}`;
     case 'int':
-      return Number.isSafeInteger(value) ? undefined : `requires an integer, the given value is '${String(value)}'`;
+      return Number.isSafeInteger(value) ? undefined : `requires an integer, the given value is '${excerpt(value)}'`;
     case 'number':
       return typeof value === 'number' && Number.isFinite(value)
         ? undefined
-        : `requires a float, the given value is '${String(value)}'`;
+        : `requires a float, the given value is '${excerpt(value)}'`;
     case 'boolean':
-      return typeof value === 'boolean' ? undefined : `requires a bool, the given value is '${String(value)}'`;
+      return typeof value === 'boolean' ? undefined : `requires a bool, the given value is '${excerpt(value)}'`;
     case 'date':
       return typeof value === 'string' && RFC3339.test(value) && !Number.isNaN(Date.parse(value))
         ? undefined
-        : `requires a string with a RFC3339 formatted date, but the given value is '${String(value)}'`;
+        : `requires a string with a RFC3339 formatted date, but the given value is '${excerpt(value)}'`;
     case 'uuid':
-      return isUuid(value) ? undefined : `requires a string with a valid UUID, the given value is '${String(value)}'`;
+      return isUuid(value) ? undefined : `requires a string with a valid UUID, the given value is '${excerpt(value)}'`;
     case 'blob':
       return typeof value === 'string' && BASE64.test(value) ? undefined : 'requires a base64 encoded string';
     case 'geoCoordinates':
@@ -59,9 +59,9 @@ function scalarProblem(
 function nestedProblem(nested: PropertyDefinition[], value: Record<string, unknown>, path: string): string | undefined {
   for (const [name, inner] of Object.entries(value)) {
     const property = nested.find((p) => p.name === name);
-    if (property === undefined) return `unknown nested property '${path}.${name}'`;
+    if (property === undefined) return `unknown nested property '${excerpt(`${path}.${name}`)}'`;
     const problem = valueProblem(property.dataType[0], inner, property.nestedProperties, `${path}.${name}`);
-    if (problem !== undefined) return `property '${path}.${name}': ${problem}`;
+    if (problem !== undefined) return `property '${excerpt(`${path}.${name}`)}': ${problem}`;
   }
   return undefined;
 }
@@ -101,7 +101,7 @@ export function validateProperties(cls: ClassDefinition, properties: unknown): R
     const property = cls.properties.find((p) => p.name === name);
     if (property === undefined) {
       throw new InvalidObjectError(
-        `no such prop with name '${name}' found in class '${cls.class}' in the schema. Check your schema files for ` +
+        `no such prop with name '${excerpt(name)}' found in class '${cls.class}' in the schema. Check your schema files for ` +
           'which properties in this class are available',
       );
     }
@@ -109,7 +109,7 @@ export function validateProperties(cls: ClassDefinition, properties: unknown): R
     const problem = valueProblem(type, value, property.nestedProperties, name);
     if (problem !== undefined) {
       throw new InvalidObjectError(
-        `invalid ${type.replace('[]', ' array')} property '${name}' on class '${cls.class}': ${problem}`,
+        `invalid ${type.replace('[]', ' array')} property '${excerpt(name)}' on class '${cls.class}': ${problem}`,
       );
     }
   }

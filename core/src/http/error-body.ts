@@ -1,3 +1,5 @@
+import { excerpt } from '../errors.js';
+
 /**
  * The two error body shapes Weaviate's v1 API answers with, so Weaviate clients read Strata's errors
  * unchanged:
@@ -16,6 +18,16 @@ export interface ProtocolError {
   readonly message: string;
 }
 
+/**
+ * The longest message an error body carries. Messages quote request values as bounded excerpts
+ * already; this is the backstop for any that does not.
+ */
+export const MESSAGE_LIMIT = 4096;
+
 export function errorResponse(message: string): ErrorResponse {
-  return { error: [{ message }] };
+  return { error: [{ message: excerpt(message, MESSAGE_LIMIT) }] };
+}
+
+export function protocolError(code: number, message: string): ProtocolError {
+  return { code, message: excerpt(message, MESSAGE_LIMIT) };
 }

@@ -1,3 +1,4 @@
+import { excerpt } from '../errors.js';
 import type { ProtocolError } from './error-body.js';
 
 /**
@@ -41,13 +42,17 @@ function nameOf(error: AjvError, context: string): string {
   return path === '' ? context : path;
 }
 
+/** `: "<the value>"` for a string value (a bounded excerpt of it), else nothing, as go-openapi prints. */
+const quotedData = (error: AjvError) =>
+  typeof error.data === 'string' ? `: ${JSON.stringify(excerpt(error.data))}` : '';
+
 function rule(error: AjvError): string {
   const { params } = error;
   switch (error.keyword) {
     case 'type':
-      return `must be of type ${String(params.type)}${typeof error.data === 'string' ? `: ${JSON.stringify(error.data)}` : ''}`;
+      return `must be of type ${String(params.type)}${quotedData(error)}`;
     case 'format':
-      return `must be of type ${String(params.format)}${typeof error.data === 'string' ? `: ${JSON.stringify(error.data)}` : ''}`;
+      return `must be of type ${String(params.format)}${quotedData(error)}`;
     case 'required':
       return 'is required';
     case 'maxLength':
@@ -77,6 +82,17 @@ function rule(error: AjvError): string {
     default:
       return `is invalid (${error.keyword})`;
   }
+}
+
+/**
+ * A failure of part of a body that its handler validated itself (`path` is where the part is, as a
+ * JSON pointer, e.g. `/objects/7`): answered as route validation's failures are.
+ */
+export function invalidBodyPart(errors: readonly AjvError[], path: string): Error {
+  return Object.assign(new Error(`request body ${path} is invalid`), {
+    validation: errors.map((error) => ({ ...error, instancePath: `${path}${error.instancePath}` })),
+    validationContext: 'body',
+  });
 }
 
 export function validationError(errors: readonly AjvError[], context: string): ProtocolError {

@@ -16,5 +16,8 @@ function ajv(coerceTypes: boolean): Ajv {
 const forBody = ajv(false);
 const forParameters = ajv(true);
 
+/** Compiles a body schema as route validation does, for the parts of a body a handler checks itself. */
+export const compileBodySchema = (schema: object): ValidateFunction => forBody.compile(schema);
+
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
   (httpPart === 'body' ? forBody : forParameters).compile(schema) as ValidateFunction;

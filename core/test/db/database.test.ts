@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,4 +72,66 @@ test('a damaged schema file stops the node with what to do', async (t) => {
   t.is((error as { code?: string }).code, 'STRATA_DB_SCHEMA_FILE');
   t.true(error?.message.startsWith(`cannot read the schema ${join(path, 'schema.json')}: `));
   t.true(error?.message.endsWith('Restore it from a backup, or move the data path aside to start empty.'));
+});
+
+const articles = (count: number, className = 'Article') =>
+  Array.from({ length: count }, (_, i) => ({
+    class: className,
+    id: randomUUID(),
+    properties: { title: `Article number ${i}`, wordCount: i },
+  }));
+
+const articleClass = (name: string, desiredCount = 1) => ({
+  class: name,
+  properties: [
+    { name: 'title', dataType: ['text'] },
+    { name: 'wordCount', dataType: ['int'] },
+  ],
+  shardingConfig: { desiredCount },
+});
+
+test('a large batch is linear in its size and lets the event loop turn while it runs', async (t) => {
+  const { db } = await openDatabase(t);
+  await db.createClass(articleClass('Article', 2));
+  const inputs = articles(40_000);
+  // The longest the event loop went without running a timer during the batch.
+  let longest = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 1);
+  const started = performance.now();
+  const results = await db.batchObjects(inputs);
+  const took = performance.now() - started;
+  clearInterval(timer);
+  t.true(
+    results.every((result) => 'object' in result),
+    'every object is written',
+  );
+  // Quadratic, this took 30 s and more; linear, about 1 s.
+  t.true(took < 10_000, `40,000 objects took ${Math.round(took)} ms`);
+  t.true(longest < 250, `the event loop was held for ${Math.round(longest)} ms`);
+  let stored = 0;
+  for (const shard of db.shardsOf('Article')) for await (const _ of shard.objects.scan()) stored++;
+  t.is(stored, inputs.length, 'objects past the first store batch of each shard are written too');
+  await db.close();
+});
+
+test('objects of a class deleted while its batch runs fail on their own; the rest are written', async (t) => {
+  const { db } = await openDatabase(t);
+  await db.createClass(articleClass('Kept'));
+  await db.createClass(articleClass('Doomed'));
+  const inputs = [...articles(2000, 'Kept'), ...articles(3, 'Doomed')];
+  const batch = db.batchObjects(inputs);
+  // Runs as soon as the batch first awaits, long before it reaches the Doomed objects.
+  t.true(await db.deleteClass('Doomed'));
+  const results = await batch;
+  t.true(results.slice(0, 2000).every((result) => 'object' in result));
+  t.deepEqual(
+    results.slice(2000).map((result) => ('error' in result ? result.error.message : 'written')),
+    Array(3).fill('class "Doomed" not found in schema'),
+  );
+  await db.close();
 });

@@ -26,6 +26,23 @@ test('with API keys on, every endpoint but the probes needs a valid Bearer key',
   t.is((await request('GET', '/v1/.well-known/ready')).status, 200);
 });
 
+test('a key without the Bearer scheme is refused with how to send it, as Weaviate does', async (t) => {
+  const { request } = await startNode(t, keys);
+  const scheme = {
+    code: 401,
+    message: 'the Authorization header must use the Bearer scheme: send "Authorization: Bearer <key>"',
+  };
+  for (const authorization of ['first-secret-key', 'Basic Zmlyc3Q6c2VjcmV0', 'Bearer', 'Bearerfirst-secret-key']) {
+    const reply = await request('GET', '/v1/schema', undefined, { authorization });
+    t.deepEqual([reply.status, reply.body], [401, scheme], authorization);
+  }
+  t.is((await request('GET', '/v1/schema', undefined, { authorization: 'bearer first-secret-key' })).status, 200);
+  t.is((await request('GET', '/v1/schema', undefined, { authorization: 'Bearer \tsecond-secret-key' })).status, 200);
+  const anonymous = await startNode(t, { ...keys, AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED: 'true' });
+  const bare = await anonymous.request('GET', '/v1/schema', undefined, { authorization: 'first-secret-key' });
+  t.deepEqual([bare.status, bare.body], [401, scheme], 'a malformed header is not taken for anonymous access');
+});
+
 test('API keys never reach the log', async (t) => {
   const { request, logs } = await startNode(t, keys);
   await request('GET', '/v1/schema', undefined, { authorization: 'Bearer first-secret-key' });

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
+import { AnonymousAccessError, AuthSchemeError, InvalidApiKeyError } from '../../errors.js';
 
 /** Weaviate's API-key authentication, as configured with AUTHENTICATION_APIKEY_*. */
 export interface AuthOptions {
@@ -15,28 +16,31 @@ const OPEN_PATHS = new Set(['/v1/.well-known/live', '/v1/.well-known/ready']);
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
+/** The Bearer scheme (case-insensitive, as HTTP schemes are) and the key after it. */
+const BEARER = /^Bearer[ \t]+(.+)$/i;
+
 /**
- * Requires `Authorization: Bearer <key>` on every request but the probes. A presented key is compared
- * with every accepted one in constant time (through fixed-length digests, so neither content nor
- * length leaks), and keys are never logged. Errors use Weaviate's 401 bodies.
+ * Requires `Authorization: Bearer <key>` on every request but the probes; a header without the
+ * scheme is refused, as in Weaviate, not taken for a bare key. A presented key is compared with every
+ * accepted one in constant time (through fixed-length digests, so neither content nor length leaks),
+ * and keys are never logged. Errors use Weaviate's 401 bodies.
  */
 const auth: FastifyPluginAsync<AuthOptions> = async (app, options) => {
   if (options.keys.length === 0) return;
   const accepted = options.keys.map(digest);
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', async (request) => {
     if (OPEN_PATHS.has(request.url.split('?')[0] ?? '')) return;
     const header = request.headers.authorization;
     if (header === undefined) {
       if (options.anonymousAccess) return;
-      return reply.status(401).send({
-        code: 401,
-        message: 'anonymous access not enabled. Please authenticate through one of the available methods: [api key]',
-      });
+      throw new AnonymousAccessError();
     }
-    const presented = digest(header.replace(/^Bearer\s+/i, ''));
+    const key = BEARER.exec(header)?.[1];
+    if (key === undefined) throw new AuthSchemeError();
+    const presented = digest(key);
     let match = false;
-    for (const key of accepted) match = timingSafeEqual(key, presented) || match;
-    if (!match) return reply.status(401).send({ code: 401, message: 'invalid api key' });
+    for (const known of accepted) match = timingSafeEqual(known, presented) || match;
+    if (!match) throw new InvalidApiKeyError();
   });
 };
 

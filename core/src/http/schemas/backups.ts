@@ -1,3 +1,5 @@
+import { MAX_SELECTION_ENTRIES } from '../../backup/class-selection.js';
+
 /** JSON schemas of backup requests: Weaviate's BackupCreateRequest and BackupRestoreRequest. */
 
 /** Weaviate's CompressionLevel enum; the zstd levels are accepted here and refused with a reason later. */
@@ -11,7 +13,8 @@ const COMPRESSION_LEVELS = [
   'NoCompression',
 ];
 
-const classList = { type: 'array', items: { type: 'string' } } as const;
+/** Checked again by selectClasses; the limit here spares validating the items of a longer list. */
+const classList = { type: 'array', maxItems: MAX_SELECTION_ENTRIES, items: { type: 'string' } } as const;
 const cpuPercentage = {
   type: 'integer',
   minimum: 1,

@@ -34,6 +34,7 @@ export const listQuery = {
   },
 } as const;
 
+/** A batch, as the OpenAPI document shows it. */
 export const batchBody = {
   type: 'object',
   required: ['objects'],
@@ -42,3 +43,17 @@ export const batchBody = {
     objects: { type: 'array', items: objectBody },
   },
 } as const;
+
+/**
+ * What the batch route validates before its handler runs: {@link batchBody} without its items. The
+ * handler checks each item in turn and lets the event loop turn meanwhile: Ajv would check all of a
+ * 64 MiB batch in one go.
+ */
+export const batchShape = {
+  type: 'object',
+  required: ['objects'],
+  properties: { fields: { type: 'array' }, objects: { type: 'array' } },
+} as const;
+
+/** One of `fields`. */
+export const batchField = { type: 'string' } as const;
