@@ -1,10 +1,12 @@
 /**
- * The liveness probe while the largest accepted batch is imported: a `strata serve` child, a batch
- * of typical objects (as bench:http's, three properties) just under the 64 MiB body limit, and
- * `GET /v1/.well-known/live` polled every few milliseconds from a worker thread, so the client's own
- * work (sending 64 MiB, receiving the results) does not delay the polls. Reports the probe's latency
- * on the idle node and during each import, and the import's throughput. Target: the probe answers
- * within 50 ms throughout. Run with `npm run bench:liveness` (BENCH_ROUNDS=N imports, default 3).
+ * The liveness probe while the largest accepted batches are imported: a `strata serve` child, and
+ * two batches that each reach a limit: 100,000 typical objects (as bench:http's, three properties;
+ * the count limit) and 64 MiB of objects with 1536-dimension vectors (the body limit), while
+ * `GET /v1/.well-known/live` is polled every few milliseconds from a worker thread, so the client's
+ * own work (sending the body, receiving the results) does not delay the polls. Reports the probe's
+ * latency on the idle node and during each import, and the import's throughput. Target: the probe
+ * answers within 50 ms throughout. Run with `npm run bench:liveness` (BENCH_ROUNDS=N imports of
+ * each batch, default 3).
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -17,6 +19,10 @@ import { api, serve, stop } from './strata-child.js';
 
 /** The node's body limit (BODY_LIMIT_BYTES in core/src/http/server.ts). */
 const BODY_LIMIT = 64 * 1024 * 1024;
+/** The node's limit of objects in a batch (MAX_BATCH_OBJECTS in core/src/http/schemas/objects.ts). */
+const MAX_BATCH_OBJECTS = 100_000;
+/** Dimensions of the vectors of the body-limit batch (OpenAI's text-embedding-3-small has 1536). */
+const DIMENSIONS = 1536;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** How often the probe is sent; each waits for the previous answer. */
 const PROBE_EVERY_MS = 5;
@@ -79,24 +85,41 @@ function summarise(latencies: number[]): Latency {
   return { probes: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] as number };
 }
 
-/** A batch body of `article`s as large as the body limit allows. */
-function largestBatch(): { body: Buffer; objects: number } {
-  const article = (i: number) =>
-    JSON.stringify({
-      class: 'Article',
-      id: randomUUID(),
-      properties: { title: `Article number ${i}`, wordCount: i % 5000, tags: ['bench', `t${i % 10}`] },
-    });
+/** A batch body of objects made by `make`, as many as the count and body limits allow. */
+function largestBatch(make: (i: number) => string): { body: Buffer; objects: number } {
   const parts: string[] = [];
   let length = '{"objects":[]}'.length;
-  for (;;) {
-    const next = article(parts.length);
+  while (parts.length < MAX_BATCH_OBJECTS) {
+    const next = make(parts.length);
     if (length + next.length + 1 > BODY_LIMIT) break;
     parts.push(next);
     length += next.length + 1;
   }
   return { body: Buffer.from(`{"objects":[${parts.join(',')}]}`), objects: parts.length };
 }
+
+/** The two batches: the most objects a batch may hold, and the most bytes, with vectors. */
+const BATCHES: ReadonlyArray<{ readonly name: string; readonly make: (i: number) => string }> = [
+  {
+    name: 'articles',
+    make: (i) =>
+      JSON.stringify({
+        class: 'Article',
+        id: randomUUID(),
+        properties: { title: `Article number ${i}`, wordCount: i % 5000, tags: ['bench', `t${i % 10}`] },
+      }),
+  },
+  {
+    name: 'with vectors',
+    make: (i) =>
+      JSON.stringify({
+        class: 'Article',
+        id: randomUUID(),
+        properties: { title: `Article number ${i}`, wordCount: i % 5000, tags: ['bench'] },
+        vector: Array.from({ length: DIMENSIONS }, () => Math.random() * 2 - 1),
+      }),
+  },
+];
 
 async function main(): Promise<void> {
   const data = await mkdtemp(join(tmpdir(), 'bench-liveness-'));
@@ -114,10 +137,11 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, IDLE_PROBES * PROBE_EVERY_MS));
     const idle = summarise(await idleProbing.stop());
 
-    const rows: Array<{ latency: Latency; ms: number; objects: number; bytes: number }> = [];
-    for (let round = 0; round < ROUNDS; round++) {
+    const rows: Array<{ name: string; latency: Latency; ms: number; objects: number; bytes: number }> = [];
+    for (let round = 0; round < ROUNDS * BATCHES.length; round++) {
+      const batch = BATCHES[round % BATCHES.length] as (typeof BATCHES)[number];
       // A fresh body each round: new ids, so every round writes as many objects.
-      const { body, objects } = largestBatch();
+      const { body, objects } = largestBatch(batch.make);
       const probing = await startProbing(node.url);
       const started = performance.now();
       const response = await fetch(`${node.url}/v1/batch/objects`, {
@@ -129,19 +153,19 @@ async function main(): Promise<void> {
       const ms = performance.now() - started;
       const latency = summarise(await probing.stop());
       if (response.status !== 200) throw new Error(`the batch answered ${response.status}: ${Buffer.from(reply)}`);
-      rows.push({ latency, ms, objects, bytes: body.length });
+      rows.push({ name: batch.name, latency, ms, objects, bytes: body.length });
     }
 
     const row = (what: string, l: Latency, extra: string) =>
       `| ${what} | ${l.probes} | ${l.p50.toFixed(1)} | ${l.p99.toFixed(1)} | ${l.max.toFixed(1)} | ${extra} |`;
-    console.log(`Liveness during the largest batch; Node ${process.version}\n`);
+    console.log(`Liveness during the largest batches; Node ${process.version}\n`);
     console.log('| while | probes | p50 (ms) | p99 (ms) | max (ms) | import |');
     console.log('|---|---:|---:|---:|---:|---|');
     console.log(row('idle', idle, ''));
-    for (const [i, { latency, ms, objects, bytes }] of rows.entries()) {
+    for (const [i, { name, latency, ms, objects, bytes }] of rows.entries()) {
       const rate = Math.round(objects / (ms / 1000)).toLocaleString('en');
       const detail = `${objects.toLocaleString('en')} objects, ${mib(bytes)} in ${seconds(ms)}: ${rate} objects/s`;
-      console.log(row(`import ${i + 1}`, latency, detail));
+      console.log(row(`import ${i + 1} (${name})`, latency, detail));
     }
     const worst = Math.max(...rows.map((r) => r.latency.max));
     console.log(

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { errorCodes, type FastifyRequest } from 'fastify';
 import { type MAX_JSON_DEPTH, parseJson } from '../sliced-json.js';
+import { TimeSlice } from '../time-slice.js';
 
 /** Bodies without a content-length start in a buffer this large, doubled as they grow. */
 const INITIAL_BYTES = 64 * 1024;
@@ -16,8 +17,12 @@ async function readBody(payload: Readable, contentLength: string | undefined, li
   if (declared > limit) throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
   let body = Buffer.allocUnsafe(Number.isSafeInteger(declared) && declared >= 0 ? declared : INITIAL_BYTES);
   let length = 0;
+  // Chunks a socket has buffered arrive without a turn of the event loop in between, megabytes of
+  // them at once (and the first copy into a fresh buffer faults its pages in): yield between slices.
+  const slice = new TimeSlice();
   try {
     for await (const chunk of payload as AsyncIterable<Buffer>) {
+      if (slice.due) await slice.next();
       if (length + chunk.length > limit) throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
       if (length + chunk.length > body.length) {
         const grown = Buffer.allocUnsafe(Math.min(limit, Math.max(2 * body.length, length + chunk.length)));

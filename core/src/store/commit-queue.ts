@@ -28,6 +28,13 @@ export interface CommitTarget {
   fail(error: Error): void;
 }
 
+/**
+ * Bytes of records one group writes at most (a group holds at least one record). Writes submitted
+ * together (a large batch, or writers released at once when a flush frees the memtable) would
+ * otherwise become one write of tens of megabytes: 19 MB held the event loop for 46 ms.
+ */
+const MAX_GROUP_BYTES = 1024 * 1024;
+
 interface Pending {
   readonly record: Buffer;
   readonly operations: readonly Operation[];
@@ -36,9 +43,10 @@ interface Pending {
 }
 
 /**
- * Group commit. Writes submitted in the same tick are written to the log with one `write` call (and,
- * under the `always` policy, made durable with one fdatasync), then applied to the memtable in
- * submission order, then acknowledged. While an fdatasync is in flight, new writes wait and form the
+ * Group commit. Writes submitted in the same tick are written to the log with one `write` call of at
+ * most {@link MAX_GROUP_BYTES} (and, under the `always` policy, made durable with one fdatasync),
+ * then applied to the memtable in submission order, then acknowledged; more waits for the next turn
+ * of the event loop. While an fdatasync is in flight, new writes wait and form the
  * next group, so a log's records are always applied to the memtable that belongs to that log.
  */
 export class CommitQueue {
@@ -84,8 +92,7 @@ export class CommitQueue {
   #writeGroup(): void {
     this.#scheduled = false;
     if (this.#syncing) return; // the sync's completion writes the next group
-    const group = this.#pending;
-    this.#pending = [];
+    const group = this.#takeGroup();
     if (group.length === 0) {
       this.#notifyIdle();
       return;
@@ -126,9 +133,27 @@ export class CommitQueue {
     this.#next();
   }
 
+  /** The oldest pending writes, up to {@link MAX_GROUP_BYTES} of records (at least one write). */
+  #takeGroup(): Pending[] {
+    let bytes = 0;
+    let count = 0;
+    while (
+      count < this.#pending.length &&
+      (count === 0 || bytes + (this.#pending[count] as Pending).record.length <= MAX_GROUP_BYTES)
+    ) {
+      bytes += (this.#pending[count] as Pending).record.length;
+      count++;
+    }
+    return this.#pending.splice(0, count);
+  }
+
+  /** Writes the next group on the next turn of the event loop, so other work runs between groups. */
   #next(): void {
-    if (this.#pending.length > 0) this.#writeGroup();
-    else this.#notifyIdle();
+    if (this.#pending.length === 0) this.#notifyIdle();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#writeGroup());
+    }
   }
 
   #notifyIdle(): void {

@@ -14,6 +14,8 @@ import * as nodeFs from 'node:fs';
 export interface StoreFs {
   openSync(path: string, flags: string): number;
   closeSync(fd: number): void;
+  /** Closes off the main thread: the last close of a deleted file frees its blocks, which takes a while. */
+  close(fd: number, callback: (error: NodeJS.ErrnoException | null) => void): void;
   /** Writes at `position`, or at the file's end for a file opened with `'a'` when position is null. */
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number;
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;

@@ -104,12 +104,11 @@ test('malformed patterns are refused with what is wrong, never with a 500', (t) 
 
 test('patterns that made the regular expressions backtrack for minutes are matched at once', (t) => {
   const available = ['A'.padEnd(255, 'a'), 'B'.padEnd(200, 'a')];
-  const started = performance.now();
   // Each took longer than 40 s against a 41-character name before; here, names are 255 characters.
+  // Matching that backtracks again would run into the test's timeout.
   t.throws(() => select(available, { include: [`${'*a'.repeat(100)}*b`] }), { message: /^empty class list/ });
   t.deepEqual(select(available, { include: [`${'*a'.repeat(100)}*`] }), available);
   t.deepEqual(select(available, { include: [`A*${'?'.repeat(200)}`] }), [available[0]]);
-  t.true(performance.now() - started < 1000, `took ${Math.round(performance.now() - started)} ms`);
 });
 
 test('include and exclude are bounded, each limit at and just over it', (t) => {
@@ -137,9 +136,10 @@ test('include and exclude are bounded, each limit at and just over it', (t) => {
 
 test('a list as long as the limit is checked in linear time', (t) => {
   const available = Array.from({ length: MAX_SELECTION_ENTRIES }, (_, i) => `Class${i}`);
-  const started = performance.now();
-  for (let round = 0; round < 20; round++) select(available, { include: [...available].reverse() });
-  t.true(performance.now() - started < 1000, `20 rounds took ${Math.round(performance.now() - started)} ms`);
+  // Quadratic checks took seconds per round at this size; that would run into the test's timeout.
+  for (let round = 0; round < 20; round++) {
+    t.is(select(available, { include: [...available].reverse() }).length, MAX_SELECTION_ENTRIES);
+  }
   t.throws(() => select(available, { include: [...available.slice(1), 'Class1'] }), {
     message: "class list 'include' contains duplicate: Class1",
   });

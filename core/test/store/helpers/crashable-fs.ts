@@ -102,6 +102,11 @@ export class CrashableFs implements StoreFs {
     this.#directoryFds.delete(fd);
   }
 
+  close(fd: number, callback: (error: NodeJS.ErrnoException | null) => void): void {
+    this.closeSync(fd);
+    queueMicrotask(() => callback(null));
+  }
+
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number {
     const inode = this.#inode(fd);
     let count = length;
