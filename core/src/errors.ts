@@ -403,6 +403,13 @@ export const QueryLimitError = defineError(
   (limit: number) => `query maximum results exceeded: offset + limit must not exceed ${limit}`,
 );
 
+export const QueryPageTooLargeError = defineError(
+  'STRATA_DB_QUERY_PAGE_TOO_LARGE',
+  422,
+  (limit: number) =>
+    `the objects of this page take more than ${limit} bytes, the most one answer may hold: ask for fewer with limit`,
+);
+
 export const SchemaFileError = defineError(
   'STRATA_DB_SCHEMA_FILE',
   500,
@@ -517,6 +524,14 @@ export const InvalidJsonError = defineError(
   'STRATA_HTTP_INVALID_JSON',
   400,
   (reason: string) => `parsing body body from "" failed, because ${reason}`,
+);
+
+/** A request body holding a value larger than one value may be (an object, an array, a string). */
+export const BodyValueTooLargeError = defineError(
+  'STRATA_HTTP_VALUE_TOO_LARGE',
+  413,
+  (problem: string, position: number) =>
+    `the body holds ${problem} (starting at byte ${position}), more than one value may hold; send smaller objects`,
 );
 
 /** A request body nesting arrays and objects deeper than the limit. */

@@ -1,5 +1,5 @@
 import secureJson from 'secure-json-parse';
-import { InvalidJsonError, JsonTooDeepError } from './errors.js';
+import { BodyValueTooLargeError, InvalidJsonError, JsonTooDeepError } from './errors.js';
 import { TimeSlice } from './time-slice.js';
 
 /**
@@ -20,6 +20,23 @@ export interface ParseJsonOptions {
   readonly invalid?: (reason: string) => Error;
   /** The error for one nested too deep (default: a request body's JsonTooDeepError). */
   readonly tooDeep?: (limit: number, position: number) => Error;
+  /**
+   * What one value may hold, checked as the scan passes the limit, before any of it is parsed into one
+   * value: arrays and objects nested deeper than `depth` span at most `bytes` (a batch's objects, at
+   * depth 3), no string spans more than `bytes`, no object has more than `members` members and no
+   * array more than `items` items.
+   */
+  readonly limits?: ValueLimits;
+  /** The error for a value past `limits` (default: a request body's BodyValueTooLargeError). */
+  readonly tooLarge?: (problem: string, position: number) => Error;
+}
+
+/** See {@link ParseJsonOptions.limits}. */
+export interface ValueLimits {
+  readonly depth: number;
+  readonly bytes: number;
+  readonly members: number;
+  readonly items: number;
 }
 
 /** What the scanner found wrong: mapped to the caller's error at the end. */
@@ -29,6 +46,16 @@ class SyntaxProblem extends Error {}
 class DepthProblem extends Error {
   constructor(readonly position: number) {
     super('too deep');
+  }
+}
+
+/** A value past the limits, described, starting at a byte position. */
+class SizeProblem extends Error {
+  constructor(
+    readonly problem: string,
+    readonly position: number,
+  ) {
+    super(problem);
   }
 }
 
@@ -66,6 +93,8 @@ interface Frame {
   /** Objects: the key of the member being read. */
   keyStart: number;
   keyEnd: number;
+  /** Children seen before the one being read. */
+  children: number;
 }
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -92,8 +121,14 @@ export async function parseJson(body: Buffer, options: ParseJsonOptions = {}): P
   const bom = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf;
   const text = bom ? body.subarray(3) : body;
   try {
-    return await new Scanner(text, pieceBytes, maxDepth).run();
+    return await new Scanner(text, pieceBytes, maxDepth, options.limits).run();
   } catch (error) {
+    if (error instanceof SizeProblem) {
+      throw (options.tooLarge ?? ((problem, at) => new BodyValueTooLargeError(problem, at)))(
+        error.problem,
+        error.position,
+      );
+    }
     if (error instanceof DepthProblem) {
       throw (options.tooDeep ?? ((limit, at) => new JsonTooDeepError(limit, at)))(maxDepth, error.position);
     }
@@ -131,14 +166,16 @@ class Scanner {
   readonly #text: Buffer;
   readonly #pieceBytes: number;
   readonly #maxDepth: number;
+  readonly #limits: ValueLimits | undefined;
   readonly #frames: Frame[] = [];
   /** The document's value: a span of the body, or built. */
   #top: { start: number; end: number } | { value: unknown } | undefined;
 
-  constructor(text: Buffer, pieceBytes: number, maxDepth: number) {
+  constructor(text: Buffer, pieceBytes: number, maxDepth: number, limits: ValueLimits | undefined) {
     this.#text = text;
     this.#pieceBytes = pieceBytes;
     this.#maxDepth = maxDepth;
+    this.#limits = limits;
   }
 
   async run(): Promise<unknown> {
@@ -150,6 +187,12 @@ class Scanner {
     let i = 0;
     for (;;) {
       if (++steps % 256 === 0 && slice.due) await slice.next();
+      // The outermost container past the depth holds every deeper one: its span so far is the check.
+      const limited = this.#limits === undefined ? undefined : frames[this.#limits.depth];
+      if (limited !== undefined && i - limited.start > (this.#limits as ValueLimits).bytes) {
+        const bytes = (this.#limits as ValueLimits).bytes;
+        throw new SizeProblem(`an ${limited.array ? 'array' : 'object'} larger than ${bytes} bytes`, limited.start);
+      }
       while (i < text.length && isSpace(text[i] as number)) i++;
       if (i >= text.length) {
         if (expect === 'next' && frames.length === 0) break;
@@ -166,7 +209,16 @@ class Scanner {
           } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
             if (frames.length === this.#maxDepth) throw new DepthProblem(i);
             const array = c === OPEN_ARRAY;
-            frames.push({ array, start: i, runStart: -1, runEnd: -1, value: undefined, keyStart: -1, keyEnd: -1 });
+            frames.push({
+              array,
+              start: i,
+              runStart: -1,
+              runEnd: -1,
+              value: undefined,
+              keyStart: -1,
+              keyEnd: -1,
+              children: 0,
+            });
             expect = array ? 'first value' : 'first key';
             i++;
           } else {
@@ -203,6 +255,15 @@ class Scanner {
             throw new SyntaxProblem(`Unexpected non-whitespace character after JSON at byte ${i}`);
           }
           if (c === COMMA) {
+            if (
+              this.#limits !== undefined &&
+              ++frame.children >= (frame.array ? this.#limits.items : this.#limits.members)
+            ) {
+              const problem = frame.array
+                ? `an array of more than ${this.#limits.items} items`
+                : `an object of more than ${this.#limits.members} members`;
+              throw new SizeProblem(problem, frame.start);
+            }
             expect = frame.array ? 'value' : 'key';
             i++;
           } else if (c === (frame.array ? CLOSE_ARRAY : CLOSE_OBJECT)) this.#close(i++);
@@ -229,7 +290,9 @@ class Scanner {
   /** The position after the closing quote of the string that opens at `start`. */
   #stringEnd(start: number): number {
     const text = this.#text;
+    const limit = this.#limits?.bytes ?? Number.POSITIVE_INFINITY;
     for (let quote = text.indexOf(QUOTE, start + 1); quote !== -1; quote = text.indexOf(QUOTE, quote + 1)) {
+      if (quote - start > limit) throw new SizeProblem(`a string larger than ${limit} bytes`, start);
       let before = quote - 1;
       while (text[before] === BACKSLASH) before--;
       if ((quote - 1 - before) % 2 === 0) return quote + 1;

@@ -169,7 +169,7 @@ export async function readObject(
   return Buffer.concat(chunks);
 }
 
-/** Levels of arrays and objects a descriptor may nest: a schema's 32 levels of nested properties take 64. */
+/** Levels of arrays and objects a descriptor may nest: a schema's 30 levels of nested properties take 60. */
 const MAX_DESCRIPTOR_DEPTH = 128;
 
 /**

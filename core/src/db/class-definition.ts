@@ -67,8 +67,31 @@ const NESTED_PROPERTY_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 const RESERVED_PROPERTY_NAMES = new Set(['_additional', '_id', 'id']);
 /** Shards per class; each is a store directory of its own. */
 export const MAX_SHARDS = 64;
-/** Levels of `nestedProperties` under a property; validation walks them recursively. */
-export const MAX_NESTING_DEPTH = 32;
+/**
+ * Levels of `nestedProperties` under a property; validation walks them recursively. 30 is as deep
+ * as a `POST /v1/schema` body of at most 64 levels can declare.
+ */
+export const MAX_NESTING_DEPTH = 30;
+/**
+ * Properties of a class, nested ones included. Every class change rewrites schema.json whole, and
+ * every object's properties are checked against the class: 300,000 properties held the event loop
+ * for 4 s.
+ */
+export const MAX_CLASS_PROPERTIES = 1000;
+
+/** How many properties `properties` declares, nested ones included, counting no further than `limit + 1`. */
+function countProperties(properties: readonly unknown[], limit: number): number {
+  let count = 0;
+  const pending: unknown[][] = [[...properties]];
+  for (let list = pending.pop(); list !== undefined && count <= limit; list = pending.pop()) {
+    count += list.length;
+    for (const property of list) {
+      const nested = isRecord(property) ? property.nestedProperties : undefined;
+      if (Array.isArray(nested) && count <= limit) pending.push(nested);
+    }
+  }
+  return count;
+}
 
 /** Weaviate upper-cases the first letter of class names it receives; so does Strata. */
 export function capitalizeClassName(name: string): string {
@@ -211,6 +234,11 @@ export function normalizeClass(input: unknown): ClassDefinition {
   }
   const properties = input.properties ?? [];
   if (!Array.isArray(properties)) return invalid(`class '${excerpt(name)}': properties must be an array`);
+  if (countProperties(properties, MAX_CLASS_PROPERTIES) > MAX_CLASS_PROPERTIES) {
+    return invalid(
+      `class '${name}' declares more than ${MAX_CLASS_PROPERTIES} properties (nested ones included), the limit`,
+    );
+  }
   const normalized = properties.map((property) => normalizeProperty(name, property));
   const seen = new Set<string>();
   for (const property of normalized) {

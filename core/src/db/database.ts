@@ -9,12 +9,22 @@ import {
   ObjectExistsError,
   ObjectNotFoundError,
   QueryLimitError,
+  QueryPageTooLargeError,
+  quoted,
 } from '../errors.js';
-import { acquireLock, type BatchOperation, realFs, type StoreFactory, syncDirectory } from '../store/index.js';
+import {
+  acquireLock,
+  type BatchOperation,
+  type Cursor,
+  type Entry,
+  realFs,
+  type StoreFactory,
+  syncDirectory,
+} from '../store/index.js';
 import { TimeSlice } from '../time-slice.js';
 import { type ClassDefinition, capitalizeClassName, normalizeClass } from './class-definition.js';
 import { isStoreFilePath, SHARD_NAME, STORE_FILE_PATH_RULE } from './names.js';
-import { validateProperties, validateVector } from './object-validation.js';
+import { OBJECT_LIMITS, validateProperties, validateVector } from './object-validation.js';
 import { type ClassRecord, loadSchema, type SchemaState, saveSchema } from './schema-file.js';
 import { Shard, shardIndex } from './shard.js';
 import { decodeObject, encodeObject, OBJECTS_BUCKET, type StoredObject } from './stored-object.js';
@@ -70,6 +80,17 @@ export type BatchResult = { readonly object: StoredObject } | { readonly input: 
 const STORE_BATCH_OBJECTS = 500;
 const STORE_BATCH_BYTES = 1024 * 1024;
 
+/** The objects of one `GET /v1/objects` page may take at most this many bytes (stored): they are all answered at once. */
+export const MAX_PAGE_BYTES = 64 * 1024 * 1024;
+
+/** A `GET /v1/objects` page as it fills: objects still to pass over, those taken, their bytes. */
+interface Page {
+  skip: number;
+  readonly objects: StoredObject[];
+  bytes: number;
+  readonly slice: TimeSlice;
+}
+
 /** Weaviate's QUERY_MAXIMUM_RESULTS default: offset + limit may not exceed it. */
 export const QUERY_MAXIMUM_RESULTS = 10_000;
 /** Directories in the data path that are not classes. */
@@ -93,6 +114,17 @@ function linkOrCopy(from: string, to: string): void {
   } catch {
     copyFileSync(from, to);
   }
+}
+
+/** `object` encoded for the store; refused when larger than an object may be (a merge can grow one). */
+function encodeLimited(object: StoredObject): Buffer {
+  const value = encodeObject(object);
+  if (value.length > OBJECT_LIMITS.bytes) {
+    throw new InvalidObjectError(
+      `the object is ${value.length} bytes as JSON, more than the limit of ${OBJECT_LIMITS.bytes} bytes`,
+    );
+  }
+  return value;
 }
 
 /** A random shard name, as Weaviate's: 12 letters and digits. */
@@ -220,7 +252,7 @@ export class Database {
       const object = this.#prepare(live, input, undefined);
       const shard = this.#shardFor(live, object.id);
       if ((await shard.objects.get(uuidBytes(object.id))) !== undefined) throw new ObjectExistsError(object.id);
-      await shard.objects.put(uuidBytes(object.id), encodeObject(object));
+      await shard.objects.put(uuidBytes(object.id), encodeLimited(object));
       return object;
     });
   }
@@ -252,7 +284,7 @@ export class Database {
             }
           : input;
       const object = this.#prepare(live, { ...merged, id: existing.id }, existing.creationTimeUnix);
-      await this.#shardFor(live, object.id).objects.put(uuidBytes(object.id), encodeObject(object));
+      await this.#shardFor(live, object.id).objects.put(uuidBytes(object.id), encodeLimited(object));
       return object;
     });
   }
@@ -287,18 +319,14 @@ export class Database {
     const offset = query.offset ?? 0;
     if (offset + query.limit > QUERY_MAXIMUM_RESULTS) throw new QueryLimitError(QUERY_MAXIMUM_RESULTS);
     const names = query.className === undefined ? this.classes().map((c) => c.class) : [query.className];
-    const found: StoredObject[] = [];
-    let skip = offset;
+    const page: Page = { skip: offset, objects: [], bytes: 0, slice: new TimeSlice() };
     for (const name of names) {
       if (query.className !== undefined && this.#find(name) === undefined)
         throw new ClassNotFoundError(capitalizeClassName(name));
-      const wanted = query.limit - found.length;
-      if (wanted <= 0) break;
-      const page = await this.#use(name, (live) => this.#scanClass(live, query.after, skip + wanted));
-      found.push(...page.slice(skip));
-      skip = Math.max(0, skip - page.length);
+      if (page.objects.length >= query.limit) break;
+      await this.#use(name, (live) => this.#scanClass(live, query.after, query.limit, page));
     }
-    return found.slice(0, query.limit);
+    return page.objects;
   }
 
   /**
@@ -350,7 +378,7 @@ export class Database {
               group = { operations: [], bytes: 0 };
               pending.set(shard, group);
             }
-            const value = encodeObject(stored);
+            const value = encodeLimited(stored);
             group.operations.push({ type: 'put', bucket: OBJECTS_BUCKET, key: uuidBytes(object.id), value });
             group.bytes += value.length;
             if (group.operations.length >= STORE_BATCH_OBJECTS || group.bytes >= STORE_BATCH_BYTES) {
@@ -512,13 +540,19 @@ export class Database {
       throw new InvalidObjectError(`class ${definition.class} has multi-tenancy disabled, but request was with tenant`);
     }
     if (input.id !== undefined && !isUuid(input.id)) {
-      throw new InvalidObjectError(`id in body must be of type uuid: ${JSON.stringify(input.id)}`);
+      throw new InvalidObjectError(`id in body must be of type uuid: ${quoted(input.id)}`);
     }
     const properties = validateProperties(definition, input.properties);
     const vector = validateVector(input.vector, 'vector');
     let vectors: Record<string, number[]> | undefined;
     if (input.vectors !== undefined && input.vectors !== null) {
       if (!isRecord(input.vectors)) throw new InvalidObjectError('vectors must be an object of named vectors');
+      const count = Object.keys(input.vectors).length;
+      if (count > OBJECT_LIMITS.namedVectors) {
+        throw new InvalidObjectError(
+          `vectors has ${count} named vectors, more than the limit of ${OBJECT_LIMITS.namedVectors}`,
+        );
+      }
       vectors = Object.fromEntries(
         Object.entries(input.vectors).map(([name, v]) => [name, validateVector(v, `vectors.${name}`) ?? []]),
       );
@@ -545,21 +579,42 @@ export class Database {
   }
 
   /** The first `count` objects of a class in id order (after `after`), merged across its shards. */
-  async #scanClass(live: LiveClass, after: string | undefined, count: number): Promise<StoredObject[]> {
-    const range = after === undefined ? {} : { gt: uuidBytes(after) };
-    const perShard = await Promise.all(
-      live.shards.map(async (shard) => {
-        const objects: Array<{ key: Buffer; object: StoredObject }> = [];
-        for await (const { key, value } of shard.objects.scan({ ...range, limit: count }))
-          objects.push({ key, object: decodeObject(value) });
-        return objects;
-      }),
-    );
-    return perShard
-      .flat()
-      .sort((a, b) => Buffer.compare(a.key, b.key))
-      .slice(0, count)
-      .map((entry) => entry.object);
+  /**
+   * Adds the objects of a class in id order (after `after`) to `page`, until it holds `limit`: a merge
+   * of its shards' cursors, so only the page's objects are read and decoded (the first `page.skip` are
+   * passed over undecoded), letting the event loop turn as it goes.
+   * @throws QueryPageTooLargeError once the page's objects pass MAX_PAGE_BYTES.
+   */
+  async #scanClass(live: LiveClass, after: string | undefined, limit: number, page: Page): Promise<void> {
+    const start = after === undefined ? undefined : uuidBytes(after);
+    const cursors = live.shards.map((shard) => shard.objects.cursor());
+    try {
+      const heads = await Promise.all(
+        cursors.map(async (cursor) => {
+          const first = await cursor.seek(start);
+          return start !== undefined && first !== undefined && first.key.equals(start) ? cursor.next() : first;
+        }),
+      );
+      while (page.objects.length < limit) {
+        let next = -1;
+        for (const [i, head] of heads.entries()) {
+          const best = next === -1 ? undefined : heads[next];
+          if (head !== undefined && (best === undefined || Buffer.compare(head.key, best.key) < 0)) next = i;
+        }
+        if (next === -1) return;
+        const { value } = heads[next] as Entry;
+        if (page.skip > 0) page.skip--;
+        else {
+          page.bytes += value.length;
+          if (page.bytes > MAX_PAGE_BYTES) throw new QueryPageTooLargeError(MAX_PAGE_BYTES);
+          page.objects.push(decodeObject(value));
+        }
+        heads[next] = await (cursors[next] as Cursor).next();
+        if (page.slice.due) await page.slice.next();
+      }
+    } finally {
+      for (const cursor of cursors) cursor.close();
+    }
   }
 
   #classDir(className: string): string {

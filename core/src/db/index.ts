@@ -4,6 +4,7 @@ export {
   type ClassDefinition,
   capitalizeClassName,
   DATA_TYPES,
+  MAX_CLASS_PROPERTIES,
   normalizeClass,
   type PropertyDefinition,
 } from './class-definition.js';
@@ -16,6 +17,7 @@ export {
   QUERY_MAXIMUM_RESULTS,
   type StagedClass,
 } from './database.js';
+export { OBJECT_LIMITS } from './object-validation.js';
 export type { ClassRecord, ShardRecord } from './schema-file.js';
 export type { Shard } from './shard.js';
 export type { StoredObject } from './stored-object.js';

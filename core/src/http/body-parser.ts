@@ -1,7 +1,17 @@
 import type { Readable } from 'node:stream';
 import { errorCodes, type FastifyRequest } from 'fastify';
-import { type MAX_JSON_DEPTH, parseJson } from '../sliced-json.js';
+import { OBJECT_LIMITS } from '../db/index.js';
+import { type MAX_JSON_DEPTH, parseJson, type ValueLimits } from '../sliced-json.js';
 import { TimeSlice } from '../time-slice.js';
+
+/**
+ * What a value of a body may hold. Below the top two levels (a batch's `objects` array) no array or
+ * object may be larger than one object may be, and no string anywhere: each is checked and stored in
+ * one go. No object of the API has more than about a thousand members, and no array more than a
+ * batch's 100,000 objects (refused with the API's own 422): more would only make validation hold the
+ * event loop.
+ */
+const BODY_LIMITS: ValueLimits = { depth: 2, bytes: OBJECT_LIMITS.bytes, members: 10_000, items: 1_000_000 };
 
 /** Bodies without a content-length start in a buffer this large, doubled as they grow. */
 const INITIAL_BYTES = 64 * 1024;
@@ -41,13 +51,14 @@ async function readBody(payload: Readable, contentLength: string | undefined, li
 
 /**
  * The parser of every request body, whatever its content type: JSON, as Weaviate reads it (`curl -d`
- * sends form encoding). Bodies over `limit` bytes are refused with Fastify's 413; bodies that set
+ * sends form encoding). Bodies over the route's limit are refused with Fastify's 413; bodies that set
  * `__proto__` or `constructor.prototype`, or nest deeper than {@link MAX_JSON_DEPTH}, with a 400. A
  * large body is read and parsed in pieces, so the node keeps answering other requests meanwhile.
  */
-export function jsonBodyParser(limit: number) {
+export function jsonBodyParser() {
   return async (request: FastifyRequest, payload: Readable): Promise<unknown> => {
-    const body = await readBody(payload, request.headers['content-length'], limit);
-    return body.length === 0 ? undefined : parseJson(body);
+    // The route's limit: a batch may be 64 MiB, one object's own route takes no more than an object.
+    const body = await readBody(payload, request.headers['content-length'], request.routeOptions.bodyLimit);
+    return body.length === 0 ? undefined : parseJson(body, { limits: BODY_LIMITS });
   };
 }

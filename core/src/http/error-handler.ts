@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AnonymousAccessError,
   AuthSchemeError,
+  BodyValueTooLargeError,
   excerpt,
   InvalidApiKeyError,
   InvalidJsonError,
@@ -13,7 +14,14 @@ import { validationError } from './validation-errors.js';
 
 /** Strata's errors of the layer Weaviate's go-swagger code answers for: their bodies are `{code, message}`. */
 const PROTOCOL_CODES = new Set(
-  [InvalidJsonError, JsonTooDeepError, AnonymousAccessError, AuthSchemeError, InvalidApiKeyError].map((e) => e.code),
+  [
+    InvalidJsonError,
+    JsonTooDeepError,
+    BodyValueTooLargeError,
+    AnonymousAccessError,
+    AuthSchemeError,
+    InvalidApiKeyError,
+  ].map((e) => e.code),
 );
 
 /** The request limits Fastify enforces, which its errors name. */
@@ -35,11 +43,13 @@ const FASTIFY_ERRORS: Record<
   (error: FastifyError, request: FastifyRequest, limits: RequestLimits) => { status: number; body: ProtocolError }
 > = {
   FST_ERR_CTP_EMPTY_JSON_BODY: () => ({ status: 422, body: protocolError(602, 'body in body is required') }),
-  FST_ERR_CTP_BODY_TOO_LARGE: (_, __, limits) => ({
+  FST_ERR_CTP_BODY_TOO_LARGE: (_, request, limits) => ({
     status: 413,
     body: protocolError(
       413,
-      `request body is larger than the limit of ${limits.bodyBytes} bytes; send smaller batches`,
+      request.routeOptions.bodyLimit < limits.bodyBytes
+        ? `request body is larger than the limit of ${request.routeOptions.bodyLimit} bytes, the most one object may be`
+        : `request body is larger than the limit of ${limits.bodyBytes} bytes; send smaller batches`,
     ),
   }),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (error) => ({ status: 415, body: protocolError(415, error.message) }),

@@ -51,7 +51,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setValidatorCompiler(validatorCompiler);
   // Weaviate parses any body as JSON whatever its content type (curl -d sends form encoding).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', jsonBodyParser(BODY_LIMIT_BYTES));
+  app.addContentTypeParser('*', jsonBodyParser());
   app.setErrorHandler(errorHandler);
   // While the node stops, answer requests in flight with Connection: close: otherwise a keep-alive
   // client's socket outlives them and close() waits out the keep-alive timeout (72 s).

@@ -30,6 +30,8 @@ const CODES: Record<string, number> = {
   uniqueItems: 610,
   maxItems: 611,
   minItems: 612,
+  minProperties: 614,
+  maxProperties: 615,
 };
 
 const LOCATIONS: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
@@ -79,6 +81,10 @@ function rule(error: AjvError): string {
       return `should have at most ${String(params.limit)} items`;
     case 'minItems':
       return `should have at least ${String(params.limit)} items`;
+    case 'maxProperties':
+      return `should have at most ${String(params.limit)} properties`;
+    case 'minProperties':
+      return `should have at least ${String(params.limit)} properties`;
     default:
       return `is invalid (${error.keyword})`;
   }

@@ -124,9 +124,9 @@ test('every endpoint that takes a backup id refuses an invalid one with 422, bef
     }
   }
   await seed(node, 'Article', 3);
-  const huge = await node.request('POST', '/v1/backups/filesystem', { id: 'x'.repeat(5_000_000) });
+  const huge = await node.request('POST', '/v1/backups/filesystem', { id: 'x'.repeat(3_000_000) });
   t.is(huge.status, 422);
-  t.is(huge.body.error[0].message, 'invalid backup id: it is 5000000 characters long, more than the limit of 128');
+  t.is(huge.body.error[0].message, 'invalid backup id: it is 3000000 characters long, more than the limit of 128');
   const longest = 'a'.repeat(128);
   t.is((await node.request('POST', '/v1/backups/filesystem', { id: longest })).status, 200, '128 characters are fine');
   t.is((await waitFor(node, `/v1/backups/filesystem/${longest}`)).body.status, 'SUCCESS');

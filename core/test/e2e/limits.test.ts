@@ -2,6 +2,8 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import test from 'ava';
 import { MAX_SELECTION_ENTRIES } from '../../src/backup/class-selection.js';
+import { MAX_PAGE_BYTES } from '../../src/db/database.js';
+import { OBJECT_LIMITS } from '../../src/db/index.js';
 import { BODY_LIMIT_BYTES, PARAM_LIMIT_CHARS } from '../../src/http/server.js';
 import { JSON_PIECE_BYTES, MAX_JSON_DEPTH } from '../../src/sliced-json.js';
 import { seed, startBackupNode } from '../helpers/backups.js';
@@ -184,12 +186,25 @@ test('a client that hangs up mid-body is a client error, not logged as a bug; th
 test('error bodies quote a bounded excerpt of what the request sent', async (t) => {
   const node = await startBackupNode(t);
   await seed(node, 'Article', 1);
-  const entry = `Article${'x'.repeat(5_000_000)}`;
+  const entry = `Article${'x'.repeat(3_000_000)}`;
   const include = await node.request('POST', '/v1/backups/filesystem', { id: 'quoted', include: [entry] });
   t.is(include.status, 422);
   t.deepEqual(include.body, {
-    error: [{ message: `class ${entry.slice(0, 256)}...(4999751 more characters) doesn't exist` }],
+    error: [{ message: `class ${entry.slice(0, 256)}...(2999751 more characters) doesn't exist` }],
   });
+  // A string longer than any value may be is refused as the body is read, without quoting it.
+  const huge = await node.request('POST', '/v1/backups/filesystem', { id: 'x'.repeat(50_000_000) });
+  t.deepEqual(
+    [huge.status, huge.body],
+    [
+      413,
+      {
+        code: 413,
+        message:
+          'the body holds a string larger than 4194304 bytes (starting at byte 6), more than one value may hold; send smaller objects',
+      },
+    ],
+  );
   const backend = 'b'.repeat(PARAM_LIMIT_CHARS);
   const notEnabled = await node.request('GET', `/v1/backups/${backend}`);
   const quoted = `${'b'.repeat(256)}...(${PARAM_LIMIT_CHARS - 256} more characters)`;
@@ -274,4 +289,126 @@ test('a batch of more than 100,000 objects is refused before any is read, naming
     [422, { code: 611, message: 'objects in body should have at most 100000 items' }],
   );
   t.is((await request('GET', '/v1/objects?class=Thing')).body.totalResults, 0);
+});
+
+test('what one object may hold: each limit at and just over it', async (t) => {
+  const { request } = await startNode(t);
+  const holder = {
+    class: 'Holder',
+    properties: [
+      { name: 'tags', dataType: ['text[]'] },
+      { name: 'body', dataType: ['text'] },
+    ],
+  };
+  t.is((await request('POST', '/v1/schema', holder)).status, 200);
+  const post = (object: Record<string, unknown>) => request('POST', '/v1/objects', { class: 'Holder', ...object });
+  const vector = (n: number) => Array.from({ length: n }, () => 0.25);
+
+  t.is((await post({ vector: vector(OBJECT_LIMITS.dimensions) })).status, 200);
+  t.deepEqual((await post({ vector: vector(OBJECT_LIMITS.dimensions + 1) })).body, {
+    code: 611,
+    message: `vector in body should have at most ${OBJECT_LIMITS.dimensions} items`,
+  });
+  const named = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`v${i}`, [1, 2]]));
+  t.is((await post({ vectors: named(OBJECT_LIMITS.namedVectors) })).status, 200);
+  t.deepEqual((await post({ vectors: named(OBJECT_LIMITS.namedVectors + 1) })).body, {
+    code: 615,
+    message: `vectors in body should have at most ${OBJECT_LIMITS.namedVectors} properties`,
+  });
+  const tags = (n: number) => Array.from({ length: n }, () => 't');
+  t.is((await post({ properties: { tags: tags(OBJECT_LIMITS.arrayItems) } })).status, 200);
+  const tooMany = await post({ properties: { tags: tags(OBJECT_LIMITS.arrayItems + 1) } });
+  t.is(tooMany.status, 422);
+  t.is(
+    tooMany.body.error[0].message,
+    `invalid text array property 'tags' on class 'Holder': it has ${OBJECT_LIMITS.arrayItems + 1} items, more than the limit of ${OBJECT_LIMITS.arrayItems}`,
+  );
+
+  const body = (bytes: number) => 'b'.repeat(bytes);
+  t.is((await post({ properties: { body: body(OBJECT_LIMITS.bytes - 200) } })).status, 200);
+  t.deepEqual((await post({ properties: { body: body(OBJECT_LIMITS.bytes) } })).body, {
+    code: 413,
+    message: `request body is larger than the limit of ${OBJECT_LIMITS.bytes} bytes, the most one object may be`,
+  });
+  // In a batch, an object larger than one object may be is refused as the body is read.
+  const batch = await request('POST', '/v1/batch/objects', {
+    objects: [{ class: 'Holder', properties: { tags: [body(2_500_000), body(2_500_000)] } }],
+  });
+  t.deepEqual([batch.status, batch.body.code], [413, 413]);
+  t.regex(batch.body.message, /^the body holds an object larger than 4194304 bytes \(starting at byte 12\)/);
+  // A merge that would make an object larger than that is refused, and the object kept as it was.
+  const grown = await post({ properties: { body: body(3_000_000) } });
+  const id = grown.body.id as string;
+  const patched = await request('PATCH', `/v1/objects/Holder/${id}`, { properties: { tags: [body(3_000_000)] } });
+  t.is(patched.status, 422);
+  t.regex(patched.body.error[0].message, /^the object is \d+ bytes as JSON, more than the limit of 4194304 bytes$/);
+  t.is((await request('GET', `/v1/objects/Holder/${id}`)).body.properties.tags, undefined);
+  t.is((await request('GET', '/v1/objects?class=Holder&limit=100')).body.totalResults, 5);
+});
+
+test('what a request may hold: members of an object, properties of a class, entries of node_mapping', async (t) => {
+  const node = await startBackupNode(t);
+  const members = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 1]));
+  const tooManyMembers = await node.request('POST', '/v1/schema', { class: 'Many', extra: members(10_001) });
+  t.deepEqual(tooManyMembers.body, {
+    code: 413,
+    message:
+      'the body holds an object of more than 10000 members (starting at byte 24), more than one value may hold; send smaller objects',
+  });
+  const property = (i: number) => ({ name: `p${i}`, dataType: ['text'] });
+  const wide = (n: number) => Array.from({ length: n }, (_, i) => property(i));
+  t.is((await node.request('POST', '/v1/schema', { class: 'Wide', properties: wide(1000) })).status, 200);
+  t.deepEqual((await node.request('POST', '/v1/schema', { class: 'Wider', properties: wide(1001) })).body, {
+    code: 611,
+    message: 'properties in body should have at most 1000 items',
+  });
+  const nested = {
+    name: 'deep',
+    dataType: ['object'],
+    nestedProperties: Array.from({ length: 600 }, (_, i) => ({ name: `n${i}`, dataType: ['text'] })),
+  };
+  const counted = await node.request('POST', '/v1/schema', { class: 'Nested', properties: [...wide(400), nested] });
+  t.is(counted.status, 422);
+  t.is(
+    counted.body.error[0].message,
+    "class 'Nested' declares more than 1000 properties (nested ones included), the limit",
+  );
+  const mapping = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`n${i}`, 'node1']));
+  const restore = (n: number) =>
+    node.request('POST', '/v1/backups/filesystem/none/restore', { node_mapping: mapping(n) });
+  t.is((await restore(1000)).status, 404, 'within the limit: on to the backup, which does not exist');
+  t.deepEqual((await restore(1001)).body, {
+    code: 615,
+    message: 'node_mapping in body should have at most 1000 properties',
+  });
+});
+
+test('a page of GET /v1/objects holds at most 64 MiB of objects; a smaller limit gets them', async (t) => {
+  const { request } = await startNode(t);
+  await request('POST', '/v1/schema', { class: 'Big', properties: [{ name: 'body', dataType: ['text'] }] });
+  const body = 'b'.repeat(OBJECT_LIMITS.bytes - 200);
+  const count = Math.ceil(MAX_PAGE_BYTES / body.length) + 1;
+  for (let i = 0; i < count; i++) {
+    t.is((await request('POST', '/v1/objects', { class: 'Big', properties: { body } })).status, 200);
+  }
+  const all = await request('GET', `/v1/objects?class=Big&limit=${count}`);
+  t.deepEqual(
+    [all.status, all.body],
+    [
+      422,
+      {
+        error: [
+          {
+            message: `the objects of this page take more than ${MAX_PAGE_BYTES} bytes, the most one answer may hold: ask for fewer with limit`,
+          },
+        ],
+      },
+    ],
+  );
+  const first = await request('GET', '/v1/objects?class=Big&limit=8');
+  t.is(first.body.objects.length, 8);
+  const rest = await request('GET', `/v1/objects?class=Big&limit=${count}&after=${first.body.objects[7].id}`);
+  t.is(rest.status, 200);
+  t.is(rest.body.totalResults, count - 8);
+  t.is(new Set([...first.body.objects, ...rest.body.objects].map((o: { id: string }) => o.id)).size, count);
 });

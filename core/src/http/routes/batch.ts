@@ -1,16 +1,13 @@
-import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import type { BatchResult, ObjectInput } from '../../db/index.js';
 import { TimeSlice } from '../../time-slice.js';
 import type { HttpContext } from '../context.js';
 import { errorResponse } from '../error-body.js';
+import { sendJsonArray } from '../json-reply.js';
 import { objectResponse } from '../object-response.js';
 import { batchBody, batchField, batchShape, objectBody } from '../schemas/objects.js';
 import { invalidBodyPart } from '../validation-errors.js';
 import { compileBodySchema, validatorCompiler } from '../validator.js';
-
-/** Serialised results are sent in chunks of about this many characters. */
-const CHUNK_CHARS = 64 * 1024;
 
 function resultBody(result: BatchResult): Record<string, unknown> {
   return 'object' in result
@@ -44,21 +41,7 @@ export const batchRoutes: FastifyPluginAsync<HttpContext> = async (app, { db }) 
         if (!validObject(object)) throw invalidBodyPart(validObject.errors ?? [], `/objects/${i}`);
         if (slice.due) await slice.next();
       }
-      const results = await db.batchObjects(objects);
-      // JSON.stringify of all the results at once would hold the event loop as long as parsing them did.
-      const chunks: Buffer[] = [];
-      let text = '[';
-      for (const [i, result] of results.entries()) {
-        text += `${i === 0 ? '' : ','}${JSON.stringify(resultBody(result))}`;
-        if (text.length >= CHUNK_CHARS) {
-          chunks.push(Buffer.from(text));
-          text = '';
-        }
-        if (slice.due) await slice.next();
-      }
-      chunks.push(Buffer.from(`${text}]`));
-      const length = chunks.reduce((total, chunk) => total + chunk.length, 0);
-      return reply.type('application/json; charset=utf-8').header('content-length', length).send(Readable.from(chunks));
+      return sendJsonArray(reply, await db.batchObjects(objects), resultBody);
     },
   );
 };

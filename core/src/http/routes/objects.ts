@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { ObjectInput } from '../../db/index.js';
+import { OBJECT_LIMITS, type ObjectInput } from '../../db/index.js';
 import type { HttpContext } from '../context.js';
+import { sendJsonArray } from '../json-reply.js';
 import { objectResponse, wantsVector } from '../object-response.js';
 import { includeQuery, listQuery, objectBody, objectPath } from '../schemas/objects.js';
 
@@ -10,7 +11,7 @@ type ObjectRoute = { Params: { className: string; id: string }; Querystring: { i
 export const objectRoutes: FastifyPluginAsync<HttpContext> = async (app, { db }) => {
   app.post<{ Body: ObjectInput }>(
     '/objects',
-    { schema: { tags: ['objects'], summary: 'Create an object', body: objectBody } },
+    { schema: { tags: ['objects'], summary: 'Create an object', body: objectBody }, bodyLimit: OBJECT_LIMITS.bytes },
     async (request) => objectResponse(await db.createObject(request.body), true),
   );
 
@@ -32,7 +33,10 @@ export const objectRoutes: FastifyPluginAsync<HttpContext> = async (app, { db })
         limit,
       });
       const withVector = wantsVector(include);
-      return { objects: objects.map((object) => objectResponse(object, withVector)), totalResults: objects.length };
+      return sendJsonArray(reply, objects, (object) => objectResponse(object, withVector), {
+        before: '{"objects":',
+        after: `,"totalResults":${objects.length}}`,
+      });
     },
   );
 
@@ -58,7 +62,10 @@ export const objectRoutes: FastifyPluginAsync<HttpContext> = async (app, { db })
 
   app.put<ObjectRoute & { Body: ObjectInput }>(
     '/objects/:className/:id',
-    { schema: { tags: ['objects'], summary: 'Replace an object', params: objectPath, body: objectBody } },
+    {
+      schema: { tags: ['objects'], summary: 'Replace an object', params: objectPath, body: objectBody },
+      bodyLimit: OBJECT_LIMITS.bytes,
+    },
     async (request, reply) => {
       if ((await db.getObject(request.params.className, request.params.id)) === undefined)
         return reply.status(404).send();
@@ -71,7 +78,10 @@ export const objectRoutes: FastifyPluginAsync<HttpContext> = async (app, { db })
 
   app.patch<ObjectRoute & { Body: ObjectInput }>(
     '/objects/:className/:id',
-    { schema: { tags: ['objects'], summary: 'Merge properties into an object', params: objectPath, body: objectBody } },
+    {
+      schema: { tags: ['objects'], summary: 'Merge properties into an object', params: objectPath, body: objectBody },
+      bodyLimit: OBJECT_LIMITS.bytes,
+    },
     async (request, reply) => {
       if ((await db.getObject(request.params.className, request.params.id)) === undefined)
         return reply.status(404).send();

@@ -1,4 +1,5 @@
 import { MAX_SELECTION_ENTRIES } from '../../backup/class-selection.js';
+import { MAX_NODES } from '../../backup/descriptor-validation.js';
 
 /** JSON schemas of backup requests: Weaviate's BackupCreateRequest and BackupRestoreRequest. */
 
@@ -47,7 +48,8 @@ export const backupRestoreBody = {
   properties: {
     include: classList,
     exclude: classList,
-    node_mapping: { type: 'object', additionalProperties: { type: 'string' } },
+    // A backup holds at most MAX_NODES nodes, so a mapping needs no more entries.
+    node_mapping: { type: 'object', maxProperties: MAX_NODES, additionalProperties: { type: 'string' } },
     overwriteAlias: { type: 'boolean' },
     config: {
       type: 'object',

@@ -1,3 +1,5 @@
+import { MAX_CLASS_PROPERTIES } from '../../db/index.js';
+
 /** JSON schemas of schema requests: Weaviate's `Class` as far as Strata validates it up front. */
 
 export const classBody = {
@@ -8,6 +10,8 @@ export const classBody = {
     description: { type: 'string' },
     properties: {
       type: 'array',
+      // Checked before the items, so an oversized list is refused without reading it.
+      maxItems: MAX_CLASS_PROPERTIES,
       items: {
         type: 'object',
         required: ['name', 'dataType'],

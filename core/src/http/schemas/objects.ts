@@ -1,3 +1,5 @@
+import { OBJECT_LIMITS } from '../../db/index.js';
+
 /** JSON schemas of object requests: Weaviate's `Object` as far as Strata validates it up front. */
 
 export const objectBody = {
@@ -6,8 +8,17 @@ export const objectBody = {
     class: { type: 'string', description: 'The class (collection) of the object.' },
     id: { type: 'string', format: 'uuid', description: 'The object id; generated when absent.' },
     properties: { type: 'object', description: "The object's properties, as declared by its class." },
-    vector: { type: 'array', items: { type: 'number' }, description: 'The object vector, stored as given.' },
-    vectors: { type: 'object', description: 'Named vectors, stored as given.' },
+    vector: {
+      type: 'array',
+      maxItems: OBJECT_LIMITS.dimensions,
+      items: { type: 'number' },
+      description: 'The object vector, stored as given.',
+    },
+    vectors: {
+      type: 'object',
+      maxProperties: OBJECT_LIMITS.namedVectors,
+      description: 'Named vectors, stored as given.',
+    },
     tenant: { type: 'string', description: 'Not supported: classes have no tenants in Strata.' },
   },
 } as const;
