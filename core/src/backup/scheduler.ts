@@ -15,7 +15,7 @@ import {
   RestoreNodeError,
   RestoreSpaceError,
 } from '../errors.js';
-import type { ModuleRegistry } from '../modules/registry.js';
+import type { LoadedModule, ModuleRegistry } from '../modules/registry.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
 import type { ModuleLogger } from '../provider/module-definition.js';
 import { runBackup } from './backupper.js';
@@ -173,7 +173,8 @@ export class BackupScheduler {
 
   /** Starts a backup; resolves once it is validated and recorded as STARTED. */
   async createBackup(backendName: string, request: BackupRequest): Promise<Record<string, unknown>> {
-    const { module, backend } = this.#backend(backendName);
+    const enabled = this.#backend(backendName);
+    const { module, backend } = enabled;
     const id = request.id ?? '';
     this.#checkId(id);
     const classes = selectClasses(
@@ -188,7 +189,7 @@ export class BackupScheduler {
       );
     }
     const scope = scopeOf(request.config);
-    this.#checkLocation(module, backend, id, scope);
+    this.#checkLocation(enabled, id, scope);
     const home = backend.homePath(id, scope);
     const operation = this.#reserve('backup', id, module, scope, home, classes, compression);
     try {
@@ -203,7 +204,7 @@ export class BackupScheduler {
         throw BackupCorruptError.is(error) ? new BackupExistsError(id, home).withCause(error) : error;
       });
       if (existing !== undefined && existing.status !== 'CANCELED') throw new BackupExistsError(id, home);
-      if (existing !== undefined) await this.#deleteBackupObjects(backend, id, existing, scope);
+      if (existing !== undefined) await this.#deleteBackupObjects(backend, id, existing.nodes, scope);
       await this.#writeGlobal(backend, operation);
       writeJournal(this.#options.dataPath, {
         kind: 'backup',
@@ -283,9 +284,10 @@ export class BackupScheduler {
    * canceled or failed one is left as it is.
    */
   async cancelBackup(backendName: string, id: string, scope: BackendScope): Promise<void> {
-    const { module, backend } = this.#backend(backendName);
+    const enabled = this.#backend(backendName);
+    const { module, backend } = enabled;
     this.#checkId(id);
-    this.#checkLocation(module, backend, id, scope);
+    this.#checkLocation(enabled, id, scope);
     const live = this.#find('backup', id, module, scope);
     if (live !== undefined && this.#running?.operation === live) {
       await this.#cancel(this.#running, new Error('backup canceled by user'));
@@ -304,13 +306,14 @@ export class BackupScheduler {
    * descriptor is checked field by field before anything is written (a hostile one is refused 422).
    */
   async restoreBackup(backendName: string, id: string, request: RestoreRequest): Promise<Record<string, unknown>> {
-    const { module, backend } = this.#backend(backendName);
+    const enabled = this.#backend(backendName);
+    const { module, backend } = enabled;
     this.#checkId(id);
     if ((request.include?.length ?? 0) > 0 && (request.exclude?.length ?? 0) > 0) {
       throw new BackupRequestError("malformed request: 'include' and 'exclude' cannot both contain values");
     }
     const scope = scopeOf(request.config);
-    this.#checkLocation(module, backend, id, scope);
+    this.#checkLocation(enabled, id, scope);
     const home = backend.homePath(id, scope);
     const global = await readGlobalDescriptor(backend, id, scope);
     if (global === undefined) throw new BackupNotFoundError(id, `${home}/backup_config.json`);
@@ -371,9 +374,10 @@ export class BackupScheduler {
    * CANCELLING at once, and this resolves once it is CANCELED.
    */
   async cancelRestore(backendName: string, id: string, scope: BackendScope): Promise<void> {
-    const { module, backend } = this.#backend(backendName);
+    const enabled = this.#backend(backendName);
+    const { module, backend } = enabled;
     this.#checkId(id);
-    this.#checkLocation(module, backend, id, scope);
+    this.#checkLocation(enabled, id, scope);
     const live = this.#find('restore', id, module, scope);
     if (live !== undefined && this.#running?.operation === live) {
       if (live.status === 'FINALIZING') {
@@ -428,7 +432,7 @@ export class BackupScheduler {
     if (descriptor === undefined || FINISHED.has(descriptor.status)) return undefined;
     const reason = 'node restarted during backup';
     const own = descriptor.nodes[this.#options.nodeName];
-    const mine: GlobalDescriptor = { ...descriptor, nodes: own === undefined ? {} : { [this.#options.nodeName]: own } };
+    const mine = own === undefined ? {} : { [this.#options.nodeName]: own };
     await this.#deleteBackupObjects(backend, entry.id, mine, entry.scope);
     await this.#discardPartialWrites(backend, entry);
     await writeJson(backend, backupKeys.global(entry.id), this.#failed(descriptor, reason), entry.scope);
@@ -485,9 +489,10 @@ export class BackupScheduler {
     await running.done;
   }
 
-  #backend(name: string): { module: string; backend: BackupBackend } {
+  #backend(name: string): { module: string; backend: BackupBackend; directory: boolean } {
     const backend = this.#options.modules.backend(name);
-    return { module: (this.#options.modules.find(name) as { name: string }).name, backend };
+    const { name: module, capabilities } = this.#options.modules.find(name) as LoadedModule;
+    return { module, backend, directory: capabilities.pathScope === 'directory' };
   }
 
   /**
@@ -500,9 +505,10 @@ export class BackupScheduler {
     id: string,
     scope: BackendScope,
   ): Promise<OperationStatus> {
-    const { module, backend } = this.#backend(backendName);
+    const enabled = this.#backend(backendName);
+    const { module, backend } = enabled;
     this.#checkId(id);
-    this.#checkLocation(module, backend, id, scope);
+    this.#checkLocation(enabled, id, scope);
     const live = this.#find(kind, id, module, scope);
     if (live !== undefined) return this.#statusOf(live, backendName);
     const home = backend.homePath(id, scope);
@@ -550,10 +556,12 @@ export class BackupScheduler {
   }
 
   /** Refuses a location in the node's own data path, for backends that keep backups in directories. */
-  #checkLocation(module: string, backend: BackupBackend, id: string, scope: BackendScope): void {
-    if (this.#options.modules.find(module)?.capabilities.pathScope === 'directory') {
-      assertOutsideDataPath(backend, id, scope, this.#options.dataPath);
-    }
+  #checkLocation(
+    { backend, directory }: { backend: BackupBackend; directory: boolean },
+    id: string,
+    scope: BackendScope,
+  ): void {
+    if (directory) assertOutsideDataPath(backend, id, scope, this.#options.dataPath);
   }
 
   #concurrency(cpuPercentage: number | undefined): number {
@@ -792,18 +800,18 @@ export class BackupScheduler {
   }
 
   /**
-   * Deletes what backup `id` wrote, as `descriptor` names it: each node's descriptor and the chunks of
-   * its classes, by their keys in the backup's layout. Never "everything under the prefix": a backup
+   * Deletes what the `nodes` of backup `id` wrote, as its global descriptor names them: each node's
+   * descriptor and the chunks of its classes, by their keys in the backup's layout. Never "everything under the prefix": a backup
    * id is a directory name that may hold objects (or, for a filesystem, files) it did not write.
    */
   async #deleteBackupObjects(
     backend: BackupBackend,
     id: string,
-    descriptor: GlobalDescriptor,
+    nodes: GlobalDescriptor['nodes'],
     scope: BackendScope,
   ): Promise<void> {
     const keys: string[] = [];
-    for (const [node, { classes }] of Object.entries(descriptor.nodes)) {
+    for (const [node, { classes }] of Object.entries(nodes)) {
       keys.push(backupKeys.node(id, node));
       for (const className of classes) {
         const prefix = backupKeys.chunks(id, node, className);

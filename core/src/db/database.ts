@@ -331,7 +331,7 @@ export class Database {
 
   /**
    * Writes a batch (POST /v1/batch/objects): each object is validated on its own and reported on its
-   * own. The valid ones are written in store batches of at most 500 objects per shard, each atomic (a
+   * own. The valid ones are written in store batches of at most 500 objects or 1 MiB per shard, each atomic (a
    * large batch is not one transaction, nor is it in Weaviate). Existing ids are overwritten, as in
    * Weaviate. Linear in the batch's size; it lets the event loop turn every few milliseconds, so the
    * node answers other requests while a large batch runs.
