@@ -428,7 +428,72 @@ export const InvalidBackupIdError = defineError('STRATA_BACKUP_INVALID_ID', 422,
     : `invalid backup id: '${excerpt(id)}' allowed characters are lowercase, 0-9, _, -`,
 );
 
-export const BackupRequestError = defineError('STRATA_BACKUP_INVALID_REQUEST', 422, (problem: string) => problem);
+/** Go's %v of a string slice, as Weaviate's messages print class lists: `[A B C]`. */
+const goList = (items: readonly string[]) => `[${items.map((item) => excerpt(item)).join(' ')}]`;
+
+export const BackupBothListsError = defineError(
+  'STRATA_BACKUP_BOTH_LISTS',
+  422,
+  () => "malformed request: 'include' and 'exclude' cannot both contain values",
+);
+
+export const BackupDuplicateClassError = defineError(
+  'STRATA_BACKUP_DUPLICATE_CLASS',
+  422,
+  (entry: string) => `class list 'include' contains duplicate: ${excerpt(entry)}`,
+);
+
+export const BackupNoClassesError = defineError(
+  'STRATA_BACKUP_NO_CLASSES',
+  422,
+  () => "no available classes to backup, there's nothing to do here",
+);
+
+export const BackupUnknownClassError = defineError(
+  'STRATA_BACKUP_UNKNOWN_CLASS',
+  422,
+  (kind: 'backup' | 'restore', name: string, available: readonly string[]) =>
+    kind === 'backup'
+      ? `class ${excerpt(name)} doesn't exist`
+      : `class ${excerpt(name)} doesn't exist in the backup, but does have ${goList(available)}`,
+);
+
+export const BackupEmptySelectionError = defineError(
+  'STRATA_BACKUP_EMPTY_SELECTION',
+  422,
+  (kind: 'backup' | 'restore', available: readonly string[]) =>
+    kind === 'backup'
+      ? `empty class list: please choose from : ${goList(available)}`
+      : `nothing left to restore: please choose from : ${goList(available)}`,
+);
+
+export const BackupSelectionTooLargeError = defineError(
+  'STRATA_BACKUP_SELECTION_TOO_LARGE',
+  422,
+  (list: 'include' | 'exclude', entries: number, limit: number) =>
+    `class list '${list}' has ${entries} entries; at most ${limit} are allowed: select classes with wildcards, e.g. 'Article*'`,
+);
+
+export const BackupTooManyPatternsError = defineError(
+  'STRATA_BACKUP_TOO_MANY_PATTERNS',
+  422,
+  (list: 'include' | 'exclude', patterns: number, limit: number) =>
+    `class list '${list}' has ${patterns} wildcard patterns; at most ${limit} are allowed`,
+);
+
+/** A malformed `include`/`exclude` pattern; `problem` says what is wrong with it, and where. */
+export const InvalidClassPatternError = defineError(
+  'STRATA_BACKUP_INVALID_REQUEST',
+  422,
+  (pattern: string, problem: string) => `invalid class pattern '${excerpt(pattern)}': ${problem}`,
+);
+
+export const CompressionUnavailableError = defineError(
+  'STRATA_BACKUP_COMPRESSION_UNAVAILABLE',
+  422,
+  (level: string, nodeVersion: string) =>
+    `CompressionLevel ${excerpt(level)} needs zstd, which Node.js ${nodeVersion} does not provide: use DefaultCompression, BestSpeed, BestCompression or NoCompression`,
+);
 
 export const BackupExistsError = defineError(
   'STRATA_BACKUP_EXISTS',
@@ -454,7 +519,39 @@ export const BackupAccessError = defineError(
   (reason: string) => `init uploader: ${reason}`,
 );
 
-export const BackupStateError = defineError('STRATA_BACKUP_STATE', 422, (problem: string) => problem);
+/** Weaviate's message for restoring a backup that did not succeed. */
+export const BackupNotRestorableError = defineError(
+  'STRATA_BACKUP_NOT_RESTORABLE',
+  422,
+  (id: string, status: string) => `invalid backup in scheduler ${excerpt(id)} status: ${status}`,
+);
+
+export const BackupAlreadySucceededError = defineError(
+  'STRATA_BACKUP_ALREADY_SUCCEEDED',
+  422,
+  (kind: 'backup' | 'restore', id: string) => `${kind} ${JSON.stringify(excerpt(id))} already succeeded`,
+);
+
+export const RestoreFinalizingError = defineError(
+  'STRATA_RESTORE_FINALIZING',
+  422,
+  (id: string) => `restore ${JSON.stringify(excerpt(id))} is applying schema changes and cannot be cancelled`,
+);
+
+export const BackupCopySourceStateError = defineError(
+  'STRATA_BACKUP_COPY_NOT_FINISHED',
+  422,
+  (id: string, from: string, status: string, error: string) =>
+    `backup ${JSON.stringify(excerpt(id))} in ${from} is ${status}${error ? ` (${excerpt(error)})` : ''}: only a finished (SUCCESS) backup can be copied`,
+);
+
+export const OperationStoreFileError = defineError(
+  'STRATA_BACKUP_OPERATIONS_FILE',
+  500,
+  (file: string, reason: string) =>
+    `cannot read the backup operations file ${file}: ${reason}. Move it aside to start without the operations it ` +
+    'records (each then answers as its provider last recorded it).',
+);
 
 export const BackupCorruptError = defineError(
   'STRATA_BACKUP_CORRUPT',

@@ -5,13 +5,14 @@ import { type PlannedFile, planChunks } from './chunk-plan.js';
 import { ChunkWorkers } from './chunk-workers.js';
 import {
   BACKUP_FORMAT_VERSION,
-  backupKeys,
   type ChunkDescriptor,
   type ClassDescriptor,
   type FileDescriptor,
   type NodeDescriptor,
   writeJson,
 } from './descriptors.js';
+import type { NodeHome } from './home.js';
+import type { ParticipantPhase } from './participant.js';
 import { runPool } from './pool.js';
 import type { ProgressCounter } from './progress.js';
 import { createStaging, removeStaging } from './staging.js';
@@ -19,6 +20,8 @@ import { createStaging, removeStaging } from './staging.js';
 /** Everything a backup run needs. */
 export interface BackupRun {
   readonly id: string;
+  /** Where this node's part of the backup goes. */
+  readonly home: NodeHome;
   readonly backend: BackupBackend;
   readonly scope: BackendScope;
   readonly classes: readonly string[];
@@ -26,17 +29,14 @@ export interface BackupRun {
   /** Chunks uploaded at a time. */
   readonly concurrency: number;
   readonly chunkTargetBytes: number;
-  readonly nodeName: string;
   readonly serverVersion: string;
   readonly startedAt: string;
   readonly db: Database;
   readonly dataPath: string;
   readonly signal: AbortSignal;
   readonly progress: ProgressCounter;
-  /** Called as the run moves from snapshot to transfer. */
-  onTransferring(): Promise<void>;
-  /** Called once every chunk is uploaded, before the node descriptor is written. */
-  onTransferred(): Promise<void>;
+  /** Told as the run moves on: TRANSFERRING once snapshotted, TRANSFERRED once every chunk is uploaded. */
+  onPhase(phase: ParticipantPhase): void;
 }
 
 /**
@@ -68,7 +68,7 @@ async function uploadChunk(
     const chunk = packing.value;
     for (const [path, sha256] of Object.entries(chunk.files)) hashes.set(path, sha256);
     return {
-      key: key.slice(run.id.length + 1),
+      key: run.home.relative(key),
       size: chunk.size,
       sha256: chunk.sha256,
       shards: [...new Set(files.map((f) => f.shard))],
@@ -96,7 +96,7 @@ export async function runBackup(run: BackupRun): Promise<NodeDescriptor> {
       0,
     );
     run.progress.setTotal(total);
-    await run.onTransferring();
+    run.onPhase('TRANSFERRING');
 
     const hashes = new Map<string, string>();
     const tasks = snapshots.flatMap((snapshot) => {
@@ -109,12 +109,12 @@ export async function runBackup(run: BackupRun): Promise<NodeDescriptor> {
     });
     const chunks = new Map<string, Record<string, ChunkDescriptor>>();
     await runPool(tasks, run.concurrency, run.signal, async (task) => {
-      const key = backupKeys.chunk(run.id, run.nodeName, task.className, task.n);
+      const key = run.home.chunkKey(task.className, task.n);
       uploaded.push(key);
       const chunk = await uploadChunk(run, workers, key, task.files, hashes);
       chunks.set(task.className, { ...chunks.get(task.className), [String(task.n)]: chunk });
     });
-    await run.onTransferred();
+    run.onPhase('TRANSFERRED');
 
     const classes: ClassDescriptor[] = snapshots.map((snapshot) => {
       const shards = snapshot.shards.map((shard) => ({
@@ -144,7 +144,7 @@ export async function runBackup(run: BackupRun): Promise<NodeDescriptor> {
       preCompressionSizeBytes: total,
       classes,
     };
-    await writeJson(run.backend, backupKeys.node(run.id, run.nodeName), descriptor, run.scope);
+    await writeJson(run.backend, run.home.descriptorKey, descriptor, run.scope);
     return descriptor;
   } catch (error) {
     await Promise.allSettled(uploaded.map((key) => run.backend.delete(key, { scope: run.scope })));

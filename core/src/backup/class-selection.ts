@@ -1,5 +1,15 @@
 import { capitalizeClassName } from '../db/index.js';
-import { BackupRequestError, excerpt, type StrataError } from '../errors.js';
+import {
+  BackupBothListsError,
+  BackupDuplicateClassError,
+  BackupEmptySelectionError,
+  BackupNoClassesError,
+  BackupSelectionTooLargeError,
+  BackupTooManyPatternsError,
+  BackupUnknownClassError,
+  InvalidClassPatternError,
+  type StrataError,
+} from '../errors.js';
 
 /**
  * Which classes a backup or restore covers: Weaviate's include/exclude rules and messages, with its
@@ -34,7 +44,7 @@ type Token =
 type CharToken = Exclude<Token, { readonly kind: 'star' }>;
 
 function invalidPattern(pattern: string, problem: string): StrataError {
-  return new BackupRequestError(`invalid class pattern '${excerpt(pattern)}': ${problem}`);
+  return new InvalidClassPatternError(pattern, problem);
 }
 
 /**
@@ -232,21 +242,13 @@ class Glob {
   }
 }
 
-/** Go's %v of a string slice, as Weaviate's messages print class lists: `[A B C]`. */
-const goList = (items: readonly string[]) => `[${items.join(' ')}]`;
-
 function checkBounds(list: 'include' | 'exclude', entries: readonly string[]): void {
   if (entries.length > MAX_SELECTION_ENTRIES) {
-    throw new BackupRequestError(
-      `class list '${list}' has ${entries.length} entries; at most ${MAX_SELECTION_ENTRIES} are allowed: ` +
-        `select classes with wildcards, e.g. 'Article*'`,
-    );
+    throw new BackupSelectionTooLargeError(list, entries.length, MAX_SELECTION_ENTRIES);
   }
   const patterns = entries.filter(isPattern).length;
   if (patterns > MAX_SELECTION_PATTERNS) {
-    throw new BackupRequestError(
-      `class list '${list}' has ${patterns} wildcard patterns; at most ${MAX_SELECTION_PATTERNS} are allowed`,
-    );
+    throw new BackupTooManyPatternsError(list, patterns, MAX_SELECTION_PATTERNS);
   }
 }
 
@@ -264,11 +266,7 @@ function expand(entries: readonly string[], available: readonly string[], kind: 
     if (isPattern(entry)) continue;
     const name = capitalizeClassName(entry);
     if (!known.has(name)) {
-      throw new BackupRequestError(
-        kind === 'backup'
-          ? `class ${excerpt(name)} doesn't exist`
-          : `class ${excerpt(name)} doesn't exist in the backup, but does have ${goList(available)}`,
-      );
+      throw new BackupUnknownClassError(kind, name, available);
     }
     selected.add(name);
   }
@@ -277,7 +275,7 @@ function expand(entries: readonly string[], available: readonly string[], kind: 
 
 /**
  * The classes of `available` that `include` or `exclude` select (all when both are empty).
- * @throws BackupRequestError with Weaviate's messages, and Strata's for malformed patterns and for
+ * @throws Weaviate's errors (BackupUnknownClassError, ...), and Strata's for malformed patterns and for
  * lists over {@link MAX_SELECTION_ENTRIES} entries or {@link MAX_SELECTION_PATTERNS} patterns.
  */
 export function selectClasses(
@@ -288,17 +286,17 @@ export function selectClasses(
   const include = request.include ?? [];
   const exclude = request.exclude ?? [];
   if (include.length > 0 && exclude.length > 0) {
-    throw new BackupRequestError("malformed request: 'include' and 'exclude' cannot both contain values");
+    throw new BackupBothListsError();
   }
   checkBounds('include', include);
   checkBounds('exclude', exclude);
   const seen = new Set<string>();
   for (const entry of include) {
-    if (seen.has(entry)) throw new BackupRequestError(`class list 'include' contains duplicate: ${excerpt(entry)}`);
+    if (seen.has(entry)) throw new BackupDuplicateClassError(entry);
     seen.add(entry);
   }
   if (available.length === 0 && kind === 'backup') {
-    throw new BackupRequestError("no available classes to backup, there's nothing to do here");
+    throw new BackupNoClassesError();
   }
   let selected = include.length > 0 ? expand(include, available, kind) : [...available];
   if (exclude.length > 0) {
@@ -310,11 +308,7 @@ export function selectClasses(
     selected = selected.filter((name) => !excluded.has(name));
   }
   if (selected.length === 0) {
-    throw new BackupRequestError(
-      kind === 'backup'
-        ? `empty class list: please choose from : ${goList(available)}`
-        : `nothing left to restore: please choose from : ${goList(available)}`,
-    );
+    throw new BackupEmptySelectionError(kind, available);
   }
   return selected;
 }

@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
+  BackupCopySourceStateError,
   BackupCopyTargetError,
   BackupCopyVerifyError,
   BackupCorruptError,
   BackupNotFoundError,
-  BackupStateError,
   InvalidBackupIdError,
 } from '../errors.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
 import { validateGlobalDescriptor, validateNodeDescriptor } from './descriptor-validation.js';
-import { backupKeys, isBackupId, MAX_BACKUP_ID_LENGTH, parseDescriptor, readObject } from './descriptors.js';
+import { isBackupId, MAX_BACKUP_ID_LENGTH, parseDescriptor, readObject } from './descriptors.js';
+import { BackupHome } from './home.js';
 import { runPool } from './pool.js';
 
 /** One end of a copy: an enabled backend, and where in it the backup lives. */
@@ -68,12 +69,13 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 /** The descriptor bytes under `key` with their size and hash; throws when missing. */
 async function descriptorObject(
   end: CopyEnd,
-  id: string,
+  home: BackupHome,
   key: string,
 ): Promise<PlannedObject & { readonly bytes: Buffer }> {
   const bytes = await readObject(end.backend, key, end.scope ?? {});
-  if (bytes === undefined)
-    throw new BackupNotFoundError(id, `${end.backend.homePath(id, end.scope)}${key.slice(id.length)}`);
+  if (bytes === undefined) {
+    throw new BackupNotFoundError(home.id, `${end.backend.homePath(home.id, end.scope)}/${home.relative(key)}`);
+  }
   return { key, size: bytes.length, sha256: sha256(bytes), bytes };
 }
 
@@ -82,23 +84,22 @@ async function descriptorObject(
  * descriptor, then the global descriptor, so the target holds a backup only once all of it is there.
  */
 async function plan(from: CopyEnd, id: string): Promise<PlannedObject[]> {
-  const global = await descriptorObject(from, id, backupKeys.global(id));
+  const home = new BackupHome(id);
+  const global = await descriptorObject(from, home, home.globalKey);
   const descriptor = validateGlobalDescriptor(global.key, id, await parseDescriptor(global.key, global.bytes));
   if (descriptor.status !== 'SUCCESS') {
-    throw new BackupStateError(
-      `backup ${JSON.stringify(id)} in ${from.name} is ${descriptor.status}${descriptor.error ? ` (${descriptor.error})` : ''}: only a finished (SUCCESS) backup can be copied`,
-    );
+    throw new BackupCopySourceStateError(id, from.name, descriptor.status, descriptor.error);
   }
   const chunks: PlannedObject[] = [];
   const nodes: PlannedObject[] = [];
   for (const node of Object.keys(descriptor.nodes)) {
-    const object = await descriptorObject(from, id, backupKeys.node(id, node));
+    const object = await descriptorObject(from, home, home.node(node).descriptorKey);
     nodes.push(object);
     for (const cls of (
       await validateNodeDescriptor(object.key, id, node, await parseDescriptor(object.key, object.bytes))
     ).classes) {
       for (const chunk of Object.values(cls.chunks)) {
-        chunks.push({ key: `${id}/${chunk.key}`, size: chunk.size, sha256: chunk.sha256 });
+        chunks.push({ key: home.key(chunk.key), size: chunk.size, sha256: chunk.sha256 });
       }
     }
   }
@@ -154,7 +155,7 @@ async function targetProblem(to: CopyEnd, object: PlannedObject, signal: AbortSi
  * a backup in the target; running the copy again skips the objects already there and verified.
  *
  * @throws BackupNotFoundError when the source has no such backup.
- * @throws BackupStateError when the source backup is not SUCCESS.
+ * @throws BackupCopySourceStateError when the source backup is not SUCCESS.
  * @throws BackupCopyTargetError when the target already holds a backup of that id, or is the source.
  * @throws BackupCorruptError when a source object does not match its descriptor.
  * @throws BackupCopyVerifyError when an object reads back from the target differently.
@@ -172,7 +173,8 @@ export async function copyBackup(options: CopyOptions): Promise<CopyResult> {
   }
   const signal = options.signal ?? new AbortController().signal;
   const objects = await plan(from, id);
-  if ((await readObject(to.backend, backupKeys.global(id), to.scope ?? {})) !== undefined) {
+  const home = new BackupHome(id);
+  if ((await readObject(to.backend, home.globalKey, to.scope ?? {})) !== undefined) {
     throw new BackupCopyTargetError(
       id,
       target,
@@ -180,7 +182,7 @@ export async function copyBackup(options: CopyOptions): Promise<CopyResult> {
     );
   }
   const present = new Map<string, number>();
-  for await (const info of to.backend.list(`${id}/`, { scope: to.scope, signal })) present.set(info.key, info.size);
+  for await (const info of to.backend.list(home.prefix, { scope: to.scope, signal })) present.set(info.key, info.size);
 
   const totalBytes = objects.reduce((sum, object) => sum + object.size, 0);
   let doneBytes = 0;

@@ -9,19 +9,18 @@ import {
 } from '../db/names.js';
 import { BackupCorruptError, quoted, StrataError } from '../errors.js';
 import { TimeSlice } from '../time-slice.js';
-import {
-  type BackupStatus,
-  backupKeys,
-  CHUNK_NUMBER,
-  type ChunkDescriptor,
-  type ClassDescriptor,
-  type CompressionType,
-  type FileDescriptor,
-  type GlobalDescriptor,
-  type NodeDescriptor,
-  type RestoreDescriptor,
-  type ShardDescriptor,
+import type {
+  BackupStatus,
+  ChunkDescriptor,
+  ClassDescriptor,
+  CompressionType,
+  FileDescriptor,
+  GlobalDescriptor,
+  NodeDescriptor,
+  RestoreDescriptor,
+  ShardDescriptor,
 } from './descriptors.js';
+import { BackupHome, isChunkNumber } from './home.js';
 
 /**
  * Descriptors as read from a provider are untrusted: a backup may come from another team, a shared
@@ -283,9 +282,9 @@ async function validateClass(
   const chunks: Record<string, ChunkDescriptor> = {};
   for (const n of numbers) {
     const where = `${field}.chunks[${quoted(n)}]`;
-    if (!CHUNK_NUMBER.test(n)) fields.fail(where, 'a chunk number must be a whole number from 1');
+    if (!isChunkNumber(n)) fields.fail(where, 'a chunk number must be a whole number from 1');
     const chunk = fields.object(chunksRecord[n], where);
-    const expectedKey = backupKeys.chunk(id, node, name, Number(n)).slice(id.length + 1);
+    const expectedKey = new BackupHome(id).node(node).chunkName(name, Number(n));
     if (chunk.key !== expectedKey) {
       fields.fail(`${where}.key`, `must be ${quoted(expectedKey)}, not ${quoted(chunk.key)}`);
     }

@@ -5,16 +5,10 @@ import type { BackendScope, BackupBackend } from '../provider/backend.js';
 import { parseJson } from '../sliced-json.js';
 
 /**
- * The JSON documents a backup leaves in its provider, with Weaviate's names and layout:
- *
- * ```
- * <id>/backup_config.json            GlobalDescriptor: status, nodes, sizes (Weaviate's DistributedBackupDescriptor)
- * <id>/<node>/backup.json            NodeDescriptor: classes, shards, files, chunks, checksums
- * <id>/<node>/<Class>/chunk-<n>      a tar stream of files, gzip-compressed unless NoCompression
- * <id>/restore_config.json           RestoreDescriptor: the status of the latest restore from this backup
- * ```
- *
- * See docs/backup-format.md.
+ * The JSON documents a backup leaves in its provider, with Weaviate's names (home.ts places them):
+ * GlobalDescriptor (status, nodes, sizes: Weaviate's DistributedBackupDescriptor), NodeDescriptor
+ * (classes, shards, files, chunks, checksums) and RestoreDescriptor (the status of the latest restore
+ * from a backup); and how they are read and written. See docs/backup-format.md.
  */
 
 /** Weaviate's status values, one L in CANCELED. */
@@ -111,19 +105,6 @@ export const MAX_BACKUP_ID_LENGTH = 128;
 export function isBackupId(id: string): boolean {
   return id.length <= MAX_BACKUP_ID_LENGTH && BACKUP_ID.test(id);
 }
-
-/** Keys of a backup's objects, relative to the backend's root. */
-export const backupKeys = {
-  global: (id: string) => `${id}/backup_config.json`,
-  node: (id: string, node: string) => `${id}/${node}/backup.json`,
-  restore: (id: string) => `${id}/restore_config.json`,
-  chunk: (id: string, node: string, className: string, n: number) => `${id}/${node}/${className}/chunk-${n}`,
-  /** The prefix of every chunk key of a class; what follows it is the chunk number. */
-  chunks: (id: string, node: string, className: string) => `${id}/${node}/${className}/chunk-`,
-};
-
-/** What follows {@link backupKeys}.chunks in a chunk's key. */
-export const CHUNK_NUMBER = /^[1-9][0-9]{0,8}$/;
 
 /** Writes `value` as pretty JSON under `key`. */
 export async function writeJson(

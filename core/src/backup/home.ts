@@ -20,6 +20,11 @@ const CHUNK = 'chunk-';
 /** What follows `chunk-` in a chunk key: Weaviate's numbers, from 1, at most nine digits. */
 const CHUNK_NUMBER = /^[1-9][0-9]{0,8}$/;
 
+/** True when `text` is a chunk number as a descriptor's `chunks` record keys it (`"1"`, `"2"`, ...). */
+export function isChunkNumber(text: string): boolean {
+  return CHUNK_NUMBER.test(text);
+}
+
 /** A key of a backup, as {@link BackupHome.parse} reads it. */
 export type BackupObject =
   | { readonly kind: 'global' }
@@ -50,6 +55,11 @@ export class NodeHome {
   /** The full key of chunk `n` of class `className`. */
   chunkKey(className: string, n: number): string {
     return this.#home.key(this.chunkName(className, n));
+  }
+
+  /** `key` relative to the backup, as a descriptor records it. */
+  relative(key: string): string {
+    return this.#home.relative(key);
   }
 
   /** The prefix to list to find every chunk of `className` (parse what the listing returns). */
@@ -111,7 +121,7 @@ export class BackupHome {
     if (parts.length === 2) return second === NODE ? { kind: 'node', node } : undefined;
     if (parts.length !== 3 || second === '' || third === undefined || !third.startsWith(CHUNK)) return undefined;
     const number = third.slice(CHUNK.length);
-    return CHUNK_NUMBER.test(number) ? { kind: 'chunk', node, className: second, n: Number(number) } : undefined;
+    return isChunkNumber(number) ? { kind: 'chunk', node, className: second, n: Number(number) } : undefined;
   }
 
   /** The backup id a listing key belongs to, when it is a global descriptor (`<id>/backup_config.json`). */

@@ -2,14 +2,10 @@
 export type { CompressionLevel } from './chunk-codec.js';
 export { type CopyEnd, type CopyOptions, type CopyProgress, type CopyResult, copyBackup } from './copy.js';
 export type { BackupStatus } from './descriptors.js';
-export { type BackupObject, BackupHome, NodeHome } from './home.js';
+export { BackupHome, type BackupObject, NodeHome } from './home.js';
 export { assertRootOutsideDataPath } from './locations.js';
+export type { OperationState, OperationStore } from './operation-store.js';
 export type { Progress } from './progress.js';
-export {
-  type BackupListItem,
-  type BackupRequest,
-  BackupScheduler,
-  type OperationStatus,
-  type RestoreRequest,
-  type SchedulerOptions,
-} from './scheduler.js';
+export type { BackupRequest, RestoreRequest } from './requests.js';
+export { BackupScheduler, type SchedulerOptions } from './scheduler.js';
+export type { BackupListItem, OperationStatus } from './status-queries.js';

@@ -1,16 +1,12 @@
+import { BackupNotFoundError, type StrataError } from '../errors.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
 import {
   validateGlobalDescriptor,
   validateNodeDescriptor,
   validateRestoreDescriptor,
 } from './descriptor-validation.js';
-import {
-  backupKeys,
-  type GlobalDescriptor,
-  type NodeDescriptor,
-  type RestoreDescriptor,
-  readDescriptor,
-} from './descriptors.js';
+import { type GlobalDescriptor, type NodeDescriptor, type RestoreDescriptor, readDescriptor } from './descriptors.js';
+import { BackupHome } from './home.js';
 
 /**
  * A backup's descriptors, read from its provider and checked (descriptor-validation.ts) before the
@@ -23,7 +19,7 @@ export function readGlobalDescriptor(
   id: string,
   scope: BackendScope,
 ): Promise<GlobalDescriptor | undefined> {
-  return readDescriptor(backend, backupKeys.global(id), scope, (key, value) =>
+  return readDescriptor(backend, new BackupHome(id).globalKey, scope, (key, value) =>
     validateGlobalDescriptor(key, id, value),
   );
 }
@@ -34,7 +30,7 @@ export function readNodeDescriptor(
   node: string,
   scope: BackendScope,
 ): Promise<NodeDescriptor | undefined> {
-  return readDescriptor(backend, backupKeys.node(id, node), scope, (key, value) =>
+  return readDescriptor(backend, new BackupHome(id).node(node).descriptorKey, scope, (key, value) =>
     validateNodeDescriptor(key, id, node, value),
   );
 }
@@ -44,7 +40,16 @@ export function readRestoreDescriptor(
   id: string,
   scope: BackendScope,
 ): Promise<RestoreDescriptor | undefined> {
-  return readDescriptor(backend, backupKeys.restore(id), scope, (key, value) =>
+  return readDescriptor(backend, new BackupHome(id).restoreKey, scope, (key, value) =>
     validateRestoreDescriptor(key, id, value),
+  );
+}
+
+/** The error for backup `id` when the descriptor of an operation of `kind` is not at `homePath`. */
+export function missingDescriptor(kind: 'backup' | 'restore', id: string, homePath: string): StrataError {
+  const home = new BackupHome(id);
+  return new BackupNotFoundError(
+    id,
+    `${homePath}/${home.relative(kind === 'backup' ? home.globalKey : home.restoreKey)}`,
   );
 }

@@ -6,6 +6,8 @@ import type { BackendScope, BackupBackend } from '../provider/backend.js';
 import { chunkTooLong } from './chunk-codec.js';
 import { ChunkWorkers } from './chunk-workers.js';
 import type { ChunkDescriptor, ClassDescriptor, FileDescriptor, NodeDescriptor } from './descriptors.js';
+import type { BackupHome } from './home.js';
+import type { ParticipantPhase } from './participant.js';
 import { runPool } from './pool.js';
 import type { ProgressCounter } from './progress.js';
 import { createStaging, removeStaging } from './staging.js';
@@ -13,6 +15,7 @@ import { createStaging, removeStaging } from './staging.js';
 /** Everything a restore run needs. */
 export interface RestoreRun {
   readonly id: string;
+  readonly home: BackupHome;
   readonly backend: BackupBackend;
   readonly scope: BackendScope;
   readonly descriptor: NodeDescriptor;
@@ -26,8 +29,8 @@ export interface RestoreRun {
   readonly dataPath: string;
   readonly signal: AbortSignal;
   readonly progress: ProgressCounter;
-  /** Called once every file is downloaded and verified, before the classes are attached. */
-  onFinalizing(): Promise<void>;
+  /** Told FINALIZING once every file is downloaded and verified, before the classes are attached. */
+  onPhase(phase: ParticipantPhase): void;
 }
 
 /** `source`, failing at the first byte past `limit` (the worker checks the exact size and hash). */
@@ -52,7 +55,7 @@ async function restoreChunk(
   chunk: ChunkDescriptor,
   staging: string,
 ): Promise<readonly string[]> {
-  const key = `${run.id}/${chunk.key}`;
+  const key = run.home.key(chunk.key);
   const source = await run.backend.read(key, { scope: run.scope, signal: run.signal }).catch((error: unknown) => {
     throw NotFoundError.is(error)
       ? new BackupCorruptError(key, `the chunk is missing: ${(error as Error).message}`)
@@ -103,9 +106,11 @@ export async function runRestore(run: RestoreRun): Promise<void> {
       for (const path of await restoreChunk(run, workers, cls, chunk, staging)) extracted.add(path);
     });
     const missing = files.map((file) => file.path).filter((path) => !extracted.has(path));
-    if (missing.length > 0) throw new BackupCorruptError(`${run.id}/${run.backupNode}`, `no chunk holds ${missing[0]}`);
+    if (missing.length > 0) {
+      throw new BackupCorruptError(run.home.node(run.backupNode).descriptorKey, `no chunk holds ${missing[0]}`);
+    }
 
-    await run.onFinalizing();
+    run.onPhase('FINALIZING');
     const staged: StagedClass[] = [];
     for (const cls of run.classes) {
       const shards = [];

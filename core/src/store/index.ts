@@ -22,4 +22,4 @@ export { MAX_KEY_BYTES, MAX_VALUE_BYTES } from './internal-key.js';
 export { acquireLock } from './lock.js';
 export { LsmStore, type LsmStoreOptions, type StoreStats } from './lsm-store.js';
 export { LsmStoreFactory, registerDefaultStore, STORE_OPTIONS } from './lsm-store-factory.js';
-export { realFs, type StoreFs, syncDirectory } from './vfs.js';
+export { realFs, type StoreFs, syncDirectory, writeFully } from './vfs.js';
