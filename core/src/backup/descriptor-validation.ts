@@ -1,4 +1,4 @@
-import { CLASS_NAME, type ClassDefinition, normalizeClass } from '../db/index.js';
+import { type ClassDefinition, normalizeClass } from '../db/index.js';
 import {
   isStoreFilePath,
   NODE_NAME,
@@ -7,13 +7,12 @@ import {
   SHARD_NAME_RULE,
   STORE_FILE_PATH_RULE,
 } from '../db/names.js';
-import { BackupCorruptError, quoted, StrataError } from '../errors.js';
+import { quoted, StrataError } from '../errors.js';
 import { TimeSlice } from '../time-slice.js';
+import { Fields, MAX_CLASSES, MAX_ERROR_LENGTH, SHA256, STATUSES } from './descriptor-fields.js';
 import type {
-  BackupStatus,
   ChunkDescriptor,
   ClassDescriptor,
-  CompressionType,
   FileDescriptor,
   GlobalDescriptor,
   NodeDescriptor,
@@ -31,126 +30,12 @@ import { BackupHome, isChunkNumber } from './home.js';
  * staging directory and to restore; see docs/backup-format.md.
  */
 
-/** Classes in one node descriptor. */
-export const MAX_CLASSES = 10_000;
 /** Files in one shard. */
 export const MAX_FILES_PER_SHARD = 100_000;
 /** Chunks of one class. */
 export const MAX_CHUNKS_PER_CLASS = 100_000;
 /** Nodes in one backup. */
 export const MAX_NODES = 1_000;
-/** Characters of an `error` message kept in a descriptor. */
-const MAX_ERROR_LENGTH = 64 * 1024;
-
-const STATUSES: readonly BackupStatus[] = [
-  'STARTED',
-  'TRANSFERRING',
-  'TRANSFERRED',
-  'FINALIZING',
-  'SUCCESS',
-  'FAILED',
-  'CANCELLING',
-  'CANCELED',
-];
-const COMPRESSION_TYPES: readonly CompressionType[] = ['gzip', 'none'];
-const SHA256 = /^[0-9a-f]{64}$/;
-const VERSION = /^[0-9]{1,4}\.[0-9]{1,4}$/;
-const CLASS_NAME_RULE = 'a class name starts with a capital letter, then up to 254 letters, digits and "_"';
-
-/** Reads one descriptor's fields, naming the key and the field in every failure. */
-class Fields {
-  readonly #key: string;
-
-  constructor(key: string) {
-    this.#key = key;
-  }
-
-  fail(field: string, problem: string): never {
-    throw new BackupCorruptError(this.#key, `${field}: ${problem}`);
-  }
-
-  object(value: unknown, field: string): Record<string, unknown> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(field, 'must be an object');
-    return value as Record<string, unknown>;
-  }
-
-  array(value: unknown, field: string, max: number): readonly unknown[] {
-    if (!Array.isArray(value)) this.fail(field, 'must be an array');
-    if (value.length > max) this.fail(field, `has ${value.length} entries, more than the limit of ${max}`);
-    return value;
-  }
-
-  string(value: unknown, field: string, max: number): string {
-    if (typeof value !== 'string') this.fail(field, 'must be a string');
-    if (value.length > max) this.fail(field, `is ${value.length} characters long, more than the limit of ${max}`);
-    return value;
-  }
-
-  name(value: unknown, field: string, pattern: RegExp, rule: string): string {
-    const name = this.string(value, field, 255);
-    if (!pattern.test(name)) this.fail(field, `${quoted(name)} is not a valid name: ${rule}`);
-    return name;
-  }
-
-  oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
-    if (!allowed.includes(value as T)) {
-      this.fail(field, `must be one of ${allowed.join(', ')}, not ${quoted(value)}`);
-    }
-    return value as T;
-  }
-
-  /** A byte count or size: a whole number from 0 to 2^53 - 1. */
-  size(value: unknown, field: string): number {
-    if (!Number.isSafeInteger(value) || (value as number) < 0) {
-      this.fail(field, 'must be a whole number of bytes, at least 0');
-    }
-    return value as number;
-  }
-
-  time(value: unknown, field: string): string {
-    const text = this.string(value, field, 64);
-    if (Number.isNaN(Date.parse(text))) this.fail(field, `${quoted(text)} is not a date and time`);
-    return text;
-  }
-
-  sha256(value: unknown, field: string): string {
-    const text = this.string(value, field, 64);
-    if (!SHA256.test(text)) this.fail(field, 'must be a SHA-256 in lower-case hex (64 characters)');
-    return text;
-  }
-
-  /** The fields every descriptor records of its operation; `id` must be the backup's. */
-  operation(record: Record<string, unknown>, id: string) {
-    if (record.id !== id) {
-      this.fail('id', `is ${quoted(record.id)}, but the backup is ${quoted(id)}`);
-    }
-    return {
-      id,
-      startedAt: this.time(record.startedAt, 'startedAt'),
-      completedAt: this.time(record.completedAt, 'completedAt'),
-      status: this.oneOf(record.status, 'status', STATUSES),
-      error: this.string(record.error, 'error', MAX_ERROR_LENGTH),
-      preCompressionSizeBytes: this.size(record.preCompressionSizeBytes, 'preCompressionSizeBytes'),
-    };
-  }
-
-  format(record: Record<string, unknown>) {
-    const version = this.string(record.version, 'version', 16);
-    if (!VERSION.test(version)) this.fail('version', `${quoted(version)} is not <major>.<minor>`);
-    return {
-      version,
-      serverVersion: this.string(record.serverVersion, 'serverVersion', 64),
-      compressionType: this.oneOf(record.compressionType, 'compressionType', COMPRESSION_TYPES),
-    };
-  }
-
-  classNames(value: unknown, field: string): string[] {
-    return this.array(value, field, MAX_CLASSES).map((name, i) =>
-      this.name(name, `${field}[${i}]`, CLASS_NAME, CLASS_NAME_RULE),
-    );
-  }
-}
-
 /** `<id>/backup_config.json`, checked. */
 export function validateGlobalDescriptor(key: string, id: string, value: unknown): GlobalDescriptor {
   const fields = new Fields(key);

@@ -1,11 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
-import {
-  MAX_PATTERN_LENGTH,
-  MAX_SELECTION_ENTRIES,
-  MAX_SELECTION_PATTERNS,
-  selectClasses,
-} from '../../src/backup/class-selection.js';
+import { MAX_PATTERN_LENGTH } from '../../src/backup/class-patterns.js';
+import { MAX_SELECTION_ENTRIES, MAX_SELECTION_PATTERNS, selectClasses } from '../../src/backup/class-selection.js';
 
 const select = (available: string[], request: { include?: string[]; exclude?: string[] }) =>
   selectClasses(available, request, 'backup');
