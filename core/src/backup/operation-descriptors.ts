@@ -4,6 +4,7 @@ import {
   BACKUP_FORMAT_VERSION,
   type BackupStatus,
   type GlobalDescriptor,
+  type OperationRecord,
   type RestoreDescriptor,
   writeJson,
 } from './descriptors.js';
@@ -28,6 +29,12 @@ export interface DescriptorAuthor {
   readonly serverVersion: string;
 }
 
+/** What every descriptor records of its operation. */
+function recordOf(state: OperationState): OperationRecord {
+  const { id, startedAt, completedAt, status, error, preCompressionSizeBytes } = state;
+  return { id, startedAt, completedAt, status, error, preCompressionSizeBytes };
+}
+
 /** The global descriptor of backup `state`; nodes not in `parts` are recorded with the operation's status. */
 export function globalDescriptorOf(
   state: OperationState,
@@ -40,16 +47,11 @@ export function globalDescriptorOf(
     preCompressionSizeBytes: state.preCompressionSizeBytes,
   };
   return {
-    id: state.id,
-    startedAt: state.startedAt,
-    completedAt: state.completedAt,
-    status: state.status,
-    error: state.error,
+    ...recordOf(state),
     version: BACKUP_FORMAT_VERSION,
     serverVersion: author.serverVersion,
     leader: author.node,
     compressionType: compressionTypeOf(state.compression),
-    preCompressionSizeBytes: state.preCompressionSizeBytes,
     node_mapping: null,
     nodes: Object.fromEntries(
       state.nodes.map((node) => [node, { classes: state.classes, ...(parts.get(node) ?? whole) }]),
@@ -59,16 +61,7 @@ export function globalDescriptorOf(
 
 /** The restore descriptor of restore `state`. */
 export function restoreDescriptorOf(state: OperationState, author: DescriptorAuthor): RestoreDescriptor {
-  return {
-    id: state.id,
-    startedAt: state.startedAt,
-    completedAt: state.completedAt,
-    status: state.status,
-    error: state.error,
-    node: author.node,
-    classes: state.classes,
-    preCompressionSizeBytes: state.preCompressionSizeBytes,
-  };
+  return { ...recordOf(state), node: author.node, classes: state.classes };
 }
 
 /** Writes the descriptor of `state` (global for a backup, restore for a restore) to its provider. */
