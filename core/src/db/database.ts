@@ -5,12 +5,18 @@ import {
   ClassExistsError,
   ClassNotFoundError,
   DataPathLockedError,
-  InvalidObjectError,
+  InvalidObjectIdError,
+  NamedVectorsNotObjectError,
+  ObjectClassMismatchError,
+  ObjectClassMissingError,
   ObjectExistsError,
+  ObjectIdMismatchError,
   ObjectNotFoundError,
+  ObjectTooLargeError,
   QueryLimitError,
   QueryPageTooLargeError,
-  quoted,
+  TenantUnsupportedError,
+  TooManyNamedVectorsError,
 } from '../errors.js';
 import {
   acquireLock,
@@ -119,11 +125,7 @@ function linkOrCopy(from: string, to: string): void {
 /** `object` encoded for the store; refused when larger than an object may be (a merge can grow one). */
 function encodeLimited(object: StoredObject): Buffer {
   const value = encodeObject(object);
-  if (value.length > OBJECT_LIMITS.bytes) {
-    throw new InvalidObjectError(
-      `the object is ${value.length} bytes as JSON, more than the limit of ${OBJECT_LIMITS.bytes} bytes`,
-    );
-  }
+  if (value.length > OBJECT_LIMITS.bytes) throw new ObjectTooLargeError(value.length, OBJECT_LIMITS.bytes);
   return value;
 }
 
@@ -203,7 +205,7 @@ export class Database {
 
   /**
    * Creates a class from its Weaviate JSON and returns it with defaults filled in.
-   * @throws InvalidClassError, ClassExistsError
+   * @throws ClassExistsError, or a class error of errors.ts (ClassNameMissingError, ...) from normalizeClass
    */
   createClass(input: unknown): Promise<ClassDefinition> {
     return this.#changeSchema(async () => {
@@ -245,7 +247,7 @@ export class Database {
 
   /**
    * Creates an object (POST /v1/objects).
-   * @throws ClassNotFoundError, InvalidObjectError, ObjectExistsError
+   * @throws ClassNotFoundError, ObjectExistsError, or an object error of errors.ts (UnknownPropertyError, ...)
    */
   createObject(input: ObjectInput): Promise<StoredObject> {
     return this.#use(this.#classOf(input), async (live) => {
@@ -260,17 +262,15 @@ export class Database {
   /**
    * Replaces an object (PUT) or merges into it (PATCH: properties shallow-merged, vector replaced if
    * given). The creation time is kept.
-   * @throws ClassNotFoundError, InvalidObjectError, ObjectNotFoundError
+   * @throws ClassNotFoundError, ObjectNotFoundError, or an object error of errors.ts (ObjectIdMismatchError, ...)
    */
   updateObject(className: string, id: string, input: ObjectInput, mode: 'replace' | 'merge'): Promise<StoredObject> {
     return this.#use(className, async (live) => {
       if (input.class !== undefined && capitalizeClassName(String(input.class)) !== live.record.definition.class) {
-        throw new InvalidObjectError(
-          `class in body '${String(input.class)}' does not match class in path '${className}'`,
-        );
+        throw new ObjectClassMismatchError(String(input.class), className);
       }
       if (input.id !== undefined && String(input.id).toLowerCase() !== id.toLowerCase()) {
-        throw new InvalidObjectError(`id in body '${String(input.id)}' does not match id in path '${id}'`);
+        throw new ObjectIdMismatchError(String(input.id), id);
       }
       const existing = await this.#read(live, id);
       if (existing === undefined) throw new ObjectNotFoundError(live.record.definition.class, id);
@@ -518,7 +518,7 @@ export class Database {
   }
 
   #classOf(input: ObjectInput): string {
-    if (typeof input.class !== 'string' || input.class === '') throw new InvalidObjectError('the given class is empty');
+    if (typeof input.class !== 'string' || input.class === '') throw new ObjectClassMissingError();
     return input.class;
   }
 
@@ -537,22 +537,16 @@ export class Database {
   #prepare(live: LiveClass, input: ObjectInput, created: number | undefined): StoredObject {
     const definition = live.record.definition;
     if (input.tenant !== undefined && input.tenant !== null && input.tenant !== '') {
-      throw new InvalidObjectError(`class ${definition.class} has multi-tenancy disabled, but request was with tenant`);
+      throw new TenantUnsupportedError(definition.class);
     }
-    if (input.id !== undefined && !isUuid(input.id)) {
-      throw new InvalidObjectError(`id in body must be of type uuid: ${quoted(input.id)}`);
-    }
+    if (input.id !== undefined && !isUuid(input.id)) throw new InvalidObjectIdError(input.id);
     const properties = validateProperties(definition, input.properties);
     const vector = validateVector(input.vector, 'vector');
     let vectors: Record<string, number[]> | undefined;
     if (input.vectors !== undefined && input.vectors !== null) {
-      if (!isRecord(input.vectors)) throw new InvalidObjectError('vectors must be an object of named vectors');
+      if (!isRecord(input.vectors)) throw new NamedVectorsNotObjectError();
       const count = Object.keys(input.vectors).length;
-      if (count > OBJECT_LIMITS.namedVectors) {
-        throw new InvalidObjectError(
-          `vectors has ${count} named vectors, more than the limit of ${OBJECT_LIMITS.namedVectors}`,
-        );
-      }
+      if (count > OBJECT_LIMITS.namedVectors) throw new TooManyNamedVectorsError(count, OBJECT_LIMITS.namedVectors);
       vectors = Object.fromEntries(
         Object.entries(input.vectors).map(([name, v]) => [name, validateVector(v, `vectors.${name}`) ?? []]),
       );
