@@ -169,7 +169,8 @@ export class Database {
 
   /**
    * Attaches restored classes, all or none, with schema.json's rename as the commit point: a failure
-   * moves the staged directories back and leaves the schema as it was.
+   * before it moves the staged directories back and leaves the schema as it was; after it, the classes
+   * stay attached even though the call rejects.
    * @throws ClassExistsError when a class exists already, or what the filesystem or a store throws.
    */
   attachClasses(classes: readonly StagedClass[]): Promise<void> {

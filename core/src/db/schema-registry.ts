@@ -114,6 +114,7 @@ export class SchemaRegistry {
         this.#path.removeClass(definition.class);
         throw error;
       }
+      this.sync();
       return definition;
     });
   }
@@ -128,7 +129,7 @@ export class SchemaRegistry {
       if (entry === undefined) return false;
       this.#classes.delete(keyOf(name));
       replaceSchema(this.#path.fs, this.#path.root, { version: 1, classes: this.#records() });
-      syncSchema(this.#path.fs, this.#path.root);
+      this.sync();
       if (entry.active > 0) await new Promise<void>((resolve) => (entry.drained = resolve));
       await Promise.allSettled(entry.live.shards.map((shard) => shard.store.close()));
       this.#path.removeClass(entry.live.record.definition.class);
@@ -137,16 +138,22 @@ export class SchemaRegistry {
   }
 
   /**
-   * Records `added` in schema.json, after the classes there, and serves them; when this throws, they
-   * are not served. Call from within {@link change}.
+   * Records `added` in schema.json, after the classes there, and serves them. The rename of
+   * schema.json is the commit point: when this throws, nothing changed; once it returns, the classes
+   * are in schema.json and served, whatever happens next. Call from within {@link change}, then
+   * {@link sync}.
    */
   add(added: readonly LiveClass[]): void {
     replaceSchema(this.#path.fs, this.#path.root, {
       version: 1,
       classes: [...this.#records(), ...added.map((live) => live.record)],
     });
-    syncSchema(this.#path.fs, this.#path.root);
     for (const live of added) this.#classes.set(keyOf(live.record.definition.class), { live, active: 0 });
+  }
+
+  /** Makes the last schema change survive a power loss; if this throws, the change still stands. */
+  sync(): void {
+    syncSchema(this.#path.fs, this.#path.root);
   }
 
   /** Waits for the schema change in progress, then closes every shard store (flushing them). */

@@ -20,9 +20,10 @@ export interface StagedClass {
 /**
  * Attaches restored classes, all or none: moves each staged shard directory into place, opens its
  * store, then records every class in schema.json in one write (the commit point: a crash before it
- * leaves the schema as it was). If anything fails, the stores are closed, the directories moved back
- * and the schema left as it was. Names come from a backup, so the rollback deletes nothing
- * recursively: it removes only the (then empty) class directories this call created.
+ * leaves the schema as it was). If anything before it fails, the stores are closed, the directories
+ * moved back and the schema left as it was. Names come from a backup, so the rollback deletes nothing
+ * recursively: it removes only the (then empty) class directories this call created. Once schema.json
+ * is renamed the classes stay attached, even if making the rename durable fails (that still rejects).
  * @throws ClassExistsError when a class exists already, or what the filesystem or a store throws.
  */
 export function attachClasses(schema: SchemaRegistry, path: DataPath, classes: readonly StagedClass[]): Promise<void> {
@@ -66,5 +67,7 @@ export function attachClasses(schema: SchemaRegistry, path: DataPath, classes: r
       for (const dir of created.reverse()) fs.rmdirSync(dir);
       throw error;
     }
+    // Past the commit point: moving the directories back now would leave schema.json naming empty shards.
+    schema.sync();
   });
 }
