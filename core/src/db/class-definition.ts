@@ -1,3 +1,9 @@
+/**
+ * Classes (Weaviate's collections) as the REST API accepts and returns them: Weaviate's `Class` JSON,
+ * validated with Weaviate's naming rules and messages, with the defaults Weaviate fills in. Fields
+ * Strata does not act on (vectorIndexConfig, moduleConfig, ...) are kept and returned as given, so a
+ * schema exported from Weaviate round-trips.
+ */
 import {
   ClassNameMissingError,
   ClassNameTooLongError,
@@ -20,13 +26,6 @@ import {
   UnknownDataTypeError,
   VectorizerUnsupportedError,
 } from '../errors.js';
-
-/**
- * Classes (Weaviate's collections) as the REST API accepts and returns them: Weaviate's `Class` JSON,
- * validated with Weaviate's naming rules and messages, with the defaults Weaviate fills in. Fields
- * Strata does not act on (vectorIndexConfig, moduleConfig, ...) are kept and returned as given, so a
- * schema exported from Weaviate round-trips.
- */
 
 /** The primitive data types Strata stores and validates (Weaviate's, without cross-references). */
 export const DATA_TYPES = [
@@ -51,8 +50,10 @@ export const DATA_TYPES = [
   'blob',
 ] as const;
 
+/** One of {@link DATA_TYPES}. */
 export type DataType = (typeof DATA_TYPES)[number];
 
+/** A property of a class, as normalized: its data type checked, Weaviate's index defaults filled in. */
 export interface PropertyDefinition {
   name: string;
   dataType: [DataType];
@@ -61,6 +62,7 @@ export interface PropertyDefinition {
   [field: string]: unknown;
 }
 
+/** A class as normalized by {@link normalizeClass}: what schema.json stores and the REST API answers. */
 export interface ClassDefinition {
   class: string;
   description?: string;
@@ -75,6 +77,7 @@ export interface ClassDefinition {
   [field: string]: unknown;
 }
 
+/** How many shards a class has (Strata honours `desiredCount`; the rest is kept as given). */
 export interface ShardingConfig {
   desiredCount: number;
   actualCount: number;

@@ -13,12 +13,12 @@ import { Shard } from './shard.js';
 const ORPHANS = '.orphaned';
 
 /** The name of a class's directory: its name in lower case, as class names are unique ignoring case. */
-export function classDirectoryName(className: string): string {
+function classDirectoryName(className: string): string {
   return className.toLowerCase();
 }
 
 /** A class's directory under `root` (a data path, or a staging directory laid out as one). */
-export function classDirectory(root: string, className: string): string {
+function classDirectory(root: string, className: string): string {
   return join(root, classDirectoryName(className));
 }
 

@@ -1,3 +1,8 @@
+/**
+ * Checks an object's properties against its class, with Weaviate's messages. Strata has no
+ * auto-schema: a property the class does not declare is refused, as Weaviate does with
+ * AUTOSCHEMA_ENABLED=false.
+ */
 import {
   InvalidPropertyValueError,
   InvalidVectorError,
@@ -8,12 +13,6 @@ import {
 } from '../errors.js';
 import type { ClassDefinition, DataType, PropertyDefinition } from './class-definition.js';
 import { isUuid } from './uuid.js';
-
-/**
- * Checks an object's properties against its class, with Weaviate's messages. Strata has no
- * auto-schema: a property the class does not declare is refused, as Weaviate does with
- * AUTOSCHEMA_ENABLED=false.
- */
 
 /**
  * What one object may hold. Each object is checked, encoded, stored and answered in one go, so its

@@ -26,7 +26,7 @@ export interface SchemaState {
   readonly classes: readonly ClassRecord[];
 }
 
-export const SCHEMA_FILE = 'schema.json';
+const SCHEMA_FILE = 'schema.json';
 
 /**
  * The schema in `dataPath`, or an empty one where there is no schema.json yet.
