@@ -65,7 +65,7 @@ async function scanClass(live: LiveClass, after: string | undefined, limit: numb
     const heads = await Promise.all(
       cursors.map(async (cursor) => {
         const first = await cursor.seek(start);
-        return start !== undefined && first !== undefined && first.key.equals(start) ? cursor.next() : first;
+        return start !== undefined && first?.key.equals(start) ? cursor.next() : first;
       }),
     );
     while (page.objects.length < limit) {
