@@ -368,7 +368,143 @@ export const DataPathLockedError = defineError(
     `this one with another PERSISTENCE_DATA_PATH.`,
 );
 
-export const InvalidClassError = defineError('STRATA_DB_INVALID_CLASS', 422, (problem: string) => problem);
+// A class definition that breaks Weaviate's rules, or asks for what Strata does not do: one error per
+// rule, each with Weaviate's wording where it has one.
+
+export const ClassNotObjectError = defineError(
+  'STRATA_DB_CLASS_NOT_OBJECT',
+  422,
+  () => 'the class must be a JSON object',
+);
+
+export const ClassNameMissingError = defineError('STRATA_DB_CLASS_NAME_MISSING', 422, () => 'class name is required');
+
+export const ClassNameTooLongError = defineError(
+  'STRATA_DB_CLASS_NAME_TOO_LONG',
+  422,
+  (name: string, limit: number) =>
+    `'${excerpt(name)}' is not a valid class name. Name should not be longer than ${limit} characters`,
+);
+
+export const InvalidClassNameError = defineError(
+  'STRATA_DB_CLASS_NAME_INVALID',
+  422,
+  (name: string) => `'${excerpt(name)}' is not a valid class name`,
+);
+
+export const MultiTenancyUnsupportedError = defineError(
+  'STRATA_DB_MULTI_TENANCY_UNSUPPORTED',
+  422,
+  (className: string) =>
+    `class '${excerpt(className)}': multi-tenancy is not supported by Strata; create the class without ` +
+    'multiTenancyConfig.enabled',
+);
+
+export const VectorizerUnsupportedError = defineError(
+  'STRATA_DB_VECTORIZER_UNSUPPORTED',
+  422,
+  (vectorizer: unknown) =>
+    `vectorizer: no module with name "${excerpt(vectorizer)}" present: Strata has no vectorizer modules; ` +
+    'use "none" and send vectors with the objects',
+);
+
+export const PropertiesNotArrayError = defineError(
+  'STRATA_DB_PROPERTIES_NOT_ARRAY',
+  422,
+  (className: string) => `class '${excerpt(className)}': properties must be an array`,
+);
+
+export const TooManyPropertiesError = defineError(
+  'STRATA_DB_TOO_MANY_PROPERTIES',
+  422,
+  (className: string, limit: number) =>
+    `class '${className}' declares more than ${limit} properties (nested ones included), the limit`,
+);
+
+export const PropertyConflictError = defineError(
+  'STRATA_DB_PROPERTY_CONFLICT',
+  422,
+  (className: string, property: string) =>
+    `class "${excerpt(className)}": conflict for property "${excerpt(property)}": already in use or provided ` +
+    'multiple times',
+);
+
+export const PropertyNameMissingError = defineError(
+  'STRATA_DB_PROPERTY_NAME_MISSING',
+  422,
+  () => 'property: name is required',
+);
+
+export const PropertyNameTooLongError = defineError(
+  'STRATA_DB_PROPERTY_NAME_TOO_LONG',
+  422,
+  (name: string, limit: number) =>
+    `'${excerpt(name)}' is not a valid property name. Name should not be longer than ${limit} characters`,
+);
+
+/** `pattern` is the rule's regular expression source, without its anchors. */
+export const InvalidPropertyNameError = defineError(
+  'STRATA_DB_PROPERTY_NAME_INVALID',
+  422,
+  (name: string, pattern: string) =>
+    `'${excerpt(name)}' is not a valid property name. Property names in Weaviate are restricted to valid GraphQL ` +
+    `names, which must be “/${pattern}/”`,
+);
+
+export const ReservedPropertyNameError = defineError(
+  'STRATA_DB_PROPERTY_NAME_RESERVED',
+  422,
+  (name: string) => `'${excerpt(name)}' is a reserved property name`,
+);
+
+export const DataTypeLengthError = defineError(
+  'STRATA_DB_DATA_TYPE_LENGTH',
+  422,
+  (property: string) => `property '${excerpt(property)}': invalid dataType: dataType must be an array of length 1`,
+);
+
+export const UnknownDataTypeError = defineError(
+  'STRATA_DB_DATA_TYPE_UNKNOWN',
+  422,
+  (property: string, type: string) =>
+    `property '${excerpt(property)}': invalid dataType: data type not found: ${excerpt(type)}`,
+);
+
+export const CrossReferenceUnsupportedError = defineError(
+  'STRATA_DB_CROSS_REFERENCE_UNSUPPORTED',
+  422,
+  (property: string, className: string, target: string) =>
+    `property '${excerpt(property)}' of class '${excerpt(className)}' is a cross-reference to '${excerpt(target)}': ` +
+    'Strata does not support cross-references; store the target ids in a uuid[] property instead',
+);
+
+export const NestingTooDeepError = defineError(
+  'STRATA_DB_NESTING_TOO_DEEP',
+  422,
+  (property: string, limit: number) => `property '${property}': nested properties may be at most ${limit} levels deep`,
+);
+
+export const NestedPropertiesMissingError = defineError(
+  'STRATA_DB_NESTED_PROPERTIES_MISSING',
+  422,
+  (property: string) =>
+    `property '${excerpt(property)}': at least one nested property is required for data type object/object[]`,
+);
+
+/** `pattern` is the rule's regular expression source, without its anchors. */
+export const InvalidNestedPropertyNameError = defineError(
+  'STRATA_DB_NESTED_PROPERTY_NAME_INVALID',
+  422,
+  (name: string, parent: string, pattern: string) =>
+    `'${excerpt(name)}' is not a valid nested property name of '${excerpt(parent)}'. NestedProperty names in ` +
+    `Weaviate are restricted to valid GraphQL names, which must be “/${pattern}/”`,
+);
+
+export const ShardCountError = defineError(
+  'STRATA_DB_SHARD_COUNT_INVALID',
+  422,
+  (limit: number) => `shardingConfig.desiredCount must be a whole number from 1 to ${limit}`,
+);
 
 export const ClassExistsError = defineError(
   'STRATA_DB_CLASS_EXISTS',
@@ -383,7 +519,116 @@ export const ClassNotFoundError = defineError(
   (name: string) => `class ${JSON.stringify(excerpt(name))} not found in schema`,
 );
 
-export const InvalidObjectError = defineError('STRATA_DB_INVALID_OBJECT', 422, (problem: string) => problem);
+// An object that does not fit its class, or that breaks a limit: one error per rule, each with
+// Weaviate's wording where it has one.
+
+export const ObjectClassMissingError = defineError(
+  'STRATA_DB_OBJECT_CLASS_MISSING',
+  422,
+  () => 'the given class is empty',
+);
+
+export const ObjectClassMismatchError = defineError(
+  'STRATA_DB_OBJECT_CLASS_MISMATCH',
+  422,
+  (inBody: string, inPath: string) => `class in body '${inBody}' does not match class in path '${inPath}'`,
+);
+
+export const ObjectIdMismatchError = defineError(
+  'STRATA_DB_OBJECT_ID_MISMATCH',
+  422,
+  (inBody: string, inPath: string) => `id in body '${inBody}' does not match id in path '${inPath}'`,
+);
+
+export const InvalidObjectIdError = defineError(
+  'STRATA_DB_OBJECT_ID_INVALID',
+  422,
+  (id: unknown) => `id in body must be of type uuid: ${quoted(id)}`,
+);
+
+export const TenantUnsupportedError = defineError(
+  'STRATA_DB_OBJECT_TENANT',
+  422,
+  (className: string) => `class ${className} has multi-tenancy disabled, but request was with tenant`,
+);
+
+export const ObjectTooLargeError = defineError(
+  'STRATA_DB_OBJECT_TOO_LARGE',
+  422,
+  (bytes: number, limit: number) => `the object is ${bytes} bytes as JSON, more than the limit of ${limit} bytes`,
+);
+
+/** `type` is what the properties were instead: `array`, `string`, `null`... */
+export const PropertiesNotMapError = defineError(
+  'STRATA_DB_PROPERTIES_NOT_MAP',
+  422,
+  (type: string) => `properties of object must be of type map[string]interface, but got ${type}`,
+);
+
+export const UnknownPropertyError = defineError(
+  'STRATA_DB_PROPERTY_UNKNOWN',
+  422,
+  (name: string, className: string) =>
+    `no such prop with name '${excerpt(name)}' found in class '${className}' in the schema. Check your schema files ` +
+    'for which properties in this class are available',
+);
+
+/** `problem` is one of {@link propertyValueProblems}. */
+export const InvalidPropertyValueError = defineError(
+  'STRATA_DB_PROPERTY_VALUE_INVALID',
+  422,
+  (type: string, name: string, className: string, problem: string) =>
+    `invalid ${type.replace('[]', ' array')} property '${excerpt(name)}' on class '${className}': ${problem}`,
+);
+
+/**
+ * Why a property value does not fit its data type: the end of an {@link InvalidPropertyValueError}'s
+ * message, in Weaviate's words. A nested value's problem wraps its own (`property 'a.b': element 2: ...`).
+ */
+export const propertyValueProblems = {
+  notString: (type: string) => `not a string, but ${type}`,
+  notInteger: (value: unknown) => `requires an integer, the given value is '${excerpt(value)}'`,
+  notFloat: (value: unknown) => `requires a float, the given value is '${excerpt(value)}'`,
+  notBoolean: (value: unknown) => `requires a bool, the given value is '${excerpt(value)}'`,
+  notDate: (value: unknown) =>
+    `requires a string with a RFC3339 formatted date, but the given value is '${excerpt(value)}'`,
+  notUuid: (value: unknown) => `requires a string with a valid UUID, the given value is '${excerpt(value)}'`,
+  notBase64: () => 'requires a base64 encoded string',
+  notGeoCoordinates: () => 'requires an object with numeric latitude and longitude',
+  notPhoneNumber: () => 'requires an object with a string input',
+  notMap: (type: string) => `object must be a map, but got: ${type}`,
+  unknownType: (type: string) => `unrecognized data type '${type}'`,
+  unknownNested: (path: string) => `unknown nested property '${excerpt(path)}'`,
+  inNested: (path: string, problem: string) => `property '${excerpt(path)}': ${problem}`,
+  notArray: (type: string) => `not an array, but ${type}`,
+  tooManyItems: (count: number, limit: number) => `it has ${count} items, more than the limit of ${limit}`,
+  inElement: (index: number, problem: string) => `element ${index}: ${problem}`,
+} as const;
+
+export const InvalidVectorError = defineError(
+  'STRATA_DB_VECTOR_INVALID',
+  422,
+  (field: string) => `${field} must be an array of numbers`,
+);
+
+export const VectorTooLongError = defineError(
+  'STRATA_DB_VECTOR_TOO_LONG',
+  422,
+  (field: string, dimensions: number, limit: number) =>
+    `${field} has ${dimensions} dimensions, more than the limit of ${limit}`,
+);
+
+export const NamedVectorsNotObjectError = defineError(
+  'STRATA_DB_VECTORS_NOT_OBJECT',
+  422,
+  () => 'vectors must be an object of named vectors',
+);
+
+export const TooManyNamedVectorsError = defineError(
+  'STRATA_DB_TOO_MANY_VECTORS',
+  422,
+  (count: number, limit: number) => `vectors has ${count} named vectors, more than the limit of ${limit}`,
+);
 
 export const ObjectExistsError = defineError(
   'STRATA_DB_OBJECT_EXISTS',

@@ -1,11 +1,31 @@
-import { excerpt, InvalidClassError } from '../errors.js';
-
 /**
  * Classes (Weaviate's collections) as the REST API accepts and returns them: Weaviate's `Class` JSON,
  * validated with Weaviate's naming rules and messages, with the defaults Weaviate fills in. Fields
  * Strata does not act on (vectorIndexConfig, moduleConfig, ...) are kept and returned as given, so a
  * schema exported from Weaviate round-trips.
  */
+import {
+  ClassNameMissingError,
+  ClassNameTooLongError,
+  ClassNotObjectError,
+  CrossReferenceUnsupportedError,
+  DataTypeLengthError,
+  InvalidClassNameError,
+  InvalidNestedPropertyNameError,
+  InvalidPropertyNameError,
+  MultiTenancyUnsupportedError,
+  NestedPropertiesMissingError,
+  NestingTooDeepError,
+  PropertiesNotArrayError,
+  PropertyConflictError,
+  PropertyNameMissingError,
+  PropertyNameTooLongError,
+  ReservedPropertyNameError,
+  ShardCountError,
+  TooManyPropertiesError,
+  UnknownDataTypeError,
+  VectorizerUnsupportedError,
+} from '../errors.js';
 
 /** The primitive data types Strata stores and validates (Weaviate's, without cross-references). */
 export const DATA_TYPES = [
@@ -30,8 +50,10 @@ export const DATA_TYPES = [
   'blob',
 ] as const;
 
+/** One of {@link DATA_TYPES}. */
 export type DataType = (typeof DATA_TYPES)[number];
 
+/** A property of a class, as normalized: its data type checked, Weaviate's index defaults filled in. */
 export interface PropertyDefinition {
   name: string;
   dataType: [DataType];
@@ -40,6 +62,7 @@ export interface PropertyDefinition {
   [field: string]: unknown;
 }
 
+/** A class as normalized by {@link normalizeClass}: what schema.json stores and the REST API answers. */
 export interface ClassDefinition {
   class: string;
   description?: string;
@@ -54,6 +77,7 @@ export interface ClassDefinition {
   [field: string]: unknown;
 }
 
+/** How many shards a class has (Strata honours `desiredCount`; the rest is kept as given). */
 export interface ShardingConfig {
   desiredCount: number;
   actualCount: number;
@@ -62,7 +86,11 @@ export interface ShardingConfig {
 
 /** What a class name may be (Weaviate's GraphQL-name rule); it is also a directory and key segment. */
 export const CLASS_NAME = /^[A-Z][_0-9A-Za-z]{0,254}$/;
+/** The longest class name, which Weaviate reports apart from other broken names. */
+const CLASS_NAME_LIMIT = 255;
 const PROPERTY_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,230}$/;
+/** The longest property name, which Weaviate reports apart from other broken names. */
+const PROPERTY_NAME_LIMIT = 231;
 const NESTED_PROPERTY_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 const RESERVED_PROPERTY_NAMES = new Set(['_additional', '_id', 'id']);
 /** Shards per class; each is a store directory of its own. */
@@ -98,49 +126,27 @@ export function capitalizeClassName(name: string): string {
   return name.length === 0 ? name : name[0]?.toUpperCase() + name.slice(1);
 }
 
-const invalid = (problem: string): never => {
-  throw new InvalidClassError(problem);
-};
-
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function normalizeDataType(className: string, property: string, dataType: unknown): [DataType] {
   if (!Array.isArray(dataType) || dataType.length === 0 || !dataType.every((t) => typeof t === 'string')) {
-    return invalid(`property '${excerpt(property)}': invalid dataType: dataType must be an array of length 1`);
+    throw new DataTypeLengthError(property);
   }
   const [type] = dataType as string[];
-  if (dataType.length > 1 || type === undefined) {
-    return invalid(`property '${excerpt(property)}': invalid dataType: dataType must be an array of length 1`);
-  }
-  if (/^[A-Z]/.test(type)) {
-    return invalid(
-      `property '${excerpt(property)}' of class '${excerpt(className)}' is a cross-reference to '${excerpt(type)}': Strata does not ` +
-        'support cross-references; store the target ids in a uuid[] property instead',
-    );
-  }
-  if (!(DATA_TYPES as readonly string[]).includes(type)) {
-    return invalid(`property '${excerpt(property)}': invalid dataType: data type not found: ${excerpt(type)}`);
-  }
+  if (dataType.length > 1 || type === undefined) throw new DataTypeLengthError(property);
+  if (/^[A-Z]/.test(type)) throw new CrossReferenceUnsupportedError(property, className, type);
+  if (!(DATA_TYPES as readonly string[]).includes(type)) throw new UnknownDataTypeError(property, type);
   return [type as DataType];
 }
 
 function normalizeNested(className: string, parent: string, nested: unknown, depth: number): PropertyDefinition[] {
-  if (depth > MAX_NESTING_DEPTH) {
-    return invalid(`property '${parent}': nested properties may be at most ${MAX_NESTING_DEPTH} levels deep`);
-  }
-  if (!Array.isArray(nested) || nested.length === 0) {
-    return invalid(
-      `property '${excerpt(parent)}': at least one nested property is required for data type object/object[]`,
-    );
-  }
+  if (depth > MAX_NESTING_DEPTH) throw new NestingTooDeepError(parent, MAX_NESTING_DEPTH);
+  if (!Array.isArray(nested) || nested.length === 0) throw new NestedPropertiesMissingError(parent);
   return nested.map((entry) => {
     if (!isRecord(entry) || typeof entry.name !== 'string' || !NESTED_PROPERTY_NAME.test(entry.name)) {
       const name = isRecord(entry) ? String(entry.name) : String(entry);
-      return invalid(
-        `'${excerpt(name)}' is not a valid nested property name of '${excerpt(parent)}'. NestedProperty names in Weaviate are ` +
-          `restricted to valid GraphQL names, which must be “/${NESTED_PROPERTY_NAME.source.slice(1, -1)}/”`,
-      );
+      throw new InvalidNestedPropertyNameError(name, parent, NESTED_PROPERTY_NAME.source.slice(1, -1));
     }
     const dataType = normalizeDataType(className, `${parent}.${entry.name}`, entry.dataType);
     const result: PropertyDefinition = { ...entry, name: entry.name, dataType };
@@ -157,20 +163,11 @@ function normalizeNested(className: string, parent: string, nested: unknown, dep
 }
 
 function normalizeProperty(className: string, input: unknown): PropertyDefinition {
-  if (!isRecord(input) || typeof input.name !== 'string') return invalid('property: name is required');
+  if (!isRecord(input) || typeof input.name !== 'string') throw new PropertyNameMissingError();
   const { name } = input;
-  if (name.length > 231) {
-    return invalid(`'${excerpt(name)}' is not a valid property name. Name should not be longer than 231 characters`);
-  }
-  if (!PROPERTY_NAME.test(name)) {
-    return invalid(
-      `'${excerpt(name)}' is not a valid property name. Property names in Weaviate are restricted to valid GraphQL ` +
-        `names, which must be “/${PROPERTY_NAME.source.slice(1, -1)}/”`,
-    );
-  }
-  if (RESERVED_PROPERTY_NAMES.has(name.toLowerCase())) {
-    return invalid(`'${excerpt(name)}' is a reserved property name`);
-  }
+  if (name.length > PROPERTY_NAME_LIMIT) throw new PropertyNameTooLongError(name, PROPERTY_NAME_LIMIT);
+  if (!PROPERTY_NAME.test(name)) throw new InvalidPropertyNameError(name, PROPERTY_NAME.source.slice(1, -1));
+  if (RESERVED_PROPERTY_NAMES.has(name.toLowerCase())) throw new ReservedPropertyNameError(name);
   const dataType = normalizeDataType(className, name, input.dataType);
   const textual = ['text', 'text[]', 'string', 'string[]'].includes(dataType[0]);
   const property: PropertyDefinition = {
@@ -192,7 +189,7 @@ function normalizeSharding(input: unknown): ShardingConfig {
   const config = isRecord(input) ? input : {};
   const desired = config.desiredCount ?? 1;
   if (!Number.isInteger(desired) || (desired as number) < 1 || (desired as number) > MAX_SHARDS) {
-    return invalid(`shardingConfig.desiredCount must be a whole number from 1 to ${MAX_SHARDS}`);
+    throw new ShardCountError(MAX_SHARDS);
   }
   return {
     virtualPerPhysical: 128,
@@ -209,45 +206,29 @@ function normalizeSharding(input: unknown): ShardingConfig {
 
 /**
  * Validates a class as `POST /v1/schema` receives it and returns it with Weaviate's defaults.
- * @throws InvalidClassError with Weaviate's wording where it has one.
+ * @throws one of the class errors of errors.ts (ClassNameMissingError, UnknownDataTypeError, ...), with
+ * Weaviate's wording where it has one.
  */
 export function normalizeClass(input: unknown): ClassDefinition {
-  if (!isRecord(input)) return invalid('the class must be a JSON object');
-  if (typeof input.class !== 'string' || input.class === '') return invalid('class name is required');
+  if (!isRecord(input)) throw new ClassNotObjectError();
+  if (typeof input.class !== 'string' || input.class === '') throw new ClassNameMissingError();
   const name = capitalizeClassName(input.class);
-  if (name.length > 255) {
-    return invalid(`'${excerpt(name)}' is not a valid class name. Name should not be longer than 255 characters`);
-  }
-  if (!CLASS_NAME.test(name)) return invalid(`'${excerpt(name)}' is not a valid class name`);
+  if (name.length > CLASS_NAME_LIMIT) throw new ClassNameTooLongError(name, CLASS_NAME_LIMIT);
+  if (!CLASS_NAME.test(name)) throw new InvalidClassNameError(name);
   const multiTenancy = isRecord(input.multiTenancyConfig) ? input.multiTenancyConfig : {};
-  if (multiTenancy.enabled === true) {
-    return invalid(
-      `class '${excerpt(name)}': multi-tenancy is not supported by Strata; create the class without multiTenancyConfig.enabled`,
-    );
-  }
+  if (multiTenancy.enabled === true) throw new MultiTenancyUnsupportedError(name);
   const vectorizer = input.vectorizer ?? 'none';
-  if (vectorizer !== 'none') {
-    return invalid(
-      `vectorizer: no module with name "${excerpt(vectorizer)}" present: Strata has no vectorizer modules; ` +
-        'use "none" and send vectors with the objects',
-    );
-  }
+  if (vectorizer !== 'none') throw new VectorizerUnsupportedError(vectorizer);
   const properties = input.properties ?? [];
-  if (!Array.isArray(properties)) return invalid(`class '${excerpt(name)}': properties must be an array`);
+  if (!Array.isArray(properties)) throw new PropertiesNotArrayError(name);
   if (countProperties(properties, MAX_CLASS_PROPERTIES) > MAX_CLASS_PROPERTIES) {
-    return invalid(
-      `class '${name}' declares more than ${MAX_CLASS_PROPERTIES} properties (nested ones included), the limit`,
-    );
+    throw new TooManyPropertiesError(name, MAX_CLASS_PROPERTIES);
   }
   const normalized = properties.map((property) => normalizeProperty(name, property));
   const seen = new Set<string>();
   for (const property of normalized) {
     const key = property.name.toLowerCase();
-    if (seen.has(key)) {
-      return invalid(
-        `class "${excerpt(name)}": conflict for property "${excerpt(property.name)}": already in use or provided multiple times`,
-      );
-    }
+    if (seen.has(key)) throw new PropertyConflictError(name, property.name);
     seen.add(key);
   }
   const given = (field: string) => (isRecord(input[field]) ? (input[field] as Record<string, unknown>) : {});

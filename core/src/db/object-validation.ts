@@ -1,12 +1,18 @@
-import { excerpt, InvalidObjectError } from '../errors.js';
-import type { ClassDefinition, DataType, PropertyDefinition } from './class-definition.js';
-import { isUuid } from './uuid.js';
-
 /**
  * Checks an object's properties against its class, with Weaviate's messages. Strata has no
  * auto-schema: a property the class does not declare is refused, as Weaviate does with
  * AUTOSCHEMA_ENABLED=false.
  */
+import {
+  InvalidPropertyValueError,
+  InvalidVectorError,
+  PropertiesNotMapError,
+  propertyValueProblems as problems,
+  UnknownPropertyError,
+  VectorTooLongError,
+} from '../errors.js';
+import type { ClassDefinition, DataType, PropertyDefinition } from './class-definition.js';
+import { isUuid } from './uuid.js';
 
 /**
  * What one object may hold. Each object is checked, encoded, stored and answered in one go, so its
@@ -40,44 +46,40 @@ function scalarProblem(
   switch (type) {
     case 'text':
     case 'string':
-      return typeof value === 'string' ? undefined : `not a string, but ${typeName(value)}`;
+      return typeof value === 'string' ? undefined : problems.notString(typeName(value));
     case 'int':
-      return Number.isSafeInteger(value) ? undefined : `requires an integer, the given value is '${excerpt(value)}'`;
+      return Number.isSafeInteger(value) ? undefined : problems.notInteger(value);
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value)
-        ? undefined
-        : `requires a float, the given value is '${excerpt(value)}'`;
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : problems.notFloat(value);
     case 'boolean':
-      return typeof value === 'boolean' ? undefined : `requires a bool, the given value is '${excerpt(value)}'`;
+      return typeof value === 'boolean' ? undefined : problems.notBoolean(value);
     case 'date':
       return typeof value === 'string' && RFC3339.test(value) && !Number.isNaN(Date.parse(value))
         ? undefined
-        : `requires a string with a RFC3339 formatted date, but the given value is '${excerpt(value)}'`;
+        : problems.notDate(value);
     case 'uuid':
-      return isUuid(value) ? undefined : `requires a string with a valid UUID, the given value is '${excerpt(value)}'`;
+      return isUuid(value) ? undefined : problems.notUuid(value);
     case 'blob':
-      return typeof value === 'string' && BASE64.test(value) ? undefined : 'requires a base64 encoded string';
+      return typeof value === 'string' && BASE64.test(value) ? undefined : problems.notBase64();
     case 'geoCoordinates':
       return isRecord(value) && typeof value.latitude === 'number' && typeof value.longitude === 'number'
         ? undefined
-        : 'requires an object with numeric latitude and longitude';
+        : problems.notGeoCoordinates();
     case 'phoneNumber':
-      return isRecord(value) && typeof value.input === 'string' ? undefined : 'requires an object with a string input';
+      return isRecord(value) && typeof value.input === 'string' ? undefined : problems.notPhoneNumber();
     case 'object':
-      return isRecord(value)
-        ? nestedProblem(nested ?? [], value, path)
-        : `object must be a map, but got: ${typeName(value)}`;
+      return isRecord(value) ? nestedProblem(nested ?? [], value, path) : problems.notMap(typeName(value));
     default:
-      return `unrecognized data type '${type}'`;
+      return problems.unknownType(type);
   }
 }
 
 function nestedProblem(nested: PropertyDefinition[], value: Record<string, unknown>, path: string): string | undefined {
   for (const [name, inner] of Object.entries(value)) {
     const property = nested.find((p) => p.name === name);
-    if (property === undefined) return `unknown nested property '${excerpt(`${path}.${name}`)}'`;
+    if (property === undefined) return problems.unknownNested(`${path}.${name}`);
     const problem = valueProblem(property.dataType[0], inner, property.nestedProperties, `${path}.${name}`);
-    if (problem !== undefined) return `property '${excerpt(`${path}.${name}`)}': ${problem}`;
+    if (problem !== undefined) return problems.inNested(`${path}.${name}`, problem);
   }
   return undefined;
 }
@@ -90,13 +92,11 @@ function valueProblem(
 ): string | undefined {
   if (value === null) return undefined;
   if (!type.endsWith('[]')) return scalarProblem(type, value, nested, path);
-  if (!Array.isArray(value)) return `not an array, but ${typeName(value)}`;
-  if (value.length > OBJECT_LIMITS.arrayItems) {
-    return `it has ${value.length} items, more than the limit of ${OBJECT_LIMITS.arrayItems}`;
-  }
+  if (!Array.isArray(value)) return problems.notArray(typeName(value));
+  if (value.length > OBJECT_LIMITS.arrayItems) return problems.tooManyItems(value.length, OBJECT_LIMITS.arrayItems);
   for (const [i, item] of value.entries()) {
     const problem = scalarProblem(type.slice(0, -2), item, nested, `${path}[${i}]`);
-    if (problem !== undefined) return `element ${i}: ${problem}`;
+    if (problem !== undefined) return problems.inElement(i, problem);
   }
   return undefined;
 }
@@ -107,44 +107,33 @@ function typeName(value: unknown): string {
 
 /**
  * Validates `properties` (undefined means none) for class `cls`.
- * @throws InvalidObjectError naming the property and what is wrong.
+ * @throws PropertiesNotMapError, UnknownPropertyError, InvalidPropertyValueError naming the property and
+ * what is wrong.
  */
 export function validateProperties(cls: ClassDefinition, properties: unknown): Record<string, unknown> {
   if (properties === undefined || properties === null) return {};
-  if (!isRecord(properties)) {
-    throw new InvalidObjectError(
-      `properties of object must be of type map[string]interface, but got ${typeName(properties)}`,
-    );
-  }
+  if (!isRecord(properties)) throw new PropertiesNotMapError(typeName(properties));
   for (const [name, value] of Object.entries(properties)) {
     const property = cls.properties.find((p) => p.name === name);
-    if (property === undefined) {
-      throw new InvalidObjectError(
-        `no such prop with name '${excerpt(name)}' found in class '${cls.class}' in the schema. Check your schema files for ` +
-          'which properties in this class are available',
-      );
-    }
+    if (property === undefined) throw new UnknownPropertyError(name, cls.class);
     const type = property.dataType[0];
     const problem = valueProblem(type, value, property.nestedProperties, name);
-    if (problem !== undefined) {
-      throw new InvalidObjectError(
-        `invalid ${type.replace('[]', ' array')} property '${excerpt(name)}' on class '${cls.class}': ${problem}`,
-      );
-    }
+    if (problem !== undefined) throw new InvalidPropertyValueError(type, name, cls.class, problem);
   }
   return properties;
 }
 
-/** Checks a vector: an array of finite numbers. */
+/**
+ * Checks a vector: an array of finite numbers.
+ * @throws VectorTooLongError, InvalidVectorError naming `field`.
+ */
 export function validateVector(vector: unknown, field: string): number[] | undefined {
   if (vector === undefined || vector === null) return undefined;
   if (Array.isArray(vector) && vector.length > OBJECT_LIMITS.dimensions) {
-    throw new InvalidObjectError(
-      `${field} has ${vector.length} dimensions, more than the limit of ${OBJECT_LIMITS.dimensions}`,
-    );
+    throw new VectorTooLongError(field, vector.length, OBJECT_LIMITS.dimensions);
   }
   if (!Array.isArray(vector) || !vector.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-    throw new InvalidObjectError(`${field} must be an array of numbers`);
+    throw new InvalidVectorError(field);
   }
   return vector as number[];
 }

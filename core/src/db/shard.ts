@@ -1,3 +1,4 @@
+/** Shards: a class's objects split over stores by a hash of their ids, each store owned by one node. */
 import type { Bucket, KeyValueStore } from '../store/index.js';
 import { OBJECTS_BUCKET } from './stored-object.js';
 

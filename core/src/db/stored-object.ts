@@ -16,10 +16,12 @@ export interface StoredObject {
 /** The bucket objects live in. */
 export const OBJECTS_BUCKET = 'objects';
 
+/** An object's stored bytes: its JSON. */
 export function encodeObject(object: StoredObject): Buffer {
   return Buffer.from(JSON.stringify(object));
 }
 
+/** The object stored as `bytes`. */
 export function decodeObject(bytes: Uint8Array): StoredObject {
   return JSON.parse(Buffer.from(bytes).toString('utf8')) as StoredObject;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Database } from '../../src/db/index.js';
 import { LsmStoreFactory } from '../../src/store/index.js';
+import { FaultyFs } from './helpers/faulty-fs.js';
 
 async function openDatabase(t: { teardown(fn: () => Promise<void>): void }, dataPath?: string) {
   const path = dataPath ?? (await mkdtemp(join(tmpdir(), 'strata-db-')));
@@ -126,4 +127,26 @@ test('objects of a class deleted while its batch runs fail on their own; the res
     Array(3).fill('class "Doomed" not found in schema'),
   );
   await db.close();
+});
+
+test('a class stays created once schema.json is renamed, even when syncing its directory fails', async (t) => {
+  const dataPath = await mkdtemp(join(tmpdir(), 'strata-db-'));
+  t.teardown(() => rm(dataPath, { recursive: true, force: true }));
+  const fs = new FaultyFs();
+  const db = await Database.open({ dataPath, nodeName: 'node7', storeFactory: new LsmStoreFactory({}), fs });
+  fs.record();
+  await db.createClass({ class: 'First' });
+  t.deepEqual(fs.calls.at(-1), { op: 'fsync', path: dataPath }, "a class's last change syncs the data path");
+  fs.failAt(fs.calls.length);
+  await t.throwsAsync(db.createClass({ class: 'Second' }), { code: 'EIO' });
+  t.truthy(db.getClass('Second'), 'schema.json names it, so the node serves it');
+  await db.createObject({ class: 'Second', properties: {} });
+  await db.close();
+  const reopened = await openDatabase(t, dataPath);
+  t.deepEqual(
+    reopened.db.classes().map((c) => c.class),
+    ['First', 'Second'],
+  );
+  t.is((await reopened.db.listObjects({ className: 'Second', limit: 10 })).length, 1);
+  await reopened.db.close();
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Database, type StagedClass } from '../../src/db/index.js';
 import { LsmStoreFactory } from '../../src/store/index.js';
+import { FaultyFs } from './helpers/faulty-fs.js';
 
 async function tempDir(t: { teardown(fn: () => Promise<void>): void }, prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
@@ -145,4 +146,31 @@ test('a store that lists a file a restore would refuse ("../x") fails the snapsh
     message: /lists the file "\.\.\/\.\.\/\.\.\/escaped\.db": a backup can only carry up to 4 "\/"-separated names/,
   });
   await t.throwsAsync(stat(join(staging, '..', 'escaped.db')), { code: 'ENOENT' });
+});
+
+test('a link failing mid-snapshot fails the snapshot, and no store is left with compaction paused', async (t) => {
+  const fs = new FaultyFs();
+  const dataPath = await tempDir(t, 'strata-db-');
+  const db = await Database.open({ dataPath, nodeName: 'node1', storeFactory: new LsmStoreFactory({}), fs });
+  t.teardown(() => db.close());
+  await db.createClass({
+    class: 'Kept',
+    properties: [{ name: 'n', dataType: ['int'] }],
+    shardingConfig: { desiredCount: 2 },
+  });
+  for (let n = 0; n < 50; n++) await db.createObject({ class: 'Kept', properties: { n } });
+  fs.record();
+  await db.snapshotClasses(['Kept'], await tempDir(t, 'strata-staging-'));
+  const links = fs.calls.flatMap((call, i) => (call.op === 'link' ? [i + 1] : []));
+  t.is(links.length, 2, 'one segment per shard');
+
+  // The second shard's link fails, and so does the copy it falls back to.
+  fs.failFrom(links[1] as number);
+  await t.throwsAsync(db.snapshotClasses(['Kept'], await tempDir(t, 'strata-staging-')), { code: 'EIO' });
+  for (const shard of db.shardsOf('Kept')) {
+    await t.throwsAsync(shard.store.listFiles(), { code: 'STRATA_STORE_NOT_PAUSED' }, `shard ${shard.name} resumed`);
+  }
+  fs.record();
+  const [snapshot] = await db.snapshotClasses(['Kept'], await tempDir(t, 'strata-staging-'));
+  t.is(snapshot?.shards.flatMap((shard) => shard.files).length, 2, 'the next snapshot works');
 });

@@ -1,0 +1,177 @@
+/**
+ * The classes a node serves, live: each with its open shards, recorded in schema.json. Schema changes
+ * run one at a time; requests hold a class open while they use it, and deleting a class waits for them.
+ */
+import { randomBytes } from 'node:crypto';
+import { ClassExistsError, ClassNotFoundError } from '../errors.js';
+import { type ClassDefinition, capitalizeClassName, normalizeClass } from './class-definition.js';
+import type { DataPath } from './data-path.js';
+import { type ClassRecord, loadSchema, replaceSchema, syncSchema } from './schema-file.js';
+import type { Shard } from './shard.js';
+
+/** A class as it is served: its record in schema.json and its open shards. */
+export interface LiveClass {
+  readonly record: ClassRecord;
+  readonly shards: readonly Shard[];
+}
+
+/** A live class and the requests using it right now. */
+interface Entry {
+  readonly live: LiveClass;
+  active: number;
+  drained?: () => void;
+}
+
+/** A random shard name, as Weaviate's: 12 letters and digits. */
+function shardName(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(12)].map((byte) => alphabet[byte % alphabet.length]).join('');
+}
+
+const keyOf = (name: string) => capitalizeClassName(name).toLowerCase();
+
+/** The schema of one data path: its classes, in the order they were created. */
+export class SchemaRegistry {
+  readonly #path: DataPath;
+  readonly #nodeName: string;
+  /** By class name in lower case: class names are unique ignoring case. */
+  readonly #classes = new Map<string, Entry>();
+  /** Serialises schema changes, so schema.json is written by one change at a time. */
+  #changing: Promise<unknown> = Promise.resolve();
+
+  /** `nodeName` owns the shards of the classes this registry creates. */
+  constructor(path: DataPath, nodeName: string) {
+    this.#path = path;
+    this.#nodeName = nodeName;
+  }
+
+  /** Loads schema.json and opens the shards of every class in it. */
+  async load(): Promise<void> {
+    for (const record of loadSchema(this.#path.fs, this.#path.root).classes) {
+      const className = record.definition.class;
+      const shards = await Promise.all(
+        record.shards.map((shard) => this.#path.openShard(className, shard.name, shard.node)),
+      );
+      this.#classes.set(keyOf(className), { live: { record, shards }, active: 0 });
+    }
+  }
+
+  /** Every class, in the order they were created. */
+  definitions(): ClassDefinition[] {
+    return [...this.#classes.values()].map((entry) => entry.live.record.definition);
+  }
+
+  /** The class named `name` (first letter case-insensitive, as Weaviate), if it exists. */
+  find(name: string): LiveClass | undefined {
+    return this.#classes.get(keyOf(name))?.live;
+  }
+
+  /**
+   * The class named `name`.
+   * @throws ClassNotFoundError when there is none.
+   */
+  require(name: string): LiveClass {
+    return this.#require(name).live;
+  }
+
+  /**
+   * Runs `action` with class `name` held open, so deleting the class waits for it.
+   * @throws ClassNotFoundError when there is no such class.
+   */
+  async use<T>(name: string, action: (live: LiveClass) => Promise<T>): Promise<T> {
+    const entry = this.#require(name);
+    entry.active++;
+    try {
+      return await action(entry.live);
+    } finally {
+      if (--entry.active === 0) entry.drained?.();
+    }
+  }
+
+  /** Runs `change` once every schema change before it has finished. */
+  change<T>(change: () => Promise<T>): Promise<T> {
+    const result = this.#changing.then(change, change);
+    this.#changing = result.catch(() => {});
+    return result;
+  }
+
+  /**
+   * Creates a class from its Weaviate JSON and returns it with defaults filled in.
+   * @throws ClassExistsError, or a class error of errors.ts (ClassNameMissingError, ...) from normalizeClass
+   */
+  createClass(input: unknown): Promise<ClassDefinition> {
+    return this.change(async () => {
+      const definition = normalizeClass(input);
+      if (this.find(definition.class) !== undefined) throw new ClassExistsError(definition.class);
+      const names = Array.from({ length: definition.shardingConfig.desiredCount }, shardName);
+      const shards: Shard[] = [];
+      try {
+        for (const name of names) shards.push(await this.#path.openShard(definition.class, name, this.#nodeName));
+        const record: ClassRecord = { definition, shards: names.map((name) => ({ name, node: this.#nodeName })) };
+        this.add([{ record, shards }]);
+      } catch (error) {
+        await Promise.allSettled(shards.map((shard) => shard.store.close()));
+        this.#path.removeClass(definition.class);
+        throw error;
+      }
+      this.sync();
+      return definition;
+    });
+  }
+
+  /**
+   * Deletes a class and all its objects; resolves false when there was no such class. The class
+   * disappears from the schema first, so a crash part-way leaves at worst a directory to clean up.
+   */
+  deleteClass(name: string): Promise<boolean> {
+    return this.change(async () => {
+      const entry = this.#classes.get(keyOf(name));
+      if (entry === undefined) return false;
+      this.#classes.delete(keyOf(name));
+      replaceSchema(this.#path.fs, this.#path.root, { version: 1, classes: this.#records() });
+      this.sync();
+      if (entry.active > 0) await new Promise<void>((resolve) => (entry.drained = resolve));
+      await Promise.allSettled(entry.live.shards.map((shard) => shard.store.close()));
+      this.#path.removeClass(entry.live.record.definition.class);
+      return true;
+    });
+  }
+
+  /**
+   * Records `added` in schema.json, after the classes there, and serves them. The rename of
+   * schema.json is the commit point: when this throws, nothing changed; once it returns, the classes
+   * are in schema.json and served, whatever happens next. Call from within {@link change}, then
+   * {@link sync}.
+   */
+  add(added: readonly LiveClass[]): void {
+    replaceSchema(this.#path.fs, this.#path.root, {
+      version: 1,
+      classes: [...this.#records(), ...added.map((live) => live.record)],
+    });
+    for (const live of added) this.#classes.set(keyOf(live.record.definition.class), { live, active: 0 });
+  }
+
+  /** Makes the last schema change survive a power loss; if this throws, the change still stands. */
+  sync(): void {
+    syncSchema(this.#path.fs, this.#path.root);
+  }
+
+  /** Waits for the schema change in progress, then closes every shard store (flushing them). */
+  async close(): Promise<void> {
+    await this.#changing.catch(() => {});
+    await Promise.allSettled(
+      [...this.#classes.values()].flatMap((entry) => entry.live.shards.map((shard) => shard.store.close())),
+    );
+    this.#classes.clear();
+  }
+
+  #require(name: string): Entry {
+    const entry = this.#classes.get(keyOf(name));
+    if (entry === undefined) throw new ClassNotFoundError(capitalizeClassName(name));
+    return entry;
+  }
+
+  #records(): ClassRecord[] {
+    return [...this.#classes.values()].map((entry) => entry.live.record);
+  }
+}
