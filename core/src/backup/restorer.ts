@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Database, StagedClass } from '../db/index.js';
+import { type Database, type StagedClass, shardDirectory } from '../db/index.js';
 import { BackupCorruptError, NotFoundError } from '../errors.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
 import { chunkTooLong } from './chunk-codec.js';
@@ -115,7 +114,7 @@ export async function runRestore(run: RestoreRun): Promise<void> {
     for (const cls of run.classes) {
       const shards = [];
       for (const shard of cls.shards) {
-        const directory = join(staging, cls.name.toLowerCase(), shard.name);
+        const directory = shardDirectory(staging, cls.name, shard.name);
         await mkdir(directory, { recursive: true });
         shards.push({ name: shard.name, node: run.nodeName, directory });
       }

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import test from 'ava';
 import Fastify from 'fastify';
-import { BackupRequestError, InvalidApiKeyError, StoreFailedError } from '../../src/errors.js';
+import { InvalidApiKeyError, StoreFailedError, StrataError } from '../../src/errors.js';
 import { MESSAGE_LIMIT } from '../../src/http/error-body.js';
 import { createErrorHandler } from '../../src/http/error-handler.js';
 import { createLogger } from '../../src/node/index.js';
@@ -24,7 +24,7 @@ async function server() {
     throw Object.assign(new Error('the client sent something odd'), { statusCode: 400 });
   });
   app.get('/long', async () => {
-    throw new BackupRequestError(`problem: ${'x'.repeat(100_000)}`);
+    throw new StrataError('STRATA_TEST_LONG', 422, `problem: ${'x'.repeat(100_000)}`);
   });
   app.get('/key', async () => {
     throw new InvalidApiKeyError();
