@@ -7,6 +7,7 @@ import test from 'ava';
 import type { CompressionLevel } from '../../src/backup/chunk-codec.js';
 import { ChunkWorkers } from '../../src/backup/chunk-workers.js';
 import type { FileDescriptor } from '../../src/backup/descriptors.js';
+import { BackupCorruptError } from '../../src/errors.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -99,4 +100,39 @@ test('chunk workers run below the priority of the thread serving requests (Linux
   t.true(lowered.length >= 2, `each worker thread runs at a lower priority (${lowered.length} lowered)`);
   const self = (await readlink('/proc/thread-self')).split('/').at(-1) as string;
   t.is(await niceness(self), 0, 'the thread that started them keeps its priority');
+});
+
+test('a corrupt chunk rejects, across the worker thread, with a BackupCorruptError itself', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-chunk-'));
+  const workers = ChunkWorkers.start(1);
+  t.teardown(async () => {
+    await workers.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const { files, chunk, result } = await packed(workers, dir, 'BestSpeed');
+  chunk[Math.floor(chunk.length / 2)] ^= 0xff;
+  const descriptors: Record<string, FileDescriptor> = Object.fromEntries(
+    files.map((file) => [file.path, { path: file.path, size: file.bytes.length, sha256: sha256(file.bytes) }]),
+  );
+  const error = await t.throwsAsync(
+    workers.unpack(
+      (async function* () {
+        yield chunk;
+      })(),
+      {
+        key: 'bk/node1/Class/chunk-1',
+        size: chunk.length,
+        sha256: result.sha256,
+        compression: 'gzip',
+        files: descriptors,
+        staging: join(dir, 'staging'),
+      },
+      new AbortController().signal,
+      () => {},
+    ),
+  );
+  t.true(error instanceof BackupCorruptError, `${error?.constructor.name}: ${error?.message}`);
+  t.true(BackupCorruptError.is(error));
+  t.is((error as InstanceType<typeof BackupCorruptError>).statusCode, 422);
+  t.regex(error?.message ?? '', /^corrupted backup file: bk\/node1\/Class\/chunk-1: /);
 });
