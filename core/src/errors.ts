@@ -375,10 +375,15 @@ export class CorruptionError extends CorruptionBase {
 }
 revivedAs(CorruptionError);
 
-/** True when `error`, or any error in its `cause` chain, is a corruption error. */
+/**
+ * True when `error`, or any error in its `cause` chain, reports damaged data: a store file
+ * ({@link CorruptionError}, `STRATA_STORE_CORRUPTION`) or a backup's descriptor or chunk
+ * (`BackupCorruptError`, `STRATA_BACKUP_CORRUPT`). Recognised by code, so errors revived from
+ * another thread or node and errors of another copy of @strata/core count too.
+ */
 export function isCorruption(error: unknown): boolean {
   for (let current = error; current instanceof Error; current = current.cause) {
-    if (hasCode(current, CorruptionError.code)) return true;
+    if (hasCode(current, CorruptionError.code) || hasCode(current, BackupCorruptError.code)) return true;
   }
   return false;
 }

@@ -98,3 +98,15 @@ test('every error class core defines is what an error of its code revives as', (
     t.true(revived instanceof defined, `${defined.code} revives as ${revived.constructor.name}`);
   }
 });
+
+test('isCorruption recognises a damaged backup as well as a damaged store, anywhere in the cause chain', (t) => {
+  const backup = new errors.BackupCorruptError('bk/node1/Class/chunk-1', 'the chunk is 10 bytes, expected 12');
+  t.true(errors.isCorruption(backup));
+  t.true(errors.isCorruption(new errors.StoreFailedError('/data', 'restore failed').withCause(backup)));
+  const wrapped = new Error('restore failed', { cause: new Error('unpacking failed', { cause: backup }) });
+  t.true(errors.isCorruption(wrapped));
+  t.true(errors.isCorruption(new Error('read failed', { cause: new errors.CorruptionError('f.seg', 'bad') })));
+  t.false(errors.isCorruption({ code: 'STRATA_BACKUP_CORRUPT' }), 'not an error at all');
+  t.false(errors.isCorruption(new errors.BackupRequestError('include and exclude both set')));
+  t.false(errors.isCorruption(new Error('plain', { cause: new Error('plainer') })));
+});
