@@ -213,10 +213,82 @@ export const UnsupportedScopeError = defineError(
 );
 
 /**
- * Thrown by a configuration parser to say what is wrong with a value, without repeating the value
- * (core adds the variable name and the value, or `***` for secrets).
+ * What a module's configuration parser found wrong with a value, for {@link ConfigValueError}: what
+ * is wrong, what was expected, what to do instead (at least one of them). Never the value itself:
+ * core adds the variable's name and the value, or `***` for a secret. A part of the value that makes
+ * the problem clear (a URL's scheme) may appear in `problem`.
  */
-export const ConfigValueError = defineError('STRATA_CONFIG_INVALID_VALUE', 500, (problem: string) => problem);
+export type ConfigValueProblem =
+  | {
+      /** What the value should be, read after "expected": `a part size from 5MiB to 1GiB`. */
+      readonly expected: string;
+      /** What is wrong with it: `the endpoint must not contain credentials`. */
+      readonly problem?: string;
+      /** What to do instead: `use http:// or https://`. */
+      readonly fix?: string;
+    }
+  | { readonly problem: string; readonly fix?: string }
+  | { readonly fix: string };
+
+/**
+ * Thrown by a module's configuration parser (`EnvVarSpec.parse`) for a value it cannot use. The
+ * message is `<problem>; expected <expected>; <fix>`, each part present when given:
+ *
+ * ```ts
+ * throw new ConfigValueError({ expected: 'at most 4000MiB, the largest block Azure takes' });
+ * // expected at most 4000MiB, the largest block Azure takes
+ * throw new ConfigValueError({ problem: `the scheme ${url.protocol}// is not supported`, fix: 'use http:// or https://' });
+ * // the scheme ftp:// is not supported; use http:// or https://
+ * ```
+ *
+ * Core reports it as `STRATA_MODULE_CONFIG_INVALID`: `<module>: <VARIABLE>="<value>" is invalid: <message>`.
+ */
+export const ConfigValueError = defineError('STRATA_CONFIG_INVALID_VALUE', 500, (wrong: ConfigValueProblem) => {
+  // A module built against an older @strata/core passes its message as a string: keep it whole.
+  if (typeof wrong === 'string') return wrong;
+  const { problem, expected, fix } = wrong as { problem?: string; expected?: string; fix?: string };
+  return [problem, expected === undefined ? undefined : `expected ${expected}`, fix]
+    .filter((part) => part !== undefined && part !== '')
+    .join('; ');
+});
+
+// The ready-made parsers (provider/config.ts `parsers`), one error per way a value is refused.
+
+export const NotBooleanError = defineError('STRATA_CONFIG_NOT_BOOLEAN', 500, () => 'expected true or false');
+
+export const NotIntegerError = defineError('STRATA_CONFIG_NOT_INTEGER', 500, () => 'expected a whole number');
+
+export const OutOfRangeError = defineError(
+  'STRATA_CONFIG_OUT_OF_RANGE',
+  500,
+  (min: number, max: number) => `expected a number from ${min} to ${max}`,
+);
+
+export const NotByteSizeError = defineError(
+  'STRATA_CONFIG_NOT_BYTE_SIZE',
+  500,
+  () => 'expected a size such as 10MiB, 500KB or 1048576',
+);
+
+export const ByteSizeTooSmallError = defineError(
+  'STRATA_CONFIG_BYTE_SIZE_TOO_SMALL',
+  500,
+  () => 'expected a size of at least 1 byte',
+);
+
+export const NotOneOfError = defineError(
+  'STRATA_CONFIG_NOT_ONE_OF',
+  500,
+  (values: readonly string[]) => `expected one of ${values.join(', ')}`,
+);
+
+export const PathHasNulError = defineError('STRATA_CONFIG_PATH_NUL', 500, () => 'the path contains a NUL character');
+
+export const RelativePathError = defineError(
+  'STRATA_CONFIG_PATH_RELATIVE',
+  500,
+  () => 'relative path provided; use an absolute path such as /var/lib/strata/backups',
+);
 
 // ---------------------------------------------------------------------------------------------
 // Module system: ENABLE_MODULES -> resolve -> validate -> configure -> register.
@@ -441,7 +513,27 @@ export const EntryTooLargeError = defineError(
 // The node: its own configuration.
 // ---------------------------------------------------------------------------------------------
 
-export const NodeSettingError = defineError('STRATA_NODE_SETTING', 500, (problem: string) => problem);
+/** CLUSTER_HOSTNAME is not a node name (db/names.ts NODE_NAME; a test keeps the two rules in step). */
+export const InvalidNodeNameError = defineError(
+  'STRATA_NODE_INVALID_NAME',
+  500,
+  () => 'use 1 to 64 letters, digits, "_", "-" and "." (but not "." or "..")',
+);
+
+export const ApiKeysMissingError = defineError(
+  'STRATA_NODE_API_KEYS_MISSING',
+  500,
+  () =>
+    'AUTHENTICATION_APIKEY_ENABLED is true, but AUTHENTICATION_APIKEY_ALLOWED_KEYS is empty: set the keys clients ' +
+    'must present, comma-separated',
+);
+
+export const ApiKeyUsersMismatchError = defineError(
+  'STRATA_NODE_API_KEY_USERS_MISMATCH',
+  500,
+  (users: number, keys: number) =>
+    `AUTHENTICATION_APIKEY_USERS names ${users} users for ${keys} keys: give one user for all keys, or one per key`,
+);
 
 const NodeConfigInvalid = defineError('STRATA_NODE_CONFIG_INVALID', 500, (problems: readonly StrataError[]) =>
   listProblems('node configuration', problems),

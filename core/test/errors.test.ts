@@ -110,3 +110,22 @@ test('isCorruption recognises a damaged backup as well as a damaged store, anywh
   t.false(errors.isCorruption(new errors.BackupRequestError('include and exclude both set')));
   t.false(errors.isCorruption(new Error('plain', { cause: new Error('plainer') })));
 });
+
+test('ConfigValueError words a provider parser refusal from what is wrong, what was expected and what to do', (t) => {
+  const message = (problem: errors.ConfigValueProblem) => new errors.ConfigValueError(problem).message;
+  t.is(message({ expected: 'a part size from 5MiB to 1GiB' }), 'expected a part size from 5MiB to 1GiB');
+  t.is(
+    message({ problem: 'the scheme ftp:// is not supported', fix: 'use http:// or https://' }),
+    'the scheme ftp:// is not supported; use http:// or https://',
+  );
+  t.is(message({ problem: 'must not contain credentials' }), 'must not contain credentials');
+  t.is(message({ fix: 'use http:// or https://' }), 'use http:// or https://');
+  t.is(
+    message({ problem: 'the value is too long', expected: 'at most 8 characters', fix: 'shorten it' }),
+    'the value is too long; expected at most 8 characters; shorten it',
+  );
+  t.is(new errors.ConfigValueError({ expected: 'x' }).code, 'STRATA_CONFIG_INVALID_VALUE');
+  // A module built against an older core passes a string: its message stays whole.
+  const legacy = errors.ConfigValueError as unknown as new (problem: string) => Error;
+  t.is(new legacy('expected a region').message, 'expected a region');
+});
