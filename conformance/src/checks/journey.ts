@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackupBackend, CallOptions } from '@strata/core';
+import { BackupHome } from '@strata/core/backup';
 import { createLogger, StrataNode } from '@strata/core/node';
 import { type ConformanceAssertions, type ConformanceTest, collect, randomName, streamOf } from '../harness.js';
 import type { Subject } from '../subject.js';
@@ -19,6 +20,8 @@ const FINISHED = new Set(['SUCCESS', 'FAILED', 'CANCELED']);
 interface Journey {
   readonly node: StrataNode;
   readonly id: string;
+  /** The backup's keys, as core lays them out: the suite never builds or slices a key itself. */
+  readonly home: BackupHome;
   /** `config` for create and restore: a `Path` of the suite's own when the module supports one. */
   readonly config: Record<string, string>;
   /** The same, as a query string for status and cancel. */
@@ -41,13 +44,15 @@ async function startJourney(t: ConformanceAssertions, subject: Subject): Promise
     logger: createLogger('silent'),
   });
   const id = randomName('journey');
+  const home = new BackupHome(id);
   const path = subject.scopePath('journey');
   const scope: CallOptions = path === undefined ? {} : { scope: { path } };
   t.teardown(async () => {
     await node.stop();
     await rm(dataPath, { recursive: true, force: true });
     // The backup's objects are the suite's to remove, whatever the journey left.
-    for await (const object of subject.backend.list(`${id}/`, scope)) await subject.backend.delete(object.key, scope);
+    for await (const object of subject.backend.list(home.prefix, scope))
+      await subject.backend.delete(object.key, scope);
   });
   const call = async (method: string, url: string, body?: unknown) => {
     const response = await fetch(`${node.url}${url}`, {
@@ -60,6 +65,7 @@ async function startJourney(t: ConformanceAssertions, subject: Subject): Promise
   return {
     node,
     id,
+    home,
     config: path === undefined ? {} : { Path: path },
     query: path === undefined ? '' : `?path=${encodeURIComponent(path)}`,
     options: scope,
@@ -117,12 +123,15 @@ function comparable(objects: Map<string, Json>): Json[] {
     .sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
-/** Holds every chunk upload of the node's backend until its signal aborts, so a cancel lands mid-upload. */
-function holdChunkWrites(backend: BackupBackend): void {
+/**
+ * Holds every chunk upload of the backup at `home` by the node's backend until its signal aborts, so
+ * a cancel lands mid-upload. Which keys are chunks is core's to say (BackupHome), not the suite's.
+ */
+function holdChunkWrites(backend: BackupBackend, home: BackupHome): void {
   const write = backend.write.bind(backend);
   backend.write = async (key, body, options) => {
     const signal = options?.signal;
-    if (key.includes('/chunk-') && signal !== undefined && !signal.aborted) {
+    if (home.parse(key)?.kind === 'chunk' && signal !== undefined && !signal.aborted) {
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
     }
     return write(key, body, options);
@@ -186,11 +195,11 @@ export function journeyChecks(test: ConformanceTest, subject: Subject): void {
     t.is(backup.status, 'SUCCESS', `the backup ended ${backup.status}: ${backup.error}`);
 
     let chunk: string | undefined;
-    for await (const object of subject.backend.list(`${journey.id}/`, journey.options)) {
-      if (/\/chunk-/.test(object.key)) chunk ??= object.key;
+    for await (const object of subject.backend.list(journey.home.prefix, journey.options)) {
+      if (journey.home.parse(object.key)?.kind === 'chunk') chunk ??= object.key;
     }
     if (chunk === undefined) {
-      t.fail(`the backup wrote no chunk under "${journey.id}/" that list() shows`);
+      t.fail(`the backup wrote no chunk under "${journey.home.prefix}" that list() shows`);
       return;
     }
     const bytes = await collect(await subject.backend.read(chunk, journey.options));
@@ -209,7 +218,7 @@ export function journeyChecks(test: ConformanceTest, subject: Subject): void {
   test('journey: a backup canceled mid-upload ends CANCELED', async (t) => {
     const journey = await startJourney(t, subject);
     await seed(journey, 'ConformanceCancel', 200, 1);
-    holdChunkWrites(journey.node.modules.backend(subject.name));
+    holdChunkWrites(journey.node.modules.backend(subject.name), journey.home);
     await journey.call('POST', `/v1/backups/${subject.name}`, { id: journey.id, config: journey.config });
     const canceled = await journey.call('DELETE', `/v1/backups/${subject.name}/${journey.id}${journey.query}`);
     t.is(canceled.status, 204, `cancel answered ${canceled.status}: ${JSON.stringify(canceled.body)}`);
