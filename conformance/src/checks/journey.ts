@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { BackupBackend, CallOptions } from '@strata/core';
 import { BackupHome } from '@strata/core/backup';
 import { createLogger, StrataNode } from '@strata/core/node';
+import { type CheckClock, currentClock, watchInPlace } from '../deadline.js';
 import { type ConformanceAssertions, type ConformanceTest, collect, randomName, streamOf } from '../harness.js';
 import type { Subject } from '../subject.js';
 
@@ -19,6 +20,8 @@ const FINISHED = new Set(['SUCCESS', 'FAILED', 'CANCELED']);
 
 interface Journey {
   readonly node: StrataNode;
+  /** The check's deadline: the journey's polling stops at it. */
+  readonly clock: CheckClock;
   readonly id: string;
   /** The backup's keys, as core lays them out: the suite never builds or slices a key itself. */
   readonly home: BackupHome;
@@ -29,11 +32,16 @@ interface Journey {
   /** Where the backup's objects are, for the suite's own backend calls. */
   readonly options: CallOptions;
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }>;
-  /** Polls a status URL until the operation ends. */
+  /**
+   * Polls a status URL until the operation ends, or the check's deadline passes: then it rejects
+   * (and the check fails) saying the status it was stuck at.
+   */
   finished(path: string): Promise<Json>;
 }
 
 async function startJourney(t: ConformanceAssertions, subject: Subject): Promise<Journey> {
+  const clock = currentClock();
+  if (clock === undefined) throw new TypeError('a journey runs as a check of describeBackendConformance');
   const dataPath = await mkdtemp(join(tmpdir(), 'strata-conformance-node-'));
   const { options } = subject;
   const node = await StrataNode.start({
@@ -43,27 +51,43 @@ async function startJourney(t: ConformanceAssertions, subject: Subject): Promise
     port: 0,
     logger: createLogger('silent'),
   });
+  // The node's calls of its own backend are what a backup or restore waits on: a deadline names them.
+  watchInPlace(node.modules.backend(subject.name), clock);
   const id = randomName('journey');
   const home = new BackupHome(id);
   const path = subject.scopePath('journey');
   const scope: CallOptions = path === undefined ? {} : { scope: { path } };
+  // Teardowns run last first, each within its own deadline: the objects go even if the node hangs.
   t.teardown(async () => {
-    await node.stop();
-    await rm(dataPath, { recursive: true, force: true });
     // The backup's objects are the suite's to remove, whatever the journey left.
     for await (const object of subject.backend.list(home.prefix, scope))
       await subject.backend.delete(object.key, scope);
   });
+  t.teardown(async () => {
+    await node.stop();
+    await rm(dataPath, { recursive: true, force: true });
+  });
   const call = async (method: string, url: string, body?: unknown) => {
-    const response = await fetch(`${node.url}${url}`, {
-      method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+    // At the deadline the request ends too, so that the node can stop even when its backend hangs.
+    // A signal of its own per request: fetch leaves its listener on the signal it is given.
+    const request = new AbortController();
+    const abort = () => request.abort(clock.signal.reason);
+    clock.signal.addEventListener('abort', abort, { once: true });
+    try {
+      const response = await fetch(`${node.url}${url}`, {
+        method,
+        signal: request.signal,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+    } finally {
+      clock.signal.removeEventListener('abort', abort);
+    }
   };
   return {
     node,
+    clock,
     id,
     home,
     config: path === undefined ? {} : { Path: path },
@@ -71,10 +95,17 @@ async function startJourney(t: ConformanceAssertions, subject: Subject): Promise
     options: scope,
     call,
     async finished(url) {
-      for (;;) {
-        const reply = await call('GET', url);
-        if (reply.status !== 200 || FINISHED.has(reply.body.status)) return reply.body;
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      try {
+        for (;;) {
+          const reply = await call('GET', url);
+          if (reply.status !== 200 || FINISHED.has(reply.body.status)) return reply.body;
+          const stuck = `GET ${url} still answered status ${reply.body.status} at the deadline (${clock.text})`;
+          clock.waitingFor(stuck);
+          if (clock.expired) throw new Error(stuck);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        clock.waitingFor(undefined);
       }
     },
   };
@@ -152,21 +183,27 @@ export function journeyChecks(test: ConformanceTest, subject: Subject): void {
     let writes = 0;
     const failures: string[] = [];
     const writer = (async () => {
-      for (let i = 0; writing; i++) {
+      for (let i = 0; writing && !journey.clock.expired; i++) {
         const reply = await journey.call('POST', '/v1/objects', { class: 'ConformanceLoad', properties: { rank: i } });
         if (reply.status === 200) writes++;
         else failures.push(`${reply.status} ${JSON.stringify(reply.body)}`);
       }
-    })();
-    const created = await journey.call('POST', `/v1/backups/${subject.name}`, {
-      id: journey.id,
-      include: classes,
-      config: journey.config,
+    })().catch((error: unknown) => {
+      failures.push(`a write threw ${error instanceof Error ? error.message : String(error)}`);
     });
-    t.is(created.status, 200, `creating the backup answered ${created.status}: ${JSON.stringify(created.body)}`);
-    const backup = await journey.finished(`/v1/backups/${subject.name}/${journey.id}${journey.query}`);
-    writing = false;
-    await writer;
+    let backup: Json;
+    try {
+      const created = await journey.call('POST', `/v1/backups/${subject.name}`, {
+        id: journey.id,
+        include: classes,
+        config: journey.config,
+      });
+      t.is(created.status, 200, `creating the backup answered ${created.status}: ${JSON.stringify(created.body)}`);
+      backup = await journey.finished(`/v1/backups/${subject.name}/${journey.id}${journey.query}`);
+    } finally {
+      writing = false;
+      await writer;
+    }
     t.is(backup.status, 'SUCCESS', `the backup ended ${backup.status}: ${backup.error}`);
     t.deepEqual(failures, [], 'writes during the backup must not fail');
     t.true(writes > 0, 'writes went on during the backup');
