@@ -107,7 +107,7 @@ test('isCorruption recognises a damaged backup as well as a damaged store, anywh
   t.true(errors.isCorruption(wrapped));
   t.true(errors.isCorruption(new Error('read failed', { cause: new errors.CorruptionError('f.seg', 'bad') })));
   t.false(errors.isCorruption({ code: 'STRATA_BACKUP_CORRUPT' }), 'not an error at all');
-  t.false(errors.isCorruption(new errors.BackupRequestError('include and exclude both set')));
+  t.false(errors.isCorruption(new errors.NotFoundError('bk/backup_config.json', '/backups')));
   t.false(errors.isCorruption(new Error('plain', { cause: new Error('plainer') })));
 });
 
