@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEADLINE_VARIABLE, DEFAULT_DEADLINE_SECONDS, parseDeadline } from './deadline.js';
 import { type CheckResult, runConformance } from './runner.js';
 
 const USAGE = `Usage: strata-conformance <module> [options]
@@ -13,6 +14,8 @@ Options:
                   an option, not for an optional method the module leaves out by design
   --grep <text>   run only the checks whose title includes <text>
   --no-journey    leave out the journey through a Strata node
+  --deadline <s>  fail a check that takes longer than <s> seconds, naming the backend calls that
+                  did not return (default: $${DEADLINE_VARIABLE}, else ${DEFAULT_DEADLINE_SECONDS})
   --app-dir <dir> resolve <module> from <dir> (default: the working directory)
   -h, --help      show this help
 `;
@@ -53,6 +56,13 @@ export async function main(argv: readonly string[], output: CliOutput = process)
     output.stderr.write(`strata-conformance: give exactly one module\n\n${USAGE}`);
     return 2;
   }
+  let deadlineSeconds: number | undefined;
+  try {
+    deadlineSeconds = values.deadline === undefined ? undefined : parseDeadline(values.deadline, '--deadline');
+  } catch (error) {
+    output.stderr.write(`strata-conformance: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
   let report: Awaited<ReturnType<typeof runConformance>>;
   try {
     output.stdout.write(`Conformance of ${module}\n`);
@@ -60,6 +70,7 @@ export async function main(argv: readonly string[], output: CliOutput = process)
       module,
       ...(values['app-dir'] === undefined ? {} : { appDir: values['app-dir'] }),
       ...(values.grep === undefined ? {} : { grep: values.grep }),
+      ...(deadlineSeconds === undefined ? {} : { deadlineSeconds }),
       journey: values['no-journey'] !== true,
       onResult: (result) => output.stdout.write(line(result)),
     });
@@ -88,6 +99,7 @@ function parse(argv: readonly string[]) {
       strict: { type: 'boolean' },
       grep: { type: 'string' },
       'no-journey': { type: 'boolean' },
+      deadline: { type: 'string' },
       'app-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },

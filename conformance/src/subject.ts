@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { BackendCapabilities, BackupBackend, ModuleLogger } from '@strata/core';
 import { type Environment, type LoadedModule, loadModules } from '@strata/core/modules';
 import type { DependencyContainer } from 'tsyringe';
+import { watchedBackend } from './deadline.js';
 
 /** What the suite runs against: a module, loaded the way `ENABLE_MODULES` loads it. */
 export interface ConformanceOptions {
@@ -23,6 +24,12 @@ export interface ConformanceOptions {
   readonly inMemory?: boolean;
   /** Whether to run the journey through a real Strata node (default true). */
   readonly journey?: boolean;
+  /**
+   * How long each check, and each of its clean-ups, may take, in seconds: past it the check fails,
+   * naming the backend calls that did not return. Default `STRATA_CONFORMANCE_DEADLINE` from the
+   * environment, else 120.
+   */
+  readonly deadlineSeconds?: number;
 }
 
 /** A secret variable the configuration sets, and its value. */
@@ -62,7 +69,11 @@ function load(options: ConformanceOptions, logger?: ModuleLogger): Promise<Loade
     appDir: options.appDir ?? process.cwd(),
     ...(options.container === undefined ? {} : { container: options.container }),
     ...(logger === undefined ? {} : { logger }),
-  }).then((registry) => registry.modules[0] as LoadedModule);
+  }).then((registry) => {
+    const loaded = registry.modules[0] as LoadedModule;
+    // Every call the suite makes is noted on the clock of the check making it (deadline.ts).
+    return { ...loaded, backend: watchedBackend(loaded.backend) };
+  });
 }
 
 /**

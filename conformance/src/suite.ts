@@ -13,6 +13,7 @@ import { notFoundChecks } from './checks/not-found.js';
 import { partialWriteChecks } from './checks/partial-writes.js';
 import { roundTripChecks } from './checks/round-trip.js';
 import { secretChecks } from './checks/secrets.js';
+import { cleanUpInTime, deadlineSeconds, withinDeadline } from './deadline.js';
 import { type ConformanceTest, suiteRuns } from './harness.js';
 import { type ConformanceOptions, loadSubject } from './subject.js';
 
@@ -43,7 +44,9 @@ export interface SuitePlan {
  * Loads `options.module` as `ENABLE_MODULES` would, with its configuration from `options.env`, and
  * registers every check the module's declared capabilities call for with the caller's `test`
  * function. Each check works under a random prefix (or `scope.path`) of its own and removes what it
- * wrote, so a real bucket or directory holding other data can be used.
+ * wrote, so a real bucket or directory holding other data can be used. Each check, and each clean-up,
+ * has a deadline (`options.deadlineSeconds`, else `STRATA_CONFORMANCE_DEADLINE`, else 120 s): past it
+ * the check fails, naming every backend call still in flight, instead of hanging the suite.
  *
  * ```ts
  * import test from 'ava';
@@ -52,12 +55,14 @@ export interface SuitePlan {
  * await describeBackendConformance(test, { module: 'backup-s3', env: { BACKUP_S3_BUCKET: 'test' } });
  * ```
  *
- * @throws core's `ModulesInvalidError` when the module cannot load (not found, bad configuration).
+ * @throws core's `ModulesInvalidError` when the module cannot load (not found, bad configuration);
+ *   a TypeError for a deadline that is not a number of seconds above 0.
  */
 export async function describeBackendConformance(
   test: ConformanceTest,
   options: ConformanceOptions,
 ): Promise<SuitePlan> {
+  const seconds = deadlineSeconds(options.deadlineSeconds);
   const subject = await loadSubject(options);
   const checks: string[] = [];
   const skipped: SkippedChecks[] = [];
@@ -65,7 +70,7 @@ export async function describeBackendConformance(
     (declare: NonNullable<ConformanceTest['serial']>) =>
     (title: string, implementation: Parameters<ConformanceTest>[1]) => {
       checks.push(title);
-      return declare(title, implementation);
+      return declare(title, (t) => withinDeadline(t, seconds, implementation));
     };
   const register: ConformanceTest = Object.assign(listed(test), {
     ...(test.serial === undefined ? {} : { serial: listed(test.serial) }),
@@ -109,8 +114,6 @@ export async function describeBackendConformance(
     skipped.push({ checks: 'the journey through a Strata node', reason: 'option journey' });
   else journeyChecks(register, subject);
 
-  test.after?.always(async () => {
-    await subject.backend.close?.();
-  });
+  test.after?.always(() => cleanUpInTime(seconds, () => subject.backend.close?.()));
   return { module: subject.name, checks, skipped };
 }

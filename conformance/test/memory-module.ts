@@ -47,6 +47,13 @@ export const defects = [
   'discards-outside-prefix',
   'discard-counts-finished-objects',
   'discard-accepts-any-prefix',
+  // Hangs, for the deadlines: a write or a listing that never settles, whatever the signal says;
+  // a chunk upload (as a node makes it) that stalls until its signal aborts.
+  'write-never-settles',
+  'list-never-settles',
+  'chunk-writes-stall',
+  // A write that never settles and holds a timer open, as a hung socket would (run in a child process).
+  'write-hangs-open',
 ] as const;
 export type Defect = (typeof defects)[number];
 
@@ -61,6 +68,13 @@ interface Partial {
 }
 /** Writes in progress, shared as objects are; discardPartialWrites removes them. */
 const partials = new Set<Partial>();
+
+/** Waits until `signal` aborts, then rejects with its reason; for ever without one. */
+function stalled(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
 
 export class MemoryBackend implements BackupBackend {
   readonly #defect: Defect;
@@ -88,6 +102,9 @@ export class MemoryBackend implements BackupBackend {
 
   async write(key: string, body: Readable, options?: CallOptions): Promise<number> {
     this.#check(key);
+    if (this.#defect === 'write-never-settles') return new Promise<never>(() => {});
+    if (this.#defect === 'write-hangs-open') return new Promise<never>(() => setInterval(() => {}, 60_000));
+    if (this.#defect === 'chunk-writes-stall' && /\/chunk-\d+$/.test(key)) await stalled(options?.signal);
     // Under a name core cannot know is secret: only a check of the log itself catches it.
     if (this.#defect === 'logs-its-token')
       this.#logger.debug({ request: { header: `Bearer ${this.#token}` } }, 'write');
@@ -160,6 +177,7 @@ export class MemoryBackend implements BackupBackend {
   }
 
   async *list(prefix: string, options?: CallOptions): AsyncIterable<ObjectInfo> {
+    if (this.#defect === 'list-never-settles') await new Promise<never>(() => {});
     const root = this.#id('', options);
     let ids = [...this.#objects.keys()].filter((id) => id.startsWith(root + prefix));
     if (this.#defect !== 'lists-unsorted') ids.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));

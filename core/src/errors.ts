@@ -6,6 +6,10 @@
  * code; a test keeps the two in step. Programmer mistakes (calling an API wrongly) stay plain
  * TypeErrors and are not listed here.
  *
+ * An error that crosses a boundary (a chunk worker's thread, another node) travels as its code:
+ * {@link serializeError} on one side, {@link reviveError} on the other, which rebuilds the class
+ * {@link defineError} registered for the code.
+ *
  * This file imports nothing, so the provider surface (index.ts) can re-export from it without
  * depending on the rest of core.
  */
@@ -42,9 +46,16 @@ export interface StrataErrorClass<A extends unknown[]> {
   is(value: unknown): value is StrataError;
 }
 
+/** A class errors of one code are revived as: one {@link defineError} made, or a subclass of it. */
+type RevivableClass = abstract new (...args: never) => StrataError;
+
+/** Every error class by code, as {@link defineError} fills it: what {@link reviveError} rebuilds. */
+const registry = new Map<string, RevivableClass>();
+
 /**
- * Defines an error class with a stable code, an HTTP status and a message template. Each package keeps
- * its definitions in its own errors.ts.
+ * Defines an error class with a stable code, an HTTP status and a message template, and registers it
+ * by code, so that {@link reviveError} rebuilds an error of this code that crossed a boundary as this
+ * class. Each package keeps its definitions in its own errors.ts.
  */
 export function defineError<A extends unknown[]>(
   code: string,
@@ -61,7 +72,90 @@ export function defineError<A extends unknown[]>(
       super(code, statusCode, message(...args));
     }
   };
+  registry.set(code, defined);
   return defined;
+}
+
+/**
+ * Makes `subclass`, which extends a class {@link defineError} made to add fields of its own (as
+ * {@link CorruptionError} adds `file`), the class {@link reviveError} rebuilds errors of its code as.
+ */
+function revivedAs(subclass: RevivableClass & { readonly code: string }): void {
+  registry.set(subclass.code, subclass);
+}
+
+/**
+ * An error as it crosses a boundary (a chunk worker's thread, another node over HTTP): plain data
+ * that survives `postMessage` and `JSON.stringify`. A Strata error keeps its `code` and
+ * `statusCode`, and its own enumerable fields beyond those (CorruptionError's `file`) as fields of
+ * their own; any other error keeps only its `message`.
+ */
+export interface SerializedError {
+  readonly message: string;
+  readonly code?: string;
+  readonly statusCode?: number;
+  /** The error's own data fields (CorruptionError's `file`): JSON values, errors among them serialized. */
+  readonly [field: string]: unknown;
+}
+
+/** The fields every error has, or that are the error's own machinery: never carried as data. */
+const NOT_DATA = new Set(['message', 'code', 'statusCode', 'name', 'stack', 'cause']);
+
+/** `value` as JSON carries it: an error serialized, anything JSON cannot hold dropped. */
+function dataValue(value: unknown): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (value instanceof Error) return serializeError(value);
+  if (Array.isArray(value)) return value.map((item) => dataValue(item) ?? null);
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, dataValue(item)]));
+  }
+  return undefined;
+}
+
+/**
+ * `error` as plain data, for {@link reviveError} on the other side of a boundary. A Strata error (one
+ * with a string `code` and a numeric `statusCode`, from whichever copy of @strata/core) becomes its
+ * code, status, message and own enumerable data fields; an error nested in a field is serialized in
+ * turn. Any other error becomes `{ message }` only (its stack and fields stay on this side), and a
+ * thrown non-error its `String()`.
+ */
+export function serializeError(error: unknown): SerializedError {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+  if (typeof code !== 'string' || typeof statusCode !== 'number') return { message: error.message };
+  const data: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(error)) {
+    if (NOT_DATA.has(field)) continue;
+    const carried = dataValue(value);
+    if (carried !== undefined) data[field] = carried;
+  }
+  return { ...data, message: error.message, code, statusCode };
+}
+
+/**
+ * The error `serialized` describes, rebuilt on this side of a boundary as the class registered for its
+ * code (by {@link defineError}): `instanceof` that class and its `is()` hold, and `code`,
+ * `statusCode`, `message` and the data fields are what was sent. Errors nested in data fields stay
+ * {@link SerializedError}s, which `is()` and {@link hasCode} recognise by code. No constructor runs
+ * (the message is already made), and the stack is this side's. A code no class is registered for
+ * becomes a {@link StrataError} with that code; no code, a plain `Error`.
+ */
+export function reviveError(serialized: SerializedError): Error {
+  const { message, code, statusCode } = serialized;
+  if (typeof code !== 'string') return new Error(String(message));
+  const status = typeof statusCode === 'number' ? statusCode : 500;
+  const error: StrataError = Reflect.construct(
+    StrataError,
+    [code, status, String(message)],
+    registry.get(code) ?? StrataError,
+  );
+  for (const [field, value] of Object.entries(serialized)) {
+    if (NOT_DATA.has(field)) continue;
+    // Defined, not assigned: a field named `__proto__` from the wire stays a field.
+    Object.defineProperty(error, field, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return error;
 }
 
 /** True when `value` is an error carrying `code` (works across installed copies of @strata/core). */
@@ -119,10 +213,82 @@ export const UnsupportedScopeError = defineError(
 );
 
 /**
- * Thrown by a configuration parser to say what is wrong with a value, without repeating the value
- * (core adds the variable name and the value, or `***` for secrets).
+ * What a module's configuration parser found wrong with a value, for {@link ConfigValueError}: what
+ * is wrong, what was expected, what to do instead (at least one of them). Never the value itself:
+ * core adds the variable's name and the value, or `***` for a secret. A part of the value that makes
+ * the problem clear (a URL's scheme) may appear in `problem`.
  */
-export const ConfigValueError = defineError('STRATA_CONFIG_INVALID_VALUE', 500, (problem: string) => problem);
+export type ConfigValueProblem =
+  | {
+      /** What the value should be, read after "expected": `a part size from 5MiB to 1GiB`. */
+      readonly expected: string;
+      /** What is wrong with it: `the endpoint must not contain credentials`. */
+      readonly problem?: string;
+      /** What to do instead: `use http:// or https://`. */
+      readonly fix?: string;
+    }
+  | { readonly problem: string; readonly fix?: string }
+  | { readonly fix: string };
+
+/**
+ * Thrown by a module's configuration parser (`EnvVarSpec.parse`) for a value it cannot use. The
+ * message is `<problem>; expected <expected>; <fix>`, each part present when given:
+ *
+ * ```ts
+ * throw new ConfigValueError({ expected: 'at most 4000MiB, the largest block Azure takes' });
+ * // expected at most 4000MiB, the largest block Azure takes
+ * throw new ConfigValueError({ problem: `the scheme ${url.protocol}// is not supported`, fix: 'use http:// or https://' });
+ * // the scheme ftp:// is not supported; use http:// or https://
+ * ```
+ *
+ * Core reports it as `STRATA_MODULE_CONFIG_INVALID`: `<module>: <VARIABLE>="<value>" is invalid: <message>`.
+ */
+export const ConfigValueError = defineError('STRATA_CONFIG_INVALID_VALUE', 500, (wrong: ConfigValueProblem) => {
+  // A module built against an older @strata/core passes its message as a string: keep it whole.
+  if (typeof wrong === 'string') return wrong;
+  const { problem, expected, fix } = wrong as { problem?: string; expected?: string; fix?: string };
+  return [problem, expected === undefined ? undefined : `expected ${expected}`, fix]
+    .filter((part) => part !== undefined && part !== '')
+    .join('; ');
+});
+
+// The ready-made parsers (provider/config.ts `parsers`), one error per way a value is refused.
+
+export const NotBooleanError = defineError('STRATA_CONFIG_NOT_BOOLEAN', 500, () => 'expected true or false');
+
+export const NotIntegerError = defineError('STRATA_CONFIG_NOT_INTEGER', 500, () => 'expected a whole number');
+
+export const OutOfRangeError = defineError(
+  'STRATA_CONFIG_OUT_OF_RANGE',
+  500,
+  (min: number, max: number) => `expected a number from ${min} to ${max}`,
+);
+
+export const NotByteSizeError = defineError(
+  'STRATA_CONFIG_NOT_BYTE_SIZE',
+  500,
+  () => 'expected a size such as 10MiB, 500KB or 1048576',
+);
+
+export const ByteSizeTooSmallError = defineError(
+  'STRATA_CONFIG_BYTE_SIZE_TOO_SMALL',
+  500,
+  () => 'expected a size of at least 1 byte',
+);
+
+export const NotOneOfError = defineError(
+  'STRATA_CONFIG_NOT_ONE_OF',
+  500,
+  (values: readonly string[]) => `expected one of ${values.join(', ')}`,
+);
+
+export const PathHasNulError = defineError('STRATA_CONFIG_PATH_NUL', 500, () => 'the path contains a NUL character');
+
+export const RelativePathError = defineError(
+  'STRATA_CONFIG_PATH_RELATIVE',
+  500,
+  () => 'relative path provided; use an absolute path such as /var/lib/strata/backups',
+);
 
 // ---------------------------------------------------------------------------------------------
 // Module system: ENABLE_MODULES -> resolve -> validate -> configure -> register.
@@ -246,6 +412,7 @@ export class ModulesInvalidError extends ModulesInvalid {
     this.problems = problems;
   }
 }
+revivedAs(ModulesInvalidError);
 
 /** A request named a backend that no enabled module provides. Weaviate's wording and status. */
 export const BackendNotEnabledError = defineError(
@@ -278,11 +445,17 @@ export class CorruptionError extends CorruptionBase {
     this.file = file;
   }
 }
+revivedAs(CorruptionError);
 
-/** True when `error`, or any error in its `cause` chain, is a corruption error. */
+/**
+ * True when `error`, or any error in its `cause` chain, reports damaged data: a store file
+ * ({@link CorruptionError}, `STRATA_STORE_CORRUPTION`) or a backup's descriptor or chunk
+ * (`BackupCorruptError`, `STRATA_BACKUP_CORRUPT`). Recognised by code, so errors revived from
+ * another thread or node and errors of another copy of @strata/core count too.
+ */
 export function isCorruption(error: unknown): boolean {
   for (let current = error; current instanceof Error; current = current.cause) {
-    if (hasCode(current, CorruptionError.code)) return true;
+    if (hasCode(current, CorruptionError.code) || hasCode(current, BackupCorruptError.code)) return true;
   }
   return false;
 }
@@ -340,7 +513,27 @@ export const EntryTooLargeError = defineError(
 // The node: its own configuration.
 // ---------------------------------------------------------------------------------------------
 
-export const NodeSettingError = defineError('STRATA_NODE_SETTING', 500, (problem: string) => problem);
+/** CLUSTER_HOSTNAME is not a node name (db/names.ts NODE_NAME; a test keeps the two rules in step). */
+export const InvalidNodeNameError = defineError(
+  'STRATA_NODE_INVALID_NAME',
+  500,
+  () => 'use 1 to 64 letters, digits, "_", "-" and "." (but not "." or "..")',
+);
+
+export const ApiKeysMissingError = defineError(
+  'STRATA_NODE_API_KEYS_MISSING',
+  500,
+  () =>
+    'AUTHENTICATION_APIKEY_ENABLED is true, but AUTHENTICATION_APIKEY_ALLOWED_KEYS is empty: set the keys clients ' +
+    'must present, comma-separated',
+);
+
+export const ApiKeyUsersMismatchError = defineError(
+  'STRATA_NODE_API_KEY_USERS_MISMATCH',
+  500,
+  (users: number, keys: number) =>
+    `AUTHENTICATION_APIKEY_USERS names ${users} users for ${keys} keys: give one user for all keys, or one per key`,
+);
 
 const NodeConfigInvalid = defineError('STRATA_NODE_CONFIG_INVALID', 500, (problems: readonly StrataError[]) =>
   listProblems('node configuration', problems),
@@ -355,6 +548,7 @@ export class NodeConfigInvalidError extends NodeConfigInvalid {
     this.problems = problems;
   }
 }
+revivedAs(NodeConfigInvalidError);
 
 // ---------------------------------------------------------------------------------------------
 // Database: classes and objects (core/src/db). Messages follow Weaviate's where it has one.

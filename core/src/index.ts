@@ -11,6 +11,7 @@
 
 export {
   ConfigValueError,
+  type ConfigValueProblem,
   defineError,
   hasCode,
   InvalidKeyError,

@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackupBackend, CallOptions } from '@strata/core';
+import { BackupHome } from '@strata/core/backup';
 import { createLogger, StrataNode } from '@strata/core/node';
+import { type CheckClock, currentClock, watchInPlace } from '../deadline.js';
 import { type ConformanceAssertions, type ConformanceTest, collect, randomName, streamOf } from '../harness.js';
 import type { Subject } from '../subject.js';
 
@@ -18,7 +20,11 @@ const FINISHED = new Set(['SUCCESS', 'FAILED', 'CANCELED']);
 
 interface Journey {
   readonly node: StrataNode;
+  /** The check's deadline: the journey's polling stops at it. */
+  readonly clock: CheckClock;
   readonly id: string;
+  /** The backup's keys, as core lays them out: the suite never builds or slices a key itself. */
+  readonly home: BackupHome;
   /** `config` for create and restore: a `Path` of the suite's own when the module supports one. */
   readonly config: Record<string, string>;
   /** The same, as a query string for status and cancel. */
@@ -26,11 +32,16 @@ interface Journey {
   /** Where the backup's objects are, for the suite's own backend calls. */
   readonly options: CallOptions;
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }>;
-  /** Polls a status URL until the operation ends. */
+  /**
+   * Polls a status URL until the operation ends, or the check's deadline passes: then it rejects
+   * (and the check fails) saying the status it was stuck at.
+   */
   finished(path: string): Promise<Json>;
 }
 
 async function startJourney(t: ConformanceAssertions, subject: Subject): Promise<Journey> {
+  const clock = currentClock();
+  if (clock === undefined) throw new TypeError('a journey runs as a check of describeBackendConformance');
   const dataPath = await mkdtemp(join(tmpdir(), 'strata-conformance-node-'));
   const { options } = subject;
   const node = await StrataNode.start({
@@ -40,35 +51,61 @@ async function startJourney(t: ConformanceAssertions, subject: Subject): Promise
     port: 0,
     logger: createLogger('silent'),
   });
+  // The node's calls of its own backend are what a backup or restore waits on: a deadline names them.
+  watchInPlace(node.modules.backend(subject.name), clock);
   const id = randomName('journey');
+  const home = new BackupHome(id);
   const path = subject.scopePath('journey');
   const scope: CallOptions = path === undefined ? {} : { scope: { path } };
+  // Teardowns run last first, each within its own deadline: the objects go even if the node hangs.
+  t.teardown(async () => {
+    // The backup's objects are the suite's to remove, whatever the journey left.
+    for await (const object of subject.backend.list(home.prefix, scope))
+      await subject.backend.delete(object.key, scope);
+  });
   t.teardown(async () => {
     await node.stop();
     await rm(dataPath, { recursive: true, force: true });
-    // The backup's objects are the suite's to remove, whatever the journey left.
-    for await (const object of subject.backend.list(`${id}/`, scope)) await subject.backend.delete(object.key, scope);
   });
   const call = async (method: string, url: string, body?: unknown) => {
-    const response = await fetch(`${node.url}${url}`, {
-      method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+    // At the deadline the request ends too, so that the node can stop even when its backend hangs.
+    // A signal of its own per request: fetch leaves its listener on the signal it is given.
+    const request = new AbortController();
+    const abort = () => request.abort(clock.signal.reason);
+    clock.signal.addEventListener('abort', abort, { once: true });
+    try {
+      const response = await fetch(`${node.url}${url}`, {
+        method,
+        signal: request.signal,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+    } finally {
+      clock.signal.removeEventListener('abort', abort);
+    }
   };
   return {
     node,
+    clock,
     id,
+    home,
     config: path === undefined ? {} : { Path: path },
     query: path === undefined ? '' : `?path=${encodeURIComponent(path)}`,
     options: scope,
     call,
     async finished(url) {
-      for (;;) {
-        const reply = await call('GET', url);
-        if (reply.status !== 200 || FINISHED.has(reply.body.status)) return reply.body;
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      try {
+        for (;;) {
+          const reply = await call('GET', url);
+          if (reply.status !== 200 || FINISHED.has(reply.body.status)) return reply.body;
+          const stuck = `GET ${url} still answered status ${reply.body.status} at the deadline (${clock.text})`;
+          clock.waitingFor(stuck);
+          if (clock.expired) throw new Error(stuck);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        clock.waitingFor(undefined);
       }
     },
   };
@@ -117,12 +154,15 @@ function comparable(objects: Map<string, Json>): Json[] {
     .sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
-/** Holds every chunk upload of the node's backend until its signal aborts, so a cancel lands mid-upload. */
-function holdChunkWrites(backend: BackupBackend): void {
+/**
+ * Holds every chunk upload of the backup at `home` by the node's backend until its signal aborts, so
+ * a cancel lands mid-upload. Which keys are chunks is core's to say (BackupHome), not the suite's.
+ */
+function holdChunkWrites(backend: BackupBackend, home: BackupHome): void {
   const write = backend.write.bind(backend);
   backend.write = async (key, body, options) => {
     const signal = options?.signal;
-    if (key.includes('/chunk-') && signal !== undefined && !signal.aborted) {
+    if (home.parse(key)?.kind === 'chunk' && signal !== undefined && !signal.aborted) {
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
     }
     return write(key, body, options);
@@ -143,21 +183,27 @@ export function journeyChecks(test: ConformanceTest, subject: Subject): void {
     let writes = 0;
     const failures: string[] = [];
     const writer = (async () => {
-      for (let i = 0; writing; i++) {
+      for (let i = 0; writing && !journey.clock.expired; i++) {
         const reply = await journey.call('POST', '/v1/objects', { class: 'ConformanceLoad', properties: { rank: i } });
         if (reply.status === 200) writes++;
         else failures.push(`${reply.status} ${JSON.stringify(reply.body)}`);
       }
-    })();
-    const created = await journey.call('POST', `/v1/backups/${subject.name}`, {
-      id: journey.id,
-      include: classes,
-      config: journey.config,
+    })().catch((error: unknown) => {
+      failures.push(`a write threw ${error instanceof Error ? error.message : String(error)}`);
     });
-    t.is(created.status, 200, `creating the backup answered ${created.status}: ${JSON.stringify(created.body)}`);
-    const backup = await journey.finished(`/v1/backups/${subject.name}/${journey.id}${journey.query}`);
-    writing = false;
-    await writer;
+    let backup: Json;
+    try {
+      const created = await journey.call('POST', `/v1/backups/${subject.name}`, {
+        id: journey.id,
+        include: classes,
+        config: journey.config,
+      });
+      t.is(created.status, 200, `creating the backup answered ${created.status}: ${JSON.stringify(created.body)}`);
+      backup = await journey.finished(`/v1/backups/${subject.name}/${journey.id}${journey.query}`);
+    } finally {
+      writing = false;
+      await writer;
+    }
     t.is(backup.status, 'SUCCESS', `the backup ended ${backup.status}: ${backup.error}`);
     t.deepEqual(failures, [], 'writes during the backup must not fail');
     t.true(writes > 0, 'writes went on during the backup');
@@ -186,11 +232,11 @@ export function journeyChecks(test: ConformanceTest, subject: Subject): void {
     t.is(backup.status, 'SUCCESS', `the backup ended ${backup.status}: ${backup.error}`);
 
     let chunk: string | undefined;
-    for await (const object of subject.backend.list(`${journey.id}/`, journey.options)) {
-      if (/\/chunk-/.test(object.key)) chunk ??= object.key;
+    for await (const object of subject.backend.list(journey.home.prefix, journey.options)) {
+      if (journey.home.parse(object.key)?.kind === 'chunk') chunk ??= object.key;
     }
     if (chunk === undefined) {
-      t.fail(`the backup wrote no chunk under "${journey.id}/" that list() shows`);
+      t.fail(`the backup wrote no chunk under "${journey.home.prefix}" that list() shows`);
       return;
     }
     const bytes = await collect(await subject.backend.read(chunk, journey.options));
@@ -209,7 +255,7 @@ export function journeyChecks(test: ConformanceTest, subject: Subject): void {
   test('journey: a backup canceled mid-upload ends CANCELED', async (t) => {
     const journey = await startJourney(t, subject);
     await seed(journey, 'ConformanceCancel', 200, 1);
-    holdChunkWrites(journey.node.modules.backend(subject.name));
+    holdChunkWrites(journey.node.modules.backend(subject.name), journey.home);
     await journey.call('POST', `/v1/backups/${subject.name}`, { id: journey.id, config: journey.config });
     const canceled = await journey.call('DELETE', `/v1/backups/${subject.name}/${journey.id}${journey.query}`);
     t.is(canceled.status, 204, `cancel answered ${canceled.status}: ${JSON.stringify(canceled.body)}`);

@@ -1,9 +1,9 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { StrataError } from '../errors.js';
+import { serializeError } from '../errors.js';
 import { PIECE_BYTES, packChunk, unpackChunk } from './chunk-codec.js';
-import { type FromWorker, type ToWorker, transferable, type WorkerError } from './worker-messages.js';
+import { type FromWorker, type ToWorker, transferable } from './worker-messages.js';
 
 /**
  * A chunk worker's thread: packs and unpacks chunks (chunk-codec.ts) for the node, one job at a
@@ -132,11 +132,6 @@ async function unpack(current: Job, message: Extract<ToWorker, { type: 'unpack' 
   post({ type: 'unpacked', extracted, fileBytes: current.takeFileBytes() });
 }
 
-function serialize(error: unknown): WorkerError {
-  if (error instanceof StrataError) return { message: error.message, code: error.code, statusCode: error.statusCode };
-  return { message: error instanceof Error ? error.message : String(error) };
-}
-
 port.on('message', (message: ToWorker) => {
   if (message.type !== 'pack' && message.type !== 'unpack') {
     job?.receive(message);
@@ -146,7 +141,7 @@ port.on('message', (message: ToWorker) => {
   job = current;
   const run = message.type === 'pack' ? pack(current, message) : unpack(current, message);
   run
-    .catch((error: unknown) => post({ type: 'error', error: serialize(error) }))
+    .catch((error: unknown) => post({ type: 'error', error: serializeError(error) }))
     .finally(() => {
       if (job === current) job = undefined;
     });

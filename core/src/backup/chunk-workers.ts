@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { StrataError } from '../errors.js';
+import { reviveError } from '../errors.js';
 import {
   type CompressionLevel,
   type PackedChunk,
@@ -8,18 +8,12 @@ import {
   PIECE_BYTES,
   type UnpackTarget,
 } from './chunk-codec.js';
-import { type FromWorker, transferable, type WorkerError } from './worker-messages.js';
+import { type FromWorker, transferable } from './worker-messages.js';
 
 const WORKER_URL = new URL('./chunk-worker.js', import.meta.url);
 
 /** Unpack batches the node may send ahead of the worker. */
 const UNPACK_CREDITS = 2;
-
-function toError(error: WorkerError): Error {
-  return error.code !== undefined && error.statusCode !== undefined
-    ? new StrataError(error.code, error.statusCode, error.message)
-    : new Error(error.message);
-}
 
 /**
  * The node's side of the chunk workers: a thread per concurrent chunk, so SHA-256 and gzip run on
@@ -74,7 +68,7 @@ export class ChunkWorkers {
         onFileBytes(message.fileBytes);
         body.push(null);
         resolve(message.result);
-      } else if (message.type === 'error') reject(toError(message.error));
+      } else if (message.type === 'error') reject(reviveError(message.error));
     });
     // The consumer sees the failure on `body`; `packed` reports it either way, so an unread body's
     // error is not an uncaught one.
@@ -106,7 +100,7 @@ export class ChunkWorkers {
       } else if (message.type === 'unpacked') {
         onFileBytes(message.fileBytes);
         resolve(message.extracted);
-      } else if (message.type === 'error') reject(toError(message.error));
+      } else if (message.type === 'error') reject(reviveError(message.error));
     });
     const finished = unpacked.then(
       () => true,

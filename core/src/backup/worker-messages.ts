@@ -1,3 +1,4 @@
+import type { SerializedError } from '../errors.js';
 import type { CompressionLevel, PackedChunk, PackFile, UnpackTarget } from './chunk-codec.js';
 
 /**
@@ -18,13 +19,6 @@ export type ToWorker =
   | { readonly type: 'end' }
   | { readonly type: 'abort' };
 
-/** An error as it crosses the thread boundary: a Strata error keeps its code and status. */
-export interface WorkerError {
-  readonly message: string;
-  readonly code?: string;
-  readonly statusCode?: number;
-}
-
 /** A worker to the node. `fileBytes` counts file bytes read or written since the last message. */
 export type FromWorker =
   /** Pack: a batch of the chunk's bytes. */
@@ -33,7 +27,8 @@ export type FromWorker =
   | { readonly type: 'credit'; readonly fileBytes: number }
   | { readonly type: 'packed'; readonly result: PackedChunk; readonly fileBytes: number }
   | { readonly type: 'unpacked'; readonly extracted: readonly string[]; readonly fileBytes: number }
-  | { readonly type: 'error'; readonly error: WorkerError };
+  /** The job failed: the error as errors.ts serializes it, revived on the node's side by its code. */
+  | { readonly type: 'error'; readonly error: SerializedError };
 
 /** `bytes` as a view that owns its whole ArrayBuffer, so it can be transferred: copied if it does not. */
 export function transferable(bytes: Uint8Array): Uint8Array {

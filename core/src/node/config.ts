@@ -1,6 +1,12 @@
 import { resolve } from 'node:path';
-import { NODE_NAME, NODE_NAME_RULE } from '../db/names.js';
-import { NodeConfigInvalidError, NodeSettingError, type StrataError } from '../errors.js';
+import { NODE_NAME } from '../db/names.js';
+import {
+  ApiKeysMissingError,
+  ApiKeyUsersMismatchError,
+  InvalidNodeNameError,
+  NodeConfigInvalidError,
+  type StrataError,
+} from '../errors.js';
 import { type Environment, readModuleConfig } from '../modules/read-config.js';
 import { type ConfigSpec, type ConfigValues, parsers } from '../provider/config.js';
 
@@ -17,7 +23,7 @@ export const nodeVariables = {
     name: 'CLUSTER_HOSTNAME',
     default: 'node1',
     parse: (raw: string) => {
-      if (!NODE_NAME.test(raw)) throw new NodeSettingError(NODE_NAME_RULE);
+      if (!NODE_NAME.test(raw)) throw new InvalidNodeNameError();
       return raw;
     },
     description: "The node's name; shards record the node that owns them, and backups group files by it.",
@@ -79,19 +85,11 @@ export function readNodeConfig(env: Environment, cwd = process.cwd()): NodeConfi
   const all: StrataError[] = [...problems];
   const keys = values.apiKeys ?? [];
   if (values.apiKeyEnabled && keys.length === 0) {
-    all.push(
-      new NodeSettingError(
-        'AUTHENTICATION_APIKEY_ENABLED is true, but AUTHENTICATION_APIKEY_ALLOWED_KEYS is empty: set the keys clients must present, comma-separated',
-      ),
-    );
+    all.push(new ApiKeysMissingError());
   }
   const users = values.apiKeyUsers ?? [];
   if (values.apiKeyEnabled && users.length > 1 && users.length !== keys.length) {
-    all.push(
-      new NodeSettingError(
-        `AUTHENTICATION_APIKEY_USERS names ${users.length} users for ${keys.length} keys: give one user for all keys, or one per key`,
-      ),
-    );
+    all.push(new ApiKeyUsersMismatchError(users.length, keys.length));
   }
   if (all.length > 0) throw new NodeConfigInvalidError(all);
   return {

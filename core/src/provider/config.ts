@@ -1,5 +1,14 @@
 import { isAbsolute, normalize } from 'node:path';
-import { ConfigValueError } from '../errors.js';
+import {
+  ByteSizeTooSmallError,
+  NotBooleanError,
+  NotByteSizeError,
+  NotIntegerError,
+  NotOneOfError,
+  OutOfRangeError,
+  PathHasNulError,
+  RelativePathError,
+} from '../errors.js';
 
 /**
  * How a module declares one environment variable it reads. Core reads every declared variable once,
@@ -23,7 +32,8 @@ export interface EnvVarSpec<T = string> {
   readonly secret?: boolean;
   /**
    * Turns the raw string into the value the module receives. Throw `ConfigValueError` with what is
-   * wrong (without repeating the value); core adds the variable's name and value.
+   * wrong, what was expected or what to do (without repeating the value); core adds the variable's
+   * name and value. The ready-made `parsers` throw errors of their own, one code per refusal.
    */
   readonly parse?: (raw: string) => T;
 }
@@ -53,7 +63,7 @@ export const parsers = {
     const word = raw.trim().toLowerCase();
     if (TRUE_WORDS.has(word)) return true;
     if (FALSE_WORDS.has(word)) return false;
-    throw new ConfigValueError('expected true or false');
+    throw new NotBooleanError();
   },
 
   /** A whole number, optionally within `[min, max]`. */
@@ -63,9 +73,9 @@ export const parsers = {
       const text = raw.trim();
       const value = Number(text);
       if (!/^[+-]?\d+$/.test(text) || !Number.isSafeInteger(value)) {
-        throw new ConfigValueError('expected a whole number');
+        throw new NotIntegerError();
       }
-      if (value < min || value > max) throw new ConfigValueError(`expected a number from ${min} to ${max}`);
+      if (value < min || value > max) throw new OutOfRangeError(min, max);
       return value;
     };
   },
@@ -83,10 +93,9 @@ export const parsers = {
       gib: 1024 ** 3,
     };
     const factor = units[(match?.[2] ?? 'b').toLowerCase()];
-    if (match === null || factor === undefined)
-      throw new ConfigValueError('expected a size such as 10MiB, 500KB or 1048576');
+    if (match === null || factor === undefined) throw new NotByteSizeError();
     const bytes = Math.round(Number(match[1]) * factor);
-    if (bytes < 1) throw new ConfigValueError('expected a size of at least 1 byte');
+    if (bytes < 1) throw new ByteSizeTooSmallError();
     return bytes;
   },
 
@@ -102,17 +111,16 @@ export const parsers = {
   oneOf<const T extends string>(values: readonly T[]): (raw: string) => T {
     return (raw) => {
       const value = raw.trim();
-      if (!(values as readonly string[]).includes(value))
-        throw new ConfigValueError(`expected one of ${values.join(', ')}`);
+      if (!(values as readonly string[]).includes(value)) throw new NotOneOfError(values);
       return value as T;
     };
   },
 
   /** An absolute filesystem path, normalised (no trailing slash, no `.` or `..` segments). */
   absolutePath(raw: string): string {
-    if (raw.includes('\0')) throw new ConfigValueError('the path contains a NUL character');
+    if (raw.includes('\0')) throw new PathHasNulError();
     if (!isAbsolute(raw)) {
-      throw new ConfigValueError('relative path provided; use an absolute path such as /var/lib/strata/backups');
+      throw new RelativePathError();
     }
     const normalized = normalize(raw);
     return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;

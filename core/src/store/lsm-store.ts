@@ -60,9 +60,10 @@ export interface StoreStats {
 }
 
 /**
- * A log-structured merge store. Writes go to a write-ahead log (group-committed), then to an
- * in-memory skip list; full memtables are frozen and flushed to immutable, sorted, checksummed
- * segment files with a bloom filter; background compaction merges adjacent segments.
+ * A log-structured merge store. Writes go to a write-ahead log (group-committed), then to the
+ * memtable, an in-memory B+tree with a Map beside it for point lookups (memtable.ts); full memtables
+ * are frozen and flushed to immutable, sorted, checksummed segment files with a bloom filter;
+ * background compaction merges adjacent segments.
  *
  * Concurrency: every method may be called at any time from the one JavaScript thread. Reads never
  * wait for flushes or compactions (those run in worker threads and swap in their result in one

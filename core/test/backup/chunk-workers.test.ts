@@ -3,10 +3,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { CompressionLevel } from '../../src/backup/chunk-codec.js';
 import { ChunkWorkers } from '../../src/backup/chunk-workers.js';
 import type { FileDescriptor } from '../../src/backup/descriptors.js';
+import { BackupCorruptError } from '../../src/errors.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -15,6 +16,24 @@ function content(size: number): Buffer {
   const bytes = randomBytes(size);
   for (let i = 0; i < size; i += 2) bytes[i] = 0x61;
   return bytes;
+}
+
+/** A scratch directory and `count` chunk workers, both gone when the test ends. */
+async function started(t: ExecutionContext, count = 1): Promise<{ dir: string; workers: ChunkWorkers }> {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-chunk-'));
+  const workers = ChunkWorkers.start(count);
+  t.teardown(async () => {
+    await workers.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { dir, workers };
+}
+
+/** What a backup descriptor records of `files`. */
+function descriptorsOf(files: ReadonlyArray<{ path: string; bytes: Buffer }>): Record<string, FileDescriptor> {
+  return Object.fromEntries(
+    files.map((file) => [file.path, { path: file.path, size: file.bytes.length, sha256: sha256(file.bytes) }]),
+  );
 }
 
 async function packed(workers: ChunkWorkers, dir: string, compression: CompressionLevel) {
@@ -36,12 +55,7 @@ async function packed(workers: ChunkWorkers, dir: string, compression: Compressi
 }
 
 test('a chunk packed by a worker is a standard tar.gz that unpacks byte for byte, checksums verified', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'strata-chunk-'));
-  const workers = ChunkWorkers.start(1);
-  t.teardown(async () => {
-    await workers.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { dir, workers } = await started(t);
   const { files, chunk, result } = await packed(workers, dir, 'BestSpeed');
   t.is(result.size, chunk.length);
   t.is(result.sha256, sha256(chunk));
@@ -53,9 +67,7 @@ test('a chunk packed by a worker is a standard tar.gz that unpacks byte for byte
   t.deepEqual(listed.trim().split('\n'), ['shard/a.seg', 'shard/b.seg', 'shard/c.seg']);
 
   const staging = join(dir, 'staging');
-  const descriptors: Record<string, FileDescriptor> = Object.fromEntries(
-    files.map((file) => [file.path, { path: file.path, size: file.bytes.length, sha256: sha256(file.bytes) }]),
-  );
+  const descriptors = descriptorsOf(files);
   const extracted = await workers.unpack(
     (async function* () {
       for (let offset = 0; offset < chunk.length; offset += 300_000) yield chunk.subarray(offset, offset + 300_000);
@@ -73,13 +85,8 @@ test('chunk workers run below the priority of the thread serving requests (Linux
     t.pass('thread priorities are only lowered on Linux');
     return;
   }
-  const dir = await mkdtemp(join(tmpdir(), 'strata-chunk-'));
   const before = new Set(await readdir('/proc/self/task'));
-  const workers = ChunkWorkers.start(2);
-  t.teardown(async () => {
-    await workers.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { dir, workers } = await started(t, 2);
   await packed(workers, dir, 'NoCompression'); // both workers have started
   const niceness = async (task: string) => {
     const stat = await readFile(`/proc/self/task/${task}/stat`, 'utf8');
@@ -99,4 +106,32 @@ test('chunk workers run below the priority of the thread serving requests (Linux
   t.true(lowered.length >= 2, `each worker thread runs at a lower priority (${lowered.length} lowered)`);
   const self = (await readlink('/proc/thread-self')).split('/').at(-1) as string;
   t.is(await niceness(self), 0, 'the thread that started them keeps its priority');
+});
+
+test('a corrupt chunk rejects, across the worker thread, with a BackupCorruptError itself', async (t) => {
+  const { dir, workers } = await started(t);
+  const { files, chunk, result } = await packed(workers, dir, 'BestSpeed');
+  chunk[Math.floor(chunk.length / 2)] ^= 0xff;
+  const descriptors = descriptorsOf(files);
+  const error = await t.throwsAsync(
+    workers.unpack(
+      (async function* () {
+        yield chunk;
+      })(),
+      {
+        key: 'bk/node1/Class/chunk-1',
+        size: chunk.length,
+        sha256: result.sha256,
+        compression: 'gzip',
+        files: descriptors,
+        staging: join(dir, 'staging'),
+      },
+      new AbortController().signal,
+      () => {},
+    ),
+  );
+  t.true(error instanceof BackupCorruptError, `${error?.constructor.name}: ${error?.message}`);
+  t.true(BackupCorruptError.is(error));
+  t.is((error as InstanceType<typeof BackupCorruptError>).statusCode, 422);
+  t.regex(error?.message ?? '', /^corrupted backup file: bk\/node1\/Class\/chunk-1: /);
 });

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { readAll, seed, startBackupNode, waitFor } from '../helpers/backups.js';
+import { holdChunks, readAll, seed, startBackupNode, waitFor } from '../helpers/backups.js';
 
 test('several classes with thousands of objects are backed up, deleted, restored and every object compared', async (t) => {
   const node = await startBackupNode(t);
@@ -110,10 +110,14 @@ test('writes and reads go on during a backup without a single failure', async (t
 test('a class deleted while its backup uploads does not break the backup', async (t) => {
   const node = await startBackupNode(t, { BACKUP_CHUNK_TARGET_SIZE: '16KiB' });
   const objects = await seed(node, 'Doomed', 4000, 2);
+  // Chunk uploads wait until released, so the class is deleted while they are certainly in flight.
+  const hold = holdChunks(node, 'write');
   await node.request('POST', '/v1/backups/filesystem', { id: 'doomed', config: { CPUPercentage: 1 } });
-  for (let status = 'STARTED'; status === 'STARTED'; )
-    status = (await node.request('GET', '/v1/backups/filesystem/doomed')).body.status;
+  await hold.reached;
+  t.is((await node.request('GET', '/v1/backups/filesystem/doomed')).body.status, 'TRANSFERRING');
   t.is((await node.request('DELETE', '/v1/schema/Doomed')).status, 200);
+  t.is((await node.request('GET', '/v1/backups/filesystem/doomed')).body.status, 'TRANSFERRING', 'still uploading');
+  hold.release();
   t.is((await waitFor(node, '/v1/backups/filesystem/doomed')).body.status, 'SUCCESS');
   await node.request('POST', '/v1/backups/filesystem/doomed/restore', {});
   t.is((await waitFor(node, '/v1/backups/filesystem/doomed/restore')).body.status, 'SUCCESS');

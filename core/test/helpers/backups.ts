@@ -99,23 +99,34 @@ export async function readAll(node: TestNode, name: string): Promise<Map<string,
 
 /**
  * Holds every chunk upload (or download) of the node's filesystem backend until it is aborted (a
- * cancel or a stop), so a test can act while a backup (or restore) is certainly TRANSFERRING.
- * Descriptors pass as usual. `reached` resolves when the first chunk is held; `unhold()` lets later
- * ones through.
+ * cancel or a stop) or released, so a test can act while a backup (or restore) is certainly
+ * TRANSFERRING. Descriptors pass as usual. `reached` resolves when the first chunk is held;
+ * `unhold()` lets later ones through; `release()` also lets the held ones go on, as if the storage
+ * had only been slow.
  */
-export function holdChunks(node: TestNode, method: 'write' | 'read'): { reached: Promise<void>; unhold(): void } {
+export function holdChunks(
+  node: TestNode,
+  method: 'write' | 'read',
+): { reached: Promise<void>; unhold(): void; release(): void } {
   const backend = node.node.modules.backend('filesystem');
   const original = backend[method];
   let reached = () => {};
   const reachedPromise = new Promise<void>((resolve) => {
     reached = resolve;
   });
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
   const held = async (key: string, options?: { signal?: AbortSignal | undefined }) => {
     if (key.includes('/chunk-')) {
       reached();
       const signal = options?.signal;
       if (signal !== undefined && !signal.aborted) {
-        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        await Promise.race([
+          released,
+          new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true })),
+        ]);
       }
     }
   };
@@ -125,10 +136,15 @@ export function holdChunks(node: TestNode, method: 'write' | 'read'): { reached:
     // biome-ignore lint/suspicious/noExplicitAny: as above.
     return (original as any).call(backend, key, ...rest);
   };
+  const unhold = () => {
+    backend[method] = original as never;
+  };
   return {
     reached: reachedPromise,
-    unhold: () => {
-      backend[method] = original as never;
+    unhold,
+    release: () => {
+      unhold();
+      release();
     },
   };
 }

@@ -156,7 +156,7 @@ test('a backend factory that throws quoting a secret is reported redacted', asyn
 
 test('a backend factory that throws a Strata error quoting no secret is reported as it is', async (t) => {
   const error = await failureOf(
-    "container.register(BACKUP_BACKEND, { useFactory: () => { throw new ConfigValueError('no region'); } });",
+    "container.register(BACKUP_BACKEND, { useFactory: () => { throw new ConfigValueError({ problem: 'no region' }); } });",
   );
   t.is(error.problems[0]?.code, 'STRATA_CONFIG_INVALID_VALUE');
 });

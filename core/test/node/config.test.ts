@@ -1,5 +1,6 @@
 import test from 'ava';
-import type { StrataError } from '../../src/errors.js';
+import { NODE_NAME_RULE } from '../../src/db/names.js';
+import { InvalidNodeNameError, type StrataError } from '../../src/errors.js';
 import { readNodeConfig } from '../../src/node/index.js';
 
 test('defaults: ./data under the working directory, node1, no keys, info logs', (t) => {
@@ -53,18 +54,28 @@ test('every problem of the node configuration is reported together, keys never s
 });
 
 test('API keys enabled without keys, or with a mismatched user list, are refused', (t) => {
-  const empty = t.throws(() => readNodeConfig({ AUTHENTICATION_APIKEY_ENABLED: 'true' })) as StrataError;
-  t.true(
-    empty.message.includes('AUTHENTICATION_APIKEY_ENABLED is true, but AUTHENTICATION_APIKEY_ALLOWED_KEYS is empty'),
-  );
+  type Invalid = StrataError & { problems: StrataError[] };
+  const empty = t.throws(() => readNodeConfig({ AUTHENTICATION_APIKEY_ENABLED: 'true' })) as Invalid;
+  t.like(empty.problems, [
+    {
+      code: 'STRATA_NODE_API_KEYS_MISSING',
+      message:
+        'AUTHENTICATION_APIKEY_ENABLED is true, but AUTHENTICATION_APIKEY_ALLOWED_KEYS is empty: set the keys clients must present, comma-separated',
+    },
+  ]);
   const users = t.throws(() =>
     readNodeConfig({
       AUTHENTICATION_APIKEY_ENABLED: 'true',
       AUTHENTICATION_APIKEY_ALLOWED_KEYS: 'a,b,c',
       AUTHENTICATION_APIKEY_USERS: 'x,y',
     }),
-  ) as StrataError;
-  t.true(users.message.includes('AUTHENTICATION_APIKEY_USERS names 2 users for 3 keys'));
+  ) as Invalid;
+  t.like(users.problems, [
+    {
+      code: 'STRATA_NODE_API_KEY_USERS_MISMATCH',
+      message: 'AUTHENTICATION_APIKEY_USERS names 2 users for 3 keys: give one user for all keys, or one per key',
+    },
+  ]);
 });
 
 test('CLUSTER_HOSTNAME "." or "..", which would be a path segment pointing up, is refused', (t) => {
@@ -75,4 +86,9 @@ test('CLUSTER_HOSTNAME "." or "..", which would be a path segment pointing up, i
     t.regex(error.problems[0]?.message ?? '', /CLUSTER_HOSTNAME=.* is invalid: .*but not "\." or "\.\."/);
   }
   t.is(readNodeConfig({ CLUSTER_HOSTNAME: 'node-1.eu' }).hostname, 'node-1.eu');
+});
+
+test('the CLUSTER_HOSTNAME message states the rule the node name is checked against', (t) => {
+  // errors.ts holds the message, db/names.ts the pattern and its rule for descriptor checks: one rule.
+  t.is(new InvalidNodeNameError().message, NODE_NAME_RULE);
 });

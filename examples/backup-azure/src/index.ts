@@ -21,7 +21,7 @@ const MiB = 1024 * 1024;
 /** Azure takes blocks of up to 4000 MiB. */
 function blockSize(raw: string): number {
   const bytes = parsers.byteSize(raw);
-  if (bytes > 4000 * MiB) throw new ConfigValueError('expected at most 4000MiB, the largest block Azure takes');
+  if (bytes > 4000 * MiB) throw new ConfigValueError({ expected: 'at most 4000MiB, the largest block Azure takes' });
   return bytes;
 }
 

@@ -16,12 +16,14 @@ export function parseEmulatorHost(raw: string): string {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new ConfigValueError('expected host:port or http://host:port');
+    throw new ConfigValueError({ expected: 'host:port or http://host:port' });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigValueError('use http:// or https://');
-  if (url.username !== '' || url.password !== '') throw new ConfigValueError('must not contain credentials');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigValueError({ fix: 'use http:// or https://' });
+  if (url.username !== '' || url.password !== '')
+    throw new ConfigValueError({ problem: 'must not contain credentials' });
   if (url.pathname !== '/' && url.pathname !== '/storage/v1') {
-    throw new ConfigValueError('expected host:port without a path');
+    throw new ConfigValueError({ expected: 'host:port without a path' });
   }
   return url.origin;
 }

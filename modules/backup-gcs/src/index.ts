@@ -21,7 +21,7 @@ const MiB = 1024 * 1024;
 function chunkSize(raw: string): number {
   const bytes = parsers.byteSize(raw);
   if (bytes !== 0 && (bytes % (256 * 1024) !== 0 || bytes > 1024 * MiB)) {
-    throw new ConfigValueError('expected 0, or a multiple of 256KiB up to 1GiB');
+    throw new ConfigValueError({ expected: '0, or a multiple of 256KiB up to 1GiB' });
   }
   return bytes;
 }

@@ -14,20 +14,25 @@ export function parseEndpoint(raw: string): string {
   try {
     url = new URL(hasScheme ? value : `https://${value}`);
   } catch {
-    throw new ConfigValueError('expected host[:port] (such as s3.amazonaws.com or minio:9000) or an http(s) URL');
+    throw new ConfigValueError({ expected: 'host[:port] (such as s3.amazonaws.com or minio:9000) or an http(s) URL' });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigValueError(`the scheme ${url.protocol}// is not supported; use http:// or https://`);
+    throw new ConfigValueError({
+      problem: `the scheme ${url.protocol}// is not supported`,
+      fix: 'use http:// or https://',
+    });
   }
   if (url.username !== '' || url.password !== '') {
-    throw new ConfigValueError(
-      'the endpoint must not contain credentials; use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
-    );
+    throw new ConfigValueError({
+      problem: 'the endpoint must not contain credentials',
+      fix: 'use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+    });
   }
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
-    throw new ConfigValueError(
-      'the endpoint must be a host, not a path; put the bucket in BACKUP_S3_BUCKET and the prefix in BACKUP_S3_PATH',
-    );
+    throw new ConfigValueError({
+      problem: 'the endpoint must be a host, not a path',
+      fix: 'put the bucket in BACKUP_S3_BUCKET and the prefix in BACKUP_S3_PATH',
+    });
   }
   return value;
 }

@@ -27,7 +27,7 @@ const MAX_PART = 1024 * MiB;
 
 function partSize(raw: string): number {
   const bytes = parsers.byteSize(raw);
-  if (bytes < MIN_PART || bytes > MAX_PART) throw new ConfigValueError('expected a part size from 5MiB to 1GiB');
+  if (bytes < MIN_PART || bytes > MAX_PART) throw new ConfigValueError({ expected: 'a part size from 5MiB to 1GiB' });
   return bytes;
 }
 

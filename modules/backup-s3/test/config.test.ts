@@ -1,5 +1,6 @@
 import test from 'ava';
 import { clientSettings } from '../src/client.js';
+import { parseEndpoint } from '../src/endpoint.js';
 import { loadS3, rejection } from './helpers.js';
 
 const base = { endpoint: 's3.amazonaws.com', useSSL: true, maxAttempts: 5, timeoutSeconds: 60 };
@@ -75,4 +76,20 @@ test('AWS_DEFAULT_REGION is read when AWS_REGION is unset, and shown in meta', a
   t.is(meta.region, 'ap-south-1');
   t.is(meta.endpoint, 's3.amazonaws.com');
   t.is(meta.useSSL, true);
+});
+
+test('a BACKUP_S3_ENDPOINT parseEndpoint refuses says so in ConfigValueError words, never quoting the value', (t) => {
+  for (const [raw, message] of [
+    ['http://[::1', 'expected host[:port] (such as s3.amazonaws.com or minio:9000) or an http(s) URL'],
+    ['ftp://host', 'the scheme ftp:// is not supported; use http:// or https://'],
+    ['http://me:pw@host', 'the endpoint must not contain credentials; use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'],
+    [
+      'http://host:9000/bucket',
+      'the endpoint must be a host, not a path; put the bucket in BACKUP_S3_BUCKET and the prefix in BACKUP_S3_PATH',
+    ],
+  ] as const) {
+    const error = t.throws(() => parseEndpoint(raw)) as Error & { code: string };
+    t.is(error.code, 'STRATA_CONFIG_INVALID_VALUE', raw);
+    t.is(error.message, message, raw);
+  }
 });

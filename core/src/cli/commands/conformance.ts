@@ -13,6 +13,8 @@ variables from the environment. Same as running strata-conformance; its options:
   --strict        fail when any check is skipped
   --grep <text>   run only the checks whose title includes <text>
   --no-journey    leave out the journey through a Strata node
+  --deadline <s>  fail a check that takes longer than <s> seconds, naming the backend calls that
+                  did not return (default: $STRATA_CONFORMANCE_DEADLINE, else 120)
   -h, --help      show this help
 
 Example:
