@@ -1,6 +1,11 @@
 import { mkdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
+/**
+ * Staging: the directories in the data path where a backup's snapshot links and a restore's
+ * extracted files wait, named per operation, removed when it ends and on every start.
+ */
+
 const ROOTS = { backup: '.backup-staging', restore: '.restore-staging' } as const;
 
 /**
