@@ -44,6 +44,7 @@ export class OperationRun {
   #stop: string | undefined;
   /** Why the coordinator itself failed the operation (a descriptor it could not write). */
   #failure: string | undefined;
+  #begun = false;
   #committed = false;
   /** Descriptor writes, one at a time and in order. */
   #writes: Promise<void> = Promise.resolve();
@@ -70,8 +71,9 @@ export class OperationRun {
   }
 
   /** Records the operation: durable before anything of it is visible in the provider. */
-  begin(): Promise<void> {
-    return this.#options.store.put(this.#state);
+  async begin(): Promise<void> {
+    await this.#options.store.put(this.#state);
+    this.#begun = true;
   }
 
   /**
@@ -90,12 +92,13 @@ export class OperationRun {
   /** Undoes an operation whose start failed (nothing of it is in the provider): forgets it, frees the slot. */
   async abandon(): Promise<void> {
     await Promise.allSettled(this.#options.participants.map((p) => p.abort(this.#ref, 'the operation did not start')));
-    await this.#options.store.remove(this.#state).catch((error: unknown) => {
-      this.#options.logger.error(
-        { id: this.#state.id, err: error },
-        `could not forget ${this.#state.kind} ${this.#state.id}`,
-      );
-    });
+    if (this.#begun)
+      await this.#options.store.remove(this.#state).catch((error: unknown) => {
+        this.#options.logger.error(
+          { id: this.#state.id, err: error },
+          `could not forget ${this.#state.kind} ${this.#state.id}`,
+        );
+      });
     this.#options.release();
     this.#settle();
   }

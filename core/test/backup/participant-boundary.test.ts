@@ -2,15 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { Coordinator } from '../../src/backup/coordinator.js';
 import { FileOperationStore } from '../../src/backup/file-operation-store.js';
 import { LocalParticipant } from '../../src/backup/local-participant.js';
 import type { OperationRef, Participant, ParticipantEvent } from '../../src/backup/participant.js';
 import { planBackup, planRestore } from '../../src/backup/requests.js';
-import { RestoreConflictError, reviveError, serializeError } from '../../src/errors.js';
+import { RestoreConflictError, RestoreFinalizingError, reviveError, serializeError } from '../../src/errors.js';
 import { realFs } from '../../src/store/index.js';
-import { readAll, seed, startBackupNode } from '../helpers/backups.js';
+import { type BackupNode, holdChunks, readAll, seed, startBackupNode } from '../helpers/backups.js';
 
 /**
  * The coordinator must not assume its participants share its process: here every call to the
@@ -65,9 +65,8 @@ class Remote implements Participant {
   }
 }
 
-test('a backup and a restore run through a participant that shares nothing with the coordinator', async (t) => {
-  const node = await startBackupNode(t, { BACKUP_CHUNK_TARGET_SIZE: '4KiB' });
-  const objects = await seed(node, 'Article', 200, 2);
+/** A coordinator over the node's own data through `wrap(local participant)`, with a store of its own. */
+async function coordinatorOf(t: ExecutionContext, node: BackupNode, wrap: (local: Participant) => Participant) {
   const { db, modules } = node.node;
   const storeDir = await mkdtemp(join(tmpdir(), 'strata-operations-'));
   t.teardown(() => rm(storeDir, { recursive: true, force: true }));
@@ -79,19 +78,30 @@ test('a backup and a restore run through a participant that shares nothing with 
     serverVersion: 'test',
     chunkTargetBytes: 4096,
   });
-  const remote = new Remote(local);
   const coordinator = new Coordinator({
     store: FileOperationStore.open(realFs, storeDir),
-    participants: () => [remote],
+    participants: () => [wrap(local)],
     nodes: () => ['node1'],
     author: { node: 'node1', serverVersion: 'test' },
     logger: node.node.logger,
   });
   const context = { modules, dataPath: node.dataPath };
   const finished = async (kind: 'backup' | 'restore', id: string) => {
-    const plan = { module: modules.find('filesystem'), id, scope: {} } as Parameters<Coordinator['live']>[1];
-    while ((await coordinator.live(kind, plan)) !== undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+    const target = { module: modules.find('filesystem'), id, scope: {} } as Parameters<Coordinator['live']>[1];
+    while ((await coordinator.live(kind, target)) !== undefined)
+      await new Promise((resolve) => setTimeout(resolve, 10));
   };
+  return { coordinator, context, finished };
+}
+
+test('a backup and a restore run through a participant that shares nothing with the coordinator', async (t) => {
+  const node = await startBackupNode(t, { BACKUP_CHUNK_TARGET_SIZE: '4KiB' });
+  const objects = await seed(node, 'Article', 200, 2);
+  let remote: Remote | undefined;
+  const { coordinator, context, finished } = await coordinatorOf(t, node, (local) => {
+    remote = new Remote(local);
+    return remote;
+  });
 
   await coordinator.backup(planBackup(context, 'filesystem', { id: 'remote' }, ['Article']));
   await finished('backup', 'remote');
@@ -106,5 +116,30 @@ test('a backup and a restore run through a participant that shares nothing with 
   await finished('restore', 'remote');
   t.like((await node.request('GET', '/v1/backups/filesystem/remote/restore')).body, { status: 'SUCCESS' });
   t.deepEqual(await readAll(node, 'Article'), objects);
-  for (const call of ['prepare', 'commit', 'events', 'status']) t.true(remote.calls.includes(call), call);
+  for (const call of ['prepare', 'commit', 'events', 'status']) t.true(remote?.calls.includes(call), call);
+});
+
+test('a participant that refuses to stop fails the cancel with its typed error; the operation goes on', async (t) => {
+  const node = await startBackupNode(t, { BACKUP_CHUNK_TARGET_SIZE: '4KiB' });
+  await seed(node, 'Article', 200);
+  const { coordinator, context, finished } = await coordinatorOf(t, node, (local) => {
+    const refusing = new Remote(local);
+    refusing.abort = async () => {
+      throw reviveError(serializeError(new RestoreFinalizingError('stubborn')));
+    };
+    return refusing;
+  });
+  const hold = holdChunks(node, 'write');
+  t.teardown(() => hold.release());
+  const plan = planBackup(context, 'filesystem', { id: 'stubborn' }, ['Article']);
+  await coordinator.backup(plan);
+  await hold.reached;
+  const refused = await t.throwsAsync(coordinator.cancel('backup', plan));
+  t.true(refused instanceof RestoreFinalizingError);
+  const after = (await coordinator.live('backup', plan))?.state;
+  t.true(after?.status === 'STARTED' || after?.status === 'TRANSFERRING', `no longer CANCELLING: ${after?.status}`);
+  t.falsy(after?.cancelRequested);
+  hold.release();
+  await finished('backup', 'stubborn');
+  t.like((await node.request('GET', '/v1/backups/filesystem/stubborn')).body, { status: 'SUCCESS' });
 });

@@ -2,7 +2,15 @@ import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { filesystemModule, holdChunks, seed, startBackupNode, waitFor } from '../helpers/backups.js';
+import {
+  type BackupNode,
+  filesystemModule,
+  holdChunks,
+  readAll,
+  seed,
+  startBackupNode,
+  waitFor,
+} from '../helpers/backups.js';
 import { startNode } from '../helpers/node.js';
 
 /** What the operation store keeps of operations: outcomes the provider refused, and interrupted ones. */
@@ -119,4 +127,87 @@ test('a cancel recorded before a crash ends the backup CANCELED on restart', asy
     error: 'backup canceled by user',
   });
   t.deepEqual(await readdir(join(backups, 'recalled'), { recursive: true }), ['backup_config.json']);
+});
+
+/** Makes the filesystem backend refuse the `n`th write of `key` (from 1). */
+function refuseWrite(node: BackupNode, key: string, n: number): void {
+  const backend = node.node.modules.backend('filesystem');
+  const write = backend.write.bind(backend);
+  let writes = 0;
+  backend.write = async (written, body, options) => {
+    if (written === key && ++writes === n) throw new Error('EIO: i/o error');
+    return write(written, body, options);
+  };
+}
+
+test('a descriptor the provider refuses mid-run fails the backup with the reason, and its chunks go', async (t) => {
+  const node = await startBackupNode(t);
+  await seed(node, 'Article', 100);
+  refuseWrite(node, 'midway/backup_config.json', 2); // TRANSFERRING
+  t.is((await node.request('POST', '/v1/backups/filesystem', { id: 'midway' })).status, 200);
+  t.like((await waitFor(node, '/v1/backups/filesystem/midway')).body, { status: 'FAILED', error: 'EIO: i/o error' });
+  t.deepEqual(await readdir(join(node.backups, 'midway'), { recursive: true }), ['backup_config.json']);
+  t.is(await statusIn(join(node.backups, 'midway', 'backup_config.json')), 'FAILED');
+});
+
+test('a STARTED descriptor the provider refuses fails the request; nothing stays recorded, the next backup runs', async (t) => {
+  const node = await startBackupNode(t);
+  await seed(node, 'Article', 20);
+  refuseWrite(node, 'refused/backup_config.json', 1);
+  const refused = await node.request('POST', '/v1/backups/filesystem', { id: 'refused' });
+  t.is(refused.status, 500);
+  t.is((await node.request('GET', '/v1/backups/filesystem/refused')).status, 404);
+  const store = JSON.parse(await readFile(join(node.dataPath, 'backup-operations.json'), 'utf8'));
+  t.deepEqual(store.operations, []);
+  await node.request('POST', '/v1/backups/filesystem', { id: 'next' });
+  t.like((await waitFor(node, '/v1/backups/filesystem/next')).body, { status: 'SUCCESS' });
+});
+
+test('a restore attaching its classes cannot be canceled, and ends SUCCESS', async (t) => {
+  const node = await startBackupNode(t);
+  const objects = await seed(node, 'Article', 100);
+  await node.request('POST', '/v1/backups/filesystem', { id: 'final' });
+  await waitFor(node, '/v1/backups/filesystem/final');
+  await node.request('DELETE', '/v1/schema/Article');
+  // Hold the FINALIZING descriptor: the restore is attaching while it waits.
+  const backend = node.node.modules.backend('filesystem');
+  const write = backend.write.bind(backend);
+  let writes = 0;
+  let finalizing = () => {};
+  const atFinalizing = new Promise<void>((resolve) => {
+    finalizing = resolve;
+  });
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  backend.write = async (key, body, options) => {
+    if (key === 'final/restore_config.json' && ++writes === 3) {
+      finalizing();
+      await released;
+    }
+    return write(key, body, options);
+  };
+  await node.request('POST', '/v1/backups/filesystem/final/restore', {});
+  await atFinalizing;
+  const cancel = await node.request('DELETE', '/v1/backups/filesystem/final/restore');
+  t.is(cancel.status, 422);
+  t.is(cancel.body.error[0].message, 'restore "final" is applying schema changes and cannot be cancelled');
+  release();
+  t.like((await waitFor(node, '/v1/backups/filesystem/final/restore')).body, { status: 'SUCCESS' });
+  t.deepEqual(await readAll(node, 'Article'), objects);
+});
+
+test('canceling a backup or restore that succeeded is refused with 422', async (t) => {
+  const node = await startBackupNode(t);
+  await seed(node, 'Article', 10);
+  await node.request('POST', '/v1/backups/filesystem', { id: 'done' });
+  await waitFor(node, '/v1/backups/filesystem/done');
+  const backup = await node.request('DELETE', '/v1/backups/filesystem/done');
+  t.deepEqual([backup.status, backup.body.error[0].message], [422, 'backup "done" already succeeded']);
+  await node.request('DELETE', '/v1/schema/Article');
+  await node.request('POST', '/v1/backups/filesystem/done/restore', {});
+  await waitFor(node, '/v1/backups/filesystem/done/restore');
+  const restore = await node.request('DELETE', '/v1/backups/filesystem/done/restore');
+  t.deepEqual([restore.status, restore.body.error[0].message], [422, 'restore "done" already succeeded']);
 });
