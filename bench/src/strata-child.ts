@@ -54,9 +54,17 @@ export async function stop(child: Child): Promise<void> {
 /** One REST call; throws on any status but 2xx, with the reply in the message. */
 // biome-ignore lint/suspicious/noExplicitAny: the benchmark reads JSON replies field by field.
 export async function api(child: Child, method: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${child.url}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  const send = () =>
+    fetch(`${child.url}${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+  // A minute of peers running leaves the keep-alive socket idle as long as the node's keep-alive
+  // timeout (72 s): the node may close it as the next request goes out on it. Nothing was received
+  // then, so it is sent again, once, on a new socket.
+  const response = await send().catch((error: unknown) => {
+    if ((error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
+    return send();
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
