@@ -44,8 +44,6 @@ export interface SchedulerOptions {
   readonly logger: ModuleLogger;
   /** Files are grouped into chunks of about this size (BACKUP_CHUNK_TARGET_SIZE). */
   readonly chunkTargetBytes: number;
-  /** Where operations are recorded (default: a file in the data path). */
-  readonly store?: OperationStore;
 }
 
 export class BackupScheduler {
@@ -57,7 +55,7 @@ export class BackupScheduler {
 
   constructor(options: SchedulerOptions) {
     this.#options = options;
-    this.#store = options.store ?? FileOperationStore.open(realFs, options.dataPath);
+    this.#store = FileOperationStore.open(realFs, options.dataPath);
     this.#author = { node: options.nodeName, serverVersion: options.serverVersion };
     const participant = new LocalParticipant(options);
     this.#coordinator = new Coordinator({
