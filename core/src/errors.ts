@@ -1079,6 +1079,13 @@ export const JsonTooDeepError = defineError(
     `(at byte ${position}); Strata accepts at most ${limit} levels, flatten the document`,
 );
 
+/** `GET /v1/nodes/{className}` of a class that does not exist. */
+export const NodesClassNotFoundError = defineError(
+  'STRATA_HTTP_NODES_CLASS_NOT_FOUND',
+  404,
+  (name: string) => `class ${excerpt(name)} not found`,
+);
+
 /** No credentials, while anonymous access is off. Weaviate's message. */
 export const AnonymousAccessError = defineError(
   'STRATA_HTTP_ANONYMOUS_ACCESS',

@@ -21,6 +21,7 @@ import { SchemaRegistry } from './schema-registry.js';
 import type { Shard } from './shard.js';
 import { attachClasses, type StagedClass } from './shard-attach.js';
 import { type ClassSnapshot, snapshotClasses } from './shard-snapshot.js';
+import { countShards, type ShardStats } from './shard-stats.js';
 import type { StoredObject } from './stored-object.js';
 
 /** What the node is configured with. */
@@ -95,6 +96,20 @@ export class Database {
    */
   shardsOf(name: string): readonly Shard[] {
     return this.#schema.require(name).shards;
+  }
+
+  /**
+   * Every shard of every class (or of class `className`) with its object count (shard-stats.ts).
+   * @throws ClassNotFoundError when `className` names no class
+   */
+  async shardStats(className?: string): Promise<ShardStats[]> {
+    if (className !== undefined) return this.#schema.use(className, (live) => countShards([live]));
+    const stats: ShardStats[] = [];
+    for (const { class: name } of this.classes()) {
+      if (this.#schema.find(name) === undefined) continue; // deleted while the ones before were counted
+      stats.push(...(await this.#schema.use(name, (live) => countShards([live]))));
+    }
+    return stats;
   }
 
   /**

@@ -18,5 +18,6 @@ export type { ClassRecord, ShardRecord } from './schema-file.js';
 export type { Shard } from './shard.js';
 export type { StagedClass } from './shard-attach.js';
 export type { ClassSnapshot } from './shard-snapshot.js';
+export type { ShardStats } from './shard-stats.js';
 export type { StoredObject } from './stored-object.js';
 export { isUuid } from './uuid.js';

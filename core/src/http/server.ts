@@ -11,6 +11,7 @@ import { RequestLog } from './request-log.js';
 import { backupRoutes } from './routes/backups.js';
 import { batchRoutes } from './routes/batch.js';
 import { metaRoutes } from './routes/meta.js';
+import { nodeRoutes } from './routes/nodes.js';
 import { objectRoutes } from './routes/objects.js';
 import { schemaRoutes } from './routes/schema.js';
 import { validatorCompiler } from './validator.js';
@@ -73,6 +74,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(
     async (v1) => {
       await v1.register(metaRoutes, options.context);
+      await v1.register(nodeRoutes, options.context);
       await v1.register(schemaRoutes, options.context);
       await v1.register(objectRoutes, options.context);
       await v1.register(batchRoutes, options.context);
