@@ -586,6 +586,14 @@ export const InvalidClassNameError = defineError(
   (name: string) => `'${excerpt(name)}' is not a valid class name`,
 );
 
+export const ReplicationUnsupportedError = defineError(
+  'STRATA_DB_REPLICATION_UNSUPPORTED',
+  422,
+  (className: string, factor: unknown) =>
+    `class '${excerpt(className)}': replicationConfig.factor ${quoted(factor)} is not supported: Strata keeps one ` +
+    'copy of each shard; create the class with factor 1 (or without replicationConfig)',
+);
+
 export const MultiTenancyUnsupportedError = defineError(
   'STRATA_DB_MULTI_TENANCY_UNSUPPORTED',
   422,

@@ -14,6 +14,7 @@ import {
   InvalidNestedPropertyNameError,
   InvalidPropertyNameError,
   MultiTenancyUnsupportedError,
+  ReplicationUnsupportedError,
   NestedPropertiesMissingError,
   NestingTooDeepError,
   PropertiesNotArrayError,
@@ -217,6 +218,10 @@ export function normalizeClass(input: unknown): ClassDefinition {
   if (!CLASS_NAME.test(name)) throw new InvalidClassNameError(name);
   const multiTenancy = isRecord(input.multiTenancyConfig) ? input.multiTenancyConfig : {};
   if (multiTenancy.enabled === true) throw new MultiTenancyUnsupportedError(name);
+  const replication = isRecord(input.replicationConfig) ? input.replicationConfig : {};
+  if (replication.factor !== undefined && replication.factor !== 1) {
+    throw new ReplicationUnsupportedError(name, replication.factor);
+  }
   const vectorizer = input.vectorizer ?? 'none';
   if (vectorizer !== 'none') throw new VectorizerUnsupportedError(vectorizer);
   const properties = input.properties ?? [];

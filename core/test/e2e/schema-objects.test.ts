@@ -89,6 +89,11 @@ const invalidClasses: ReadonlyArray<[string, unknown, string]> = [
     "class 'C': multi-tenancy is not supported by Strata",
   ],
   [
+    'replication',
+    { class: 'C', replicationConfig: { factor: 3 } },
+    "class 'C': replicationConfig.factor 3 is not supported: Strata keeps one copy of each shard",
+  ],
+  [
     'a vectorizer module',
     { class: 'C', vectorizer: 'text2vec-openai' },
     'vectorizer: no module with name "text2vec-openai" present',
