@@ -37,7 +37,16 @@ export interface CoordinatorOptions {
   readonly nodes: () => readonly string[];
   readonly author: DescriptorAuthor;
   readonly logger: ModuleLogger;
+  /** How long stopping waits for the running operation to end (default {@link STOP_GRACE_MS}). */
+  readonly stopGraceMs?: number;
 }
+
+/**
+ * How long a node that stops waits for its running operation to end. A participant stuck in a call
+ * its provider never answers must not keep the node from stopping: the operation stays recorded, and
+ * the next start settles it (FAILED, "node restarted during ...").
+ */
+export const STOP_GRACE_MS = 10_000;
 
 /** A running operation's status, with its progress. */
 export interface LiveStatus {
@@ -189,10 +198,27 @@ export class Coordinator {
     return run.state;
   }
 
-  /** Stops the running operation (it ends FAILED: "node stopped during ..."), and waits for it. */
+  /**
+   * Stops the running operation (it ends FAILED: "node stopped during ..."), and waits for it, for at
+   * most the stop grace; past it, the operation is left to the next start's recovery.
+   */
   async close(): Promise<void> {
     const run = this.#running;
-    if (run !== undefined) await run.stop(`node stopped during ${run.state.kind}`);
+    if (run === undefined) return;
+    const { kind, id } = run.state;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(resolve, this.#options.stopGraceMs ?? STOP_GRACE_MS, 'late');
+    });
+    const ended = await Promise.race([run.stop(`node stopped during ${kind}`).then(() => 'stopped' as const), late]);
+    clearTimeout(timer);
+    if (ended === 'late') {
+      this.#options.logger.warn(
+        { id, kind },
+        `${kind} ${id} did not stop within ${this.#options.stopGraceMs ?? STOP_GRACE_MS} ms (a provider call that never returns?); ` +
+          'it stays recorded and the next start settles it',
+      );
+    }
   }
 
   #find(kind: OperationRef['kind'], target: Target): OperationRun | undefined {

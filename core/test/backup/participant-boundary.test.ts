@@ -143,3 +143,46 @@ test('a participant that refuses to stop fails the cancel with its typed error; 
   await finished('backup', 'stubborn');
   t.like((await node.request('GET', '/v1/backups/filesystem/stubborn')).body, { status: 'SUCCESS' });
 });
+
+test('stopping waits for a stuck operation no longer than the grace, and leaves it recorded for the next start', async (t) => {
+  const node = await startBackupNode(t, { BACKUP_CHUNK_TARGET_SIZE: '4KiB' });
+  await seed(node, 'Article', 100);
+  const storeDir = await mkdtemp(join(tmpdir(), 'strata-operations-'));
+  t.teardown(() => rm(storeDir, { recursive: true, force: true }));
+  const { db, modules } = node.node;
+  const local = new LocalParticipant({
+    db,
+    modules,
+    nodeName: 'node1',
+    dataPath: node.dataPath,
+    serverVersion: 'test',
+    chunkTargetBytes: 4096,
+  });
+  // A participant that never hears the abort: as one stuck in a provider call that ignores its signal.
+  const deaf = new Remote(local);
+  deaf.abort = async () => {};
+  const store = FileOperationStore.open(realFs, storeDir);
+  const coordinator = new Coordinator({
+    store,
+    participants: () => [deaf],
+    nodes: () => ['node1'],
+    author: { node: 'node1', serverVersion: 'test' },
+    logger: node.node.logger,
+    stopGraceMs: 200,
+  });
+  const hold = holdChunks(node, 'write');
+  t.teardown(() => hold.release());
+  const plan = planBackup({ modules, dataPath: node.dataPath }, 'filesystem', { id: 'stuck' }, ['Article']);
+  await coordinator.backup(plan);
+  await hold.reached;
+  const ticks = { count: 0 };
+  const ticking = setInterval(() => ticks.count++, 50);
+  await coordinator.close();
+  clearInterval(ticking);
+  t.true(ticks.count < 20, `close() returned after the grace (${ticks.count} ticks of 50 ms)`);
+  t.like((await store.list())[0], { id: 'stuck', status: 'STARTED' }, 'recorded, for the next start to settle');
+  // Let it end before the node and its directories go.
+  hold.release();
+  while ((await coordinator.live('backup', plan)) !== undefined)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+});
