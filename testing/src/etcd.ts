@@ -139,7 +139,7 @@ class EtcdProcess {
 /**
  * Kills `child` when this process ends, however it ends: on `exit` (normal end, uncaught error), and
  * through a watchdog shell that reads a pipe from this process and SIGKILLs etcd when the pipe closes,
- * which the kernel does even when this process is SIGKILLed or an ava worker is torn down.
+ * which the kernel does even when this process is SIGKILLed (etcd.test.ts checks that case).
  */
 function guard(child: ChildProcess, ended: Promise<Ended>): void {
   const pid = String(child.pid);
