@@ -1,9 +1,11 @@
 // Set-up shared by `npm run quickstart` and `npm test`, for a machine with only Node 20 and npm:
 // installs pnpm (with npm, when the right version is missing) and the workspace's dependencies
-// from the lockfile. Safe to run again; a warm run takes about a second.
+// from the lockfile; with `--etcd` (`npm test`), also etcd for the tests that start one (etcd.mjs).
+// Safe to run again; a warm run takes about a second.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureEtcd } from './etcd.mjs';
 
 const PNPM_VERSION = '12.21.0';
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -48,3 +50,5 @@ if (pnpm === undefined) {
   }
 }
 run(pnpm, ['install', '--frozen-lockfile']);
+
+if (process.argv.includes('--etcd')) ensureEtcd();
