@@ -29,6 +29,8 @@ test('the OpenAPI document lists every route', async (t) => {
     'GET /v1/backups/{backend}/{id}',
     'GET /v1/backups/{backend}/{id}/restore',
     'GET /v1/meta',
+    'GET /v1/nodes',
+    'GET /v1/nodes/{className}',
     'GET /v1/objects',
     'GET /v1/objects/{className}/{id}',
     'GET /v1/schema',
