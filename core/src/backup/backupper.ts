@@ -9,6 +9,7 @@ import {
   type ClassDescriptor,
   type FileDescriptor,
   type NodeDescriptor,
+  shardBytes,
   writeJson,
 } from './descriptors.js';
 import type { NodeHome } from './home.js';
@@ -91,10 +92,7 @@ export async function runBackup(run: BackupRun): Promise<NodeDescriptor> {
   try {
     const snapshots = await run.db.snapshotClasses(run.classes, staging);
     run.signal.throwIfAborted();
-    const total = snapshots.reduce(
-      (sum, c) => sum + c.shards.reduce((s, sh) => s + sh.files.reduce((f, file) => f + file.size, 0), 0),
-      0,
-    );
+    const total = snapshots.reduce((sum, snapshot) => sum + shardBytes(snapshot.shards), 0);
     run.progress.setTotal(total);
     run.onPhase('TRANSFERRING');
 
@@ -129,7 +127,7 @@ export async function runBackup(run: BackupRun): Promise<NodeDescriptor> {
         schema: snapshot.definition,
         shards,
         chunks: chunks.get(snapshot.definition.class) ?? {},
-        preCompressionSizeBytes: shards.reduce((s, shard) => s + shard.files.reduce((f, file) => f + file.size, 0), 0),
+        preCompressionSizeBytes: shardBytes(shards),
       };
     });
     const descriptor: NodeDescriptor = {

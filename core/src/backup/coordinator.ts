@@ -15,7 +15,7 @@ import { BACKUP_FORMAT_VERSION, ZERO_TIME } from './descriptors.js';
 import { BackupHome } from './home.js';
 import type { DescriptorAuthor } from './operation-descriptors.js';
 import { OperationRun } from './operation-run.js';
-import { type OperationState, type OperationStore, operationKey } from './operation-store.js';
+import { endedBecause, type OperationState, type OperationStore, operationKey } from './operation-store.js';
 import type { OperationRef, Participant, Prepared } from './participant.js';
 import type { Progress } from './progress.js';
 import { missingDescriptor, readGlobalDescriptor } from './read-descriptors.js';
@@ -137,6 +137,7 @@ export class Coordinator {
     const participants = this.#options.participants(targets);
     const ref = refOf(plan, 'restore');
     const prepared = new Map<Participant, Prepared>();
+    let run: OperationRun;
     try {
       for (const participant of participants) {
         const backupNode = backupNodes[targets.indexOf(participant.node)] as string;
@@ -152,20 +153,15 @@ export class Coordinator {
           }),
         );
       }
-    } catch (error) {
-      await Promise.allSettled([...prepared.keys()].map((participant) => participant.abort(ref, 'restore refused')));
-      throw error;
-    }
-    const first = [...prepared.values()][0] as Prepared;
-    const state = {
-      ...this.#state(plan, 'restore', targets, first.classes, 'DefaultCompression'),
-      attaches: [...prepared.values()].flatMap((part) => part.attaches ?? []),
-    };
-    let run: OperationRun;
-    try {
+      const parts = [...prepared.values()];
+      const state = {
+        ...this.#state(plan, 'restore', targets, (parts[0] as Prepared).classes, 'DefaultCompression'),
+        attaches: parts.flatMap((part) => part.attaches ?? []),
+      };
       run = this.#reserve(state, backend, participants);
     } catch (error) {
-      await Promise.allSettled(participants.map((participant) => participant.abort(ref, 'restore refused')));
+      // Only those that prepared: another operation of the same key may be what refused the rest.
+      await Promise.allSettled([...prepared.keys()].map((participant) => participant.abort(ref, 'restore refused')));
       throw error;
     }
     try {
@@ -175,7 +171,7 @@ export class Coordinator {
       await run.abandon();
       throw error;
     }
-    return first.classes;
+    return run.state.classes;
   }
 
   /** The running operation's status, when it is the one `target` names. */
@@ -194,7 +190,7 @@ export class Coordinator {
     const run = this.#find(kind, target);
     if (run === undefined) return undefined;
     if (run.state.status === 'FINALIZING') throw new RestoreFinalizingError(target.id);
-    await run.cancel(`${kind} canceled by user`);
+    await run.cancel(endedBecause.canceled(kind));
     return run.state;
   }
 
@@ -210,7 +206,7 @@ export class Coordinator {
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(resolve, this.#options.stopGraceMs ?? STOP_GRACE_MS, 'late');
     });
-    const ended = await Promise.race([run.stop(`node stopped during ${kind}`).then(() => 'stopped' as const), late]);
+    const ended = await Promise.race([run.stop(endedBecause.stopped(kind)).then(() => 'stopped' as const), late]);
     clearTimeout(timer);
     if (ended === 'late') {
       this.#options.logger.warn(

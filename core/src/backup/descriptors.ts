@@ -180,6 +180,13 @@ export async function readDescriptor<T>(
   return bytes === undefined ? undefined : validate(key, await parseDescriptor(key, bytes));
 }
 
+/** The bytes of the files of `shards` (as a snapshot or a descriptor lists them). */
+export function shardBytes(
+  shards: ReadonlyArray<{ readonly files: ReadonlyArray<{ readonly size: number }> }>,
+): number {
+  return shards.reduce((sum, shard) => sum + shard.files.reduce((bytes, file) => bytes + file.size, 0), 0);
+}
+
 /** Weaviate reports sizes in GiB, as a float. */
 export function gibibytes(bytes: number): number {
   return bytes / 1024 ** 3;

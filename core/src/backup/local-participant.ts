@@ -11,7 +11,7 @@ import type { ModuleRegistry } from '../modules/registry.js';
 import type { BackupBackend } from '../provider/backend.js';
 import { runBackup } from './backupper.js';
 import { selectClasses } from './class-selection.js';
-import type { ClassDescriptor, NodeDescriptor } from './descriptors.js';
+import { type ClassDescriptor, type NodeDescriptor, shardBytes } from './descriptors.js';
 import { EventLog } from './event-log.js';
 import { BackupHome } from './home.js';
 import { operationKey } from './operation-store.js';
@@ -157,10 +157,7 @@ export class LocalParticipant implements Participant {
    * with a full disk, and so that the sizes a hostile descriptor declares cannot fill it.
    */
   async #checkSpace(classes: readonly ClassDescriptor[]): Promise<void> {
-    const needed = classes.reduce(
-      (sum, cls) => sum + cls.shards.reduce((s, shard) => s + shard.files.reduce((f, file) => f + file.size, 0), 0),
-      0,
-    );
+    const needed = classes.reduce((sum, cls) => sum + shardBytes(cls.shards), 0);
     const { bavail, bsize } = await statfs(this.#options.dataPath);
     const free = bavail * bsize;
     if (needed > free) throw new RestoreSpaceError(needed, free);

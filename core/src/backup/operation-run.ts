@@ -91,7 +91,7 @@ export class OperationRun {
 
   /** Undoes an operation whose start failed (nothing of it is in the provider): forgets it, frees the slot. */
   async abandon(): Promise<void> {
-    await Promise.allSettled(this.#options.participants.map((p) => p.abort(this.#ref, 'the operation did not start')));
+    await this.#abortAll('the operation did not start');
     if (this.#begun)
       await this.#options.store.remove(this.#state).catch((error: unknown) => {
         this.#options.logger.error(
@@ -147,7 +147,7 @@ export class OperationRun {
   /** Stops the operation because the node is stopping; it ends FAILED with `reason`. */
   async stop(reason: string): Promise<void> {
     this.#stop = reason;
-    if (this.#committed) await Promise.allSettled(this.#options.participants.map((p) => p.abort(this.#ref, reason)));
+    if (this.#committed) await this.#abortAll(reason);
     await this.#done;
   }
 
@@ -155,7 +155,7 @@ export class OperationRun {
   async #follow(): Promise<void> {
     if (this.#cancel !== undefined || this.#stop !== undefined) {
       // Canceled or stopped while its start was in flight: nothing was committed to run.
-      await Promise.allSettled(this.#options.participants.map((p) => p.abort(this.#ref, this.#cancel ?? '')));
+      await this.#abortAll(this.#cancel ?? this.#stop ?? '');
     } else {
       await Promise.all(
         this.#options.participants.map((participant) =>
@@ -174,7 +174,8 @@ export class OperationRun {
         part.bytes = event.bytes;
         if (event.type === 'done') {
           part.done = event;
-          if (event.outcome === 'FAILED') this.#abortOthers(participant, event.error);
+          if (event.outcome === 'FAILED')
+            void this.#abortAll(`${participant.node} failed: ${event.error}`, participant);
           return;
         }
         part.phase = event.phase;
@@ -182,15 +183,22 @@ export class OperationRun {
       }
     } catch (error) {
       part.done = { type: 'done', outcome: 'FAILED', error: (error as Error).message, bytes: part.bytes };
-      this.#abortOthers(participant, part.done.error);
+      void this.#abortAll(`${participant.node} failed: ${part.done.error}`, participant);
     }
   }
 
-  /** Stops the other participants once one failed: the operation cannot succeed any more. */
-  #abortOthers(failed: Participant, reason: string): void {
-    for (const participant of this.#options.participants) {
-      if (participant !== failed) participant.abort(this.#ref, `${failed.node} failed: ${reason}`).catch(() => {});
-    }
+  /**
+   * Aborts every participant but `except` (one that failed: the operation cannot succeed any more),
+   * and resolves once each has answered; a participant that cannot stop is left to finish.
+   */
+  async #abortAll(reason: string, except?: Participant): Promise<void> {
+    const others = this.#options.participants.filter((participant) => participant !== except);
+    await Promise.allSettled(others.map((participant) => participant.abort(this.#ref, reason)));
+  }
+
+  /** The bytes of the files the participants move, as far as they reported them. */
+  #bytes(): number {
+    return [...this.#parts.values()].reduce((sum, part) => sum + part.bytes, 0);
   }
 
   /** Moves the operation to its participants' least advanced phase, and writes it, unless it is canceling. */
@@ -198,7 +206,7 @@ export class OperationRun {
     if (this.#state.status === 'CANCELLING' || this.#failure !== undefined) return;
     const parts = [...this.#parts.values()];
     const phase = PHASES[Math.min(...parts.map((part) => PHASES.indexOf(part.phase)))] as BackupStatus;
-    const bytes = parts.reduce((sum, part) => sum + part.bytes, 0);
+    const bytes = this.#bytes();
     if (phase === this.#state.status && bytes === this.#state.preCompressionSizeBytes) return;
     this.#state = { ...this.#state, status: phase, preCompressionSizeBytes: bytes };
     const state = this.#state;
@@ -206,7 +214,7 @@ export class OperationRun {
       writeDescriptor(this.#options.backend, state, this.#options.author, this.#nodeParts(state)).catch(
         (error: unknown) => {
           this.#failure ??= (error as Error).message;
-          for (const p of this.#options.participants) p.abort(this.#ref, this.#failure).catch(() => {});
+          void this.#abortAll(this.#failure);
         },
       ),
     );
@@ -240,12 +248,11 @@ export class OperationRun {
   async #record(): Promise<void> {
     const { store, backend, author, logger } = this.#options;
     const outcome = this.#outcome();
-    const bytes = [...this.#parts.values()].reduce((sum, part) => sum + part.bytes, 0);
     const settled: OperationState = {
       ...this.#state,
       ...outcome,
       completedAt: new Date().toISOString(),
-      preCompressionSizeBytes: bytes,
+      preCompressionSizeBytes: this.#bytes(),
     };
     const { kind, id } = settled;
     const logError = (message: string) => (error: unknown) => logger.error({ id, err: error }, message);

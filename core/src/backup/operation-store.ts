@@ -55,6 +55,13 @@ export interface OperationStore {
   remove(state: OperationState): Promise<void>;
 }
 
+/** Why an operation ended other than by its participants' outcome: the `error` it records. */
+export const endedBecause = {
+  canceled: (kind: OperationState['kind']) => `${kind} canceled by user`,
+  stopped: (kind: OperationState['kind']) => `node stopped during ${kind}`,
+  restarted: (kind: OperationState['kind']) => `node restarted during ${kind}`,
+};
+
 /** What identifies an operation: its kind, module, id and location. */
 export function operationKey(state: Pick<OperationState, 'kind' | 'backend' | 'id' | 'scope'>): string {
   return JSON.stringify([state.kind, state.backend, state.id, state.scope.bucket ?? '', state.scope.path ?? '']);

@@ -6,7 +6,7 @@ import { deleteBackupObjects, discardPartialWrites } from './backup-cleanup.js';
 import { FINISHED, type OperationRecord } from './descriptors.js';
 import { BackupHome } from './home.js';
 import { type DescriptorAuthor, writeDescriptor } from './operation-descriptors.js';
-import type { OperationState, OperationStore } from './operation-store.js';
+import { endedBecause, type OperationState, type OperationStore } from './operation-store.js';
 import { readGlobalDescriptor, readRestoreDescriptor } from './read-descriptors.js';
 import { clearStaging } from './staging.js';
 
@@ -64,7 +64,7 @@ function interrupted(state: OperationState, db: Database): OperationState {
   return {
     ...state,
     status: canceled ? 'CANCELED' : 'FAILED',
-    error: canceled ? `${state.kind} canceled by user` : `node restarted during ${state.kind}`,
+    error: canceled ? endedBecause.canceled(state.kind) : endedBecause.restarted(state.kind),
     completedAt,
     cleanupPending: true,
   };

@@ -4,7 +4,13 @@ import { BackupCorruptError, NotFoundError } from '../errors.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
 import { chunkTooLong } from './chunk-codec.js';
 import { ChunkWorkers } from './chunk-workers.js';
-import type { ChunkDescriptor, ClassDescriptor, FileDescriptor, NodeDescriptor } from './descriptors.js';
+import {
+  type ChunkDescriptor,
+  type ClassDescriptor,
+  type FileDescriptor,
+  type NodeDescriptor,
+  shardBytes,
+} from './descriptors.js';
 import type { BackupHome } from './home.js';
 import type { ParticipantPhase } from './participant.js';
 import { runPool } from './pool.js';
@@ -98,7 +104,7 @@ export async function runRestore(run: RestoreRun): Promise<void> {
   const workers = ChunkWorkers.start(run.concurrency);
   try {
     const files = run.classes.flatMap((cls) => cls.shards.flatMap((shard) => shard.files));
-    run.progress.setTotal(files.reduce((sum, file) => sum + file.size, 0));
+    run.progress.setTotal(run.classes.reduce((sum, cls) => sum + shardBytes(cls.shards), 0));
     const extracted = new Set<string>();
     const chunks = run.classes.flatMap((cls) => Object.values(cls.chunks).map((chunk) => ({ cls, chunk })));
     await runPool(chunks, run.concurrency, run.signal, async ({ cls, chunk }) => {

@@ -75,8 +75,6 @@ async function recorded(
   const states = await context.store.list();
   return states.find(
     (state) =>
-      state.kind === kind &&
-      state.id === id &&
       state.backendNames.includes(backendName) &&
       operationKey(state) === operationKey({ kind, backend: state.backend, id, scope }),
   );

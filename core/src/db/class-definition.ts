@@ -127,7 +127,8 @@ export function capitalizeClassName(name: string): string {
   return name.length === 0 ? name : name[0]?.toUpperCase() + name.slice(1);
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
+/** True for a JSON object (not null, not an array): what class and object fields must be. */
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function normalizeDataType(className: string, property: string, dataType: unknown): [DataType] {

@@ -11,7 +11,7 @@ import {
   UnknownPropertyError,
   VectorTooLongError,
 } from '../errors.js';
-import type { ClassDefinition, DataType, PropertyDefinition } from './class-definition.js';
+import { type ClassDefinition, type DataType, isRecord, type PropertyDefinition } from './class-definition.js';
 import { isUuid } from './uuid.js';
 
 /**
@@ -32,9 +32,6 @@ export const OBJECT_LIMITS = {
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Why `value` is not a valid single value of `type`, or undefined. */
 function scalarProblem(

@@ -17,7 +17,7 @@ import {
 } from '../errors.js';
 import type { BatchOperation } from '../store/index.js';
 import { TimeSlice } from '../time-slice.js';
-import { capitalizeClassName } from './class-definition.js';
+import { capitalizeClassName, isRecord } from './class-definition.js';
 import { OBJECT_LIMITS, validateProperties, validateVector } from './object-validation.js';
 import type { LiveClass, SchemaRegistry } from './schema-registry.js';
 import { type Shard, shardIndex } from './shard.js';
@@ -44,9 +44,6 @@ export type BatchResult = { readonly object: StoredObject } | { readonly input: 
  */
 const STORE_BATCH_OBJECTS = 500;
 const STORE_BATCH_BYTES = 1024 * 1024;
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Creates an object (POST /v1/objects).

@@ -66,7 +66,12 @@ class Remote implements Participant {
 }
 
 /** A coordinator over the node's own data through `wrap(local participant)`, with a store of its own. */
-async function coordinatorOf(t: ExecutionContext, node: BackupNode, wrap: (local: Participant) => Participant) {
+async function coordinatorOf(
+  t: ExecutionContext,
+  node: BackupNode,
+  wrap: (local: Participant) => Participant,
+  stopGraceMs?: number,
+) {
   const { db, modules } = node.node;
   const storeDir = await mkdtemp(join(tmpdir(), 'strata-operations-'));
   t.teardown(() => rm(storeDir, { recursive: true, force: true }));
@@ -78,12 +83,14 @@ async function coordinatorOf(t: ExecutionContext, node: BackupNode, wrap: (local
     serverVersion: 'test',
     chunkTargetBytes: 4096,
   });
+  const store = FileOperationStore.open(realFs, storeDir);
   const coordinator = new Coordinator({
-    store: FileOperationStore.open(realFs, storeDir),
+    store,
     participants: () => [wrap(local)],
     nodes: () => ['node1'],
     author: { node: 'node1', serverVersion: 'test' },
     logger: node.node.logger,
+    ...(stopGraceMs === undefined ? {} : { stopGraceMs }),
   });
   const context = { modules, dataPath: node.dataPath };
   const finished = async (kind: 'backup' | 'restore', id: string) => {
@@ -91,7 +98,7 @@ async function coordinatorOf(t: ExecutionContext, node: BackupNode, wrap: (local
     while ((await coordinator.live(kind, target)) !== undefined)
       await new Promise((resolve) => setTimeout(resolve, 10));
   };
-  return { coordinator, context, finished };
+  return { coordinator, store, context, finished };
 }
 
 test('a backup and a restore run through a participant that shares nothing with the coordinator', async (t) => {
@@ -147,32 +154,20 @@ test('a participant that refuses to stop fails the cancel with its typed error; 
 test('stopping waits for a stuck operation no longer than the grace, and leaves it recorded for the next start', async (t) => {
   const node = await startBackupNode(t, { BACKUP_CHUNK_TARGET_SIZE: '4KiB' });
   await seed(node, 'Article', 100);
-  const storeDir = await mkdtemp(join(tmpdir(), 'strata-operations-'));
-  t.teardown(() => rm(storeDir, { recursive: true, force: true }));
-  const { db, modules } = node.node;
-  const local = new LocalParticipant({
-    db,
-    modules,
-    nodeName: 'node1',
-    dataPath: node.dataPath,
-    serverVersion: 'test',
-    chunkTargetBytes: 4096,
-  });
   // A participant that never hears the abort: as one stuck in a provider call that ignores its signal.
-  const deaf = new Remote(local);
-  deaf.abort = async () => {};
-  const store = FileOperationStore.open(realFs, storeDir);
-  const coordinator = new Coordinator({
-    store,
-    participants: () => [deaf],
-    nodes: () => ['node1'],
-    author: { node: 'node1', serverVersion: 'test' },
-    logger: node.node.logger,
-    stopGraceMs: 200,
-  });
+  const { coordinator, store, context, finished } = await coordinatorOf(
+    t,
+    node,
+    (local) => {
+      const deaf = new Remote(local);
+      deaf.abort = async () => {};
+      return deaf;
+    },
+    200,
+  );
   const hold = holdChunks(node, 'write');
   t.teardown(() => hold.release());
-  const plan = planBackup({ modules, dataPath: node.dataPath }, 'filesystem', { id: 'stuck' }, ['Article']);
+  const plan = planBackup(context, 'filesystem', { id: 'stuck' }, ['Article']);
   await coordinator.backup(plan);
   await hold.reached;
   const ticks = { count: 0 };
@@ -183,6 +178,5 @@ test('stopping waits for a stuck operation no longer than the grace, and leaves 
   t.like((await store.list())[0], { id: 'stuck', status: 'STARTED' }, 'recorded, for the next start to settle');
   // Let it end before the node and its directories go.
   hold.release();
-  while ((await coordinator.live('backup', plan)) !== undefined)
-    await new Promise((resolve) => setTimeout(resolve, 10));
+  await finished('backup', 'stuck');
 });

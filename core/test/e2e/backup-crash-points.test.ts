@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { BackupHome, type BackupObject } from '../../src/backup/index.js';
-import { type BackupNode, readAll, seed, startBackupNode, waitFor } from '../helpers/backups.js';
+import { type BackupNode, gate, readAll, seed, startBackupNode, waitFor } from '../helpers/backups.js';
 
 /**
  * Every durable step of a backup and of a restore, with the node killed there: at each, the data path
@@ -192,15 +192,12 @@ function crashAt(node: BackupNode, point: CrashPoint, image: { data: string; bac
   const home = new BackupHome(ID);
   const original = backend[point.method];
   const calls = new Map<string, number>();
-  let taken = () => {};
-  const done = new Promise<void>((resolve) => {
-    taken = resolve;
-  });
+  const taken = gate();
   let hit = false;
   const take = () => {
     cpSync(node.dataPath, image.data, { recursive: true });
     cpSync(node.backups, image.backups, { recursive: true });
-    taken();
+    taken.open();
   };
   // biome-ignore lint/suspicious/noExplicitAny: wraps write(key, body, options) and read(key, options) alike.
   (backend as any)[point.method] = async (key: string, ...rest: any[]) => {
@@ -215,7 +212,7 @@ function crashAt(node: BackupNode, point: CrashPoint, image: { data: string; bac
     if (now && point.when === 'after') take();
     return result;
   };
-  return done;
+  return taken.opened;
 }
 
 /** Every file under `dir`, relative to it. */

@@ -5,6 +5,7 @@ import test, { type ExecutionContext } from 'ava';
 import {
   type BackupNode,
   filesystemModule,
+  gate,
   holdChunks,
   readAll,
   seed,
@@ -97,28 +98,22 @@ test('a cancel recorded before a crash ends the backup CANCELED on restart', asy
   // Copy when the canceled upload starts deleting its chunks: the cancel is recorded, the outcome is not.
   const backend = source.node.modules.backend('filesystem');
   const remove = backend.delete.bind(backend);
-  let deleting = () => {};
-  const atDelete = new Promise<void>((resolve) => {
-    deleting = resolve;
-  });
-  let release = () => {};
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  const deleting = gate();
+  const released = gate();
   backend.delete = async (key, options) => {
-    deleting();
-    await released;
+    deleting.open();
+    await released.opened;
     return remove(key, options);
   };
   const canceling = source.request('DELETE', '/v1/backups/filesystem/recalled');
-  await atDelete;
+  await deleting.opened;
   const crashed = await tempDir(t, 'strata-crashed-');
   await cp(source.dataPath, crashed, { recursive: true });
   const backups = await tempDir(t, 'strata-backups-');
   await cp(source.backups, backups, { recursive: true });
   const recorded = JSON.parse(await readFile(join(crashed, 'backup-operations.json'), 'utf8'));
   t.like(recorded.operations[0], { id: 'recalled', status: 'CANCELLING', cancelRequested: true });
-  release();
+  released.open();
   await canceling;
 
   const restarted = await startBackupNode(t, {}, { dataPath: crashed, backups });
@@ -173,27 +168,21 @@ test('a restore attaching its classes cannot be canceled, and ends SUCCESS', asy
   const backend = node.node.modules.backend('filesystem');
   const write = backend.write.bind(backend);
   let writes = 0;
-  let finalizing = () => {};
-  const atFinalizing = new Promise<void>((resolve) => {
-    finalizing = resolve;
-  });
-  let release = () => {};
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  const finalizing = gate();
+  const proceed = gate();
   backend.write = async (key, body, options) => {
     if (key === 'final/restore_config.json' && ++writes === 3) {
-      finalizing();
-      await released;
+      finalizing.open();
+      await proceed.opened;
     }
     return write(key, body, options);
   };
   await node.request('POST', '/v1/backups/filesystem/final/restore', {});
-  await atFinalizing;
+  await finalizing.opened;
   const cancel = await node.request('DELETE', '/v1/backups/filesystem/final/restore');
   t.is(cancel.status, 422);
   t.is(cancel.body.error[0].message, 'restore "final" is applying schema changes and cannot be cancelled');
-  release();
+  proceed.open();
   t.like((await waitFor(node, '/v1/backups/filesystem/final/restore')).body, { status: 'SUCCESS' });
   t.deepEqual(await readAll(node, 'Article'), objects);
 });

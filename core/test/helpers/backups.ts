@@ -97,6 +97,15 @@ export async function readAll(node: TestNode, name: string): Promise<Map<string,
   }
 }
 
+/** A promise a test opens when it chooses: `opened` resolves once `open()` is called. */
+export function gate(): { opened: Promise<void>; open(): void } {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
 /**
  * Holds every chunk upload (or download) of the node's filesystem backend until it is aborted (a
  * cancel or a stop) or released, so a test can act while a backup (or restore) is certainly
@@ -110,21 +119,15 @@ export function holdChunks(
 ): { reached: Promise<void>; unhold(): void; release(): void } {
   const backend = node.node.modules.backend('filesystem');
   const original = backend[method];
-  let reached = () => {};
-  const reachedPromise = new Promise<void>((resolve) => {
-    reached = resolve;
-  });
-  let release = () => {};
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  const reached = gate();
+  const released = gate();
   const held = async (key: string, options?: { signal?: AbortSignal | undefined }) => {
     if (key.includes('/chunk-')) {
-      reached();
+      reached.open();
       const signal = options?.signal;
       if (signal !== undefined && !signal.aborted) {
         await Promise.race([
-          released,
+          released.opened,
           new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true })),
         ]);
       }
@@ -140,11 +143,11 @@ export function holdChunks(
     backend[method] = original as never;
   };
   return {
-    reached: reachedPromise,
+    reached: reached.opened,
     unhold,
     release: () => {
       unhold();
-      release();
+      released.open();
     },
   };
 }
