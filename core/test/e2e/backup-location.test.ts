@@ -70,6 +70,40 @@ for (const [title, place] of [
   });
 }
 
+test('a crafted CANCELED descriptor naming nodes and classes outside the backup deletes nothing', async (t) => {
+  const dir = await sandbox(t);
+  const backups = join(dir, 'backups');
+  const node = await startBackupNode(t, {}, { dataPath: join(dir, 'data'), backups });
+  await seed(node, 'Article', 5);
+  // What the descriptor's names would reach if they were joined to the backup's home unchecked.
+  const victims = [
+    join(backups, 'victim', 'backup.json'),
+    join(dir, 'data', 'schema.json'),
+    join(backups, 'x', 'chunk-1'),
+  ];
+  await mkdir(join(backups, 'victim'), { recursive: true });
+  await writeFile(victims[0] as string, 'kept');
+  await mkdir(join(backups, 'x'), { recursive: true });
+  await writeFile(victims[2] as string, 'kept');
+  const before = await Promise.all(victims.map((file) => readFile(file, 'utf8')));
+  await mkdir(join(backups, 'crafted'), { recursive: true });
+  const crafted = {
+    id: 'crafted',
+    status: 'CANCELED',
+    nodes: {
+      '../victim': { classes: ['Article'], status: 'CANCELED', error: '', preCompressionSizeBytes: 0 },
+      node1: { classes: ['../../x', '/abs'], status: 'CANCELED', error: '', preCompressionSizeBytes: 0 },
+    },
+  };
+  await writeFile(join(backups, 'crafted', 'backup_config.json'), JSON.stringify(crafted));
+
+  const created = await node.request('POST', '/v1/backups/filesystem', { id: 'crafted' });
+  t.is(created.status, 422, 'a damaged descriptor is a backup that is never overwritten');
+  t.regex(created.body.error[0].message, /^backup "crafted" already exists at /);
+  t.deepEqual(await Promise.all(victims.map((file) => readFile(file, 'utf8'))), before, 'nothing was deleted');
+  t.deepEqual(await readdir(join(backups, 'crafted')), ['backup_config.json']);
+});
+
 test('creating over a CANCELED backup deletes only the objects it wrote, not everything under its id', async (t) => {
   const dir = await sandbox(t);
   const node = await startBackupNode(t, {}, { dataPath: join(dir, 'data'), backups: join(dir, 'backups') });
