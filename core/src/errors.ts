@@ -520,6 +520,28 @@ export const InvalidNodeNameError = defineError(
   () => 'use 1 to 64 letters, digits, "_", "-" and "." (but not "." or "..")',
 );
 
+export const InvalidEtcdEndpointError = defineError(
+  'STRATA_NODE_INVALID_ETCD_ENDPOINT',
+  500,
+  (endpoint: string) =>
+    `${JSON.stringify(excerpt(endpoint))} is not an etcd client URL: give each as http://host:port (or https://), ` +
+    'comma-separated, e.g. http://127.0.0.1:2379',
+);
+
+export const InvalidAdvertiseAddressError = defineError(
+  'STRATA_NODE_INVALID_ADVERTISE_ADDRESS',
+  500,
+  () => 'expected a host name or an IP address, without a scheme or a port (the port is CLUSTER_DATA_BIND_PORT)',
+);
+
+export const ClusterAuthIncompleteError = defineError(
+  'STRATA_NODE_CLUSTER_AUTH_INCOMPLETE',
+  500,
+  () =>
+    'CLUSTER_BASIC_AUTH_USERNAME and CLUSTER_BASIC_AUTH_PASSWORD go together: set both (the same on every node) ' +
+    'or neither',
+);
+
 export const ApiKeysMissingError = defineError(
   'STRATA_NODE_API_KEYS_MISSING',
   500,

@@ -3,6 +3,9 @@ import { NODE_NAME } from '../db/names.js';
 import {
   ApiKeysMissingError,
   ApiKeyUsersMismatchError,
+  ClusterAuthIncompleteError,
+  InvalidAdvertiseAddressError,
+  InvalidEtcdEndpointError,
   InvalidNodeNameError,
   NodeConfigInvalidError,
   type StrataError,
@@ -56,6 +59,41 @@ export const nodeVariables = {
     parse: parsers.byteSize,
     description: 'Backups group files into chunks of about this size (10MiB, 1GB, ...); bigger files travel alone.',
   },
+  etcdEndpoints: {
+    name: 'CLUSTER_ETCD_ENDPOINTS',
+    parse: etcdEndpoints,
+    description:
+      'The etcd client URLs (http://host:port), comma-separated. Set, the node joins the cluster those etcd ' +
+      'members hold; unset, it is a single node and uses no etcd.',
+  },
+  dataBindPort: {
+    name: 'CLUSTER_DATA_BIND_PORT',
+    default: 7947,
+    parse: parsers.integer({ min: 0, max: 65_535 }),
+    description: 'The port of the internal node-to-node API (cluster mode); 0 picks a free one.',
+  },
+  advertiseAddr: {
+    name: 'CLUSTER_ADVERTISE_ADDR',
+    parse: advertiseAddress,
+    description:
+      'The address other nodes reach the internal API at (cluster mode); defaults to the address the node listens on.',
+  },
+  basicAuthUsername: {
+    name: 'CLUSTER_BASIC_AUTH_USERNAME',
+    description: 'With CLUSTER_BASIC_AUTH_PASSWORD: the credentials every internal API call must carry (cluster mode).',
+  },
+  basicAuthPassword: {
+    name: 'CLUSTER_BASIC_AUTH_PASSWORD',
+    secret: true,
+    description: 'The password of CLUSTER_BASIC_AUTH_USERNAME; the same on every node.',
+  },
+  leaseTtlSeconds: {
+    name: 'CLUSTER_LEASE_TTL_SECONDS',
+    default: 10,
+    parse: parsers.integer({ min: 1, max: 300 }),
+    description:
+      "How long a node's membership outlives its last keepalive to etcd: a node that dies is known dead after this.",
+  },
   logLevel: {
     name: 'LOG_LEVEL',
     default: 'info',
@@ -63,6 +101,16 @@ export const nodeVariables = {
     description: `Log level: ${LOG_LEVELS.join(', ')}.`,
   },
 } as const satisfies ConfigSpec;
+
+/** Cluster mode's settings: present only when CLUSTER_ETCD_ENDPOINTS is set. */
+export interface ClusterConfig {
+  readonly etcdEndpoints: readonly string[];
+  readonly dataBindPort: number;
+  /** The host others call the internal API at; undefined: the address the node listens on. */
+  readonly advertiseAddr: string | undefined;
+  readonly auth: { readonly username: string; readonly password: string } | undefined;
+  readonly leaseTtlSeconds: number;
+}
 
 /** The node's configuration, validated. */
 export interface NodeConfig {
@@ -72,6 +120,8 @@ export interface NodeConfig {
   readonly anonymousAccess: boolean;
   readonly chunkTargetBytes: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** Undefined: a single node, no etcd. */
+  readonly cluster: ClusterConfig | undefined;
 }
 
 /**
@@ -91,6 +141,8 @@ export function readNodeConfig(env: Environment, cwd = process.cwd()): NodeConfi
   if (values.apiKeyEnabled && users.length > 1 && users.length !== keys.length) {
     all.push(new ApiKeyUsersMismatchError(users.length, keys.length));
   }
+  const { basicAuthUsername: username, basicAuthPassword: password } = values;
+  if ((username === undefined) !== (password === undefined)) all.push(new ClusterAuthIncompleteError());
   if (all.length > 0) throw new NodeConfigInvalidError(all);
   return {
     dataPath: resolve(cwd, values.dataPath),
@@ -99,5 +151,42 @@ export function readNodeConfig(env: Environment, cwd = process.cwd()): NodeConfi
     anonymousAccess: values.anonymousAccess ?? !values.apiKeyEnabled,
     chunkTargetBytes: values.chunkTargetSize,
     logLevel: values.logLevel,
+    cluster:
+      values.etcdEndpoints === undefined
+        ? undefined
+        : {
+            etcdEndpoints: values.etcdEndpoints,
+            dataBindPort: values.dataBindPort,
+            advertiseAddr: values.advertiseAddr,
+            auth: username === undefined || password === undefined ? undefined : { username, password },
+            leaseTtlSeconds: values.leaseTtlSeconds,
+          },
   };
+}
+
+/** CLUSTER_ETCD_ENDPOINTS: one or more `http(s)://host:port` URLs, nothing after the port. */
+function etcdEndpoints(raw: string): string[] {
+  const endpoints = parsers.list(raw);
+  for (const endpoint of endpoints) {
+    let url: URL | undefined;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      // reported below
+    }
+    const bare = url !== undefined && (url.pathname === '/' || url.pathname === '') && url.search === '';
+    if (url === undefined || !/^https?:$/.test(url.protocol) || url.port === '' || !bare || url.username !== '') {
+      throw new InvalidEtcdEndpointError(endpoint);
+    }
+  }
+  return endpoints.map((endpoint) => endpoint.replace(/\/$/, ''));
+}
+
+/** CLUSTER_ADVERTISE_ADDR: a host name or an IP address, no scheme or port. */
+function advertiseAddress(raw: string): string {
+  const host = raw.trim();
+  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?)$/.test(host)) {
+    throw new InvalidAdvertiseAddressError();
+  }
+  return host;
 }

@@ -11,6 +11,7 @@ test('defaults: ./data under the working directory, node1, no keys, info logs', 
     anonymousAccess: true,
     logLevel: 'info',
     chunkTargetBytes: 16 * 1024 * 1024,
+    cluster: undefined,
   });
 });
 
@@ -92,3 +93,54 @@ test('the CLUSTER_HOSTNAME message states the rule the node name is checked agai
   // errors.ts holds the message, db/names.ts the pattern and its rule for descriptor checks: one rule.
   t.is(new InvalidNodeNameError().message, NODE_NAME_RULE);
 });
+
+test('CLUSTER_ETCD_ENDPOINTS switches cluster mode on, with Weaviate\'s data port by default', (t) => {
+  t.deepEqual(readNodeConfig({ CLUSTER_ETCD_ENDPOINTS: 'http://10.0.0.1:2379, https://etcd-2:2379/' }).cluster, {
+    etcdEndpoints: ['http://10.0.0.1:2379', 'https://etcd-2:2379'],
+    dataBindPort: 7947,
+    advertiseAddr: undefined,
+    auth: undefined,
+    leaseTtlSeconds: 10,
+  });
+  const tuned = readNodeConfig({
+    CLUSTER_ETCD_ENDPOINTS: 'http://127.0.0.1:2379',
+    CLUSTER_DATA_BIND_PORT: '0',
+    CLUSTER_ADVERTISE_ADDR: 'node2.internal',
+    CLUSTER_BASIC_AUTH_USERNAME: 'cluster',
+    CLUSTER_BASIC_AUTH_PASSWORD: 'hunter2',
+    CLUSTER_LEASE_TTL_SECONDS: '2',
+  }).cluster;
+  t.like(tuned, { dataBindPort: 0, advertiseAddr: 'node2.internal', leaseTtlSeconds: 2 });
+  t.deepEqual(tuned?.auth, { username: 'cluster', password: 'hunter2' });
+});
+
+test('cluster variables are checked with the others, all problems together, the password never shown', (t) => {
+  const error = t.throws(() =>
+    readNodeConfig({
+      CLUSTER_ETCD_ENDPOINTS: 'http://127.0.0.1:2379,etcd:2379',
+      CLUSTER_DATA_BIND_PORT: '70000',
+      CLUSTER_ADVERTISE_ADDR: 'http://node2:7947',
+      CLUSTER_BASIC_AUTH_PASSWORD: 'hunter2',
+      CLUSTER_LEASE_TTL_SECONDS: '0',
+      LOG_LEVEL: 'loud',
+    }),
+  ) as StrataError & { problems: StrataError[] };
+  const problems = error.problems.map((p) => p.message);
+  t.is(problems.length, 6);
+  t.regex(problems[0] ?? '', /CLUSTER_ETCD_ENDPOINTS=.* "etcd:2379" is not an etcd client URL: give each as http:\/\/host:port/);
+  t.regex(problems[1] ?? '', /^strata: CLUSTER_DATA_BIND_PORT="70000" is invalid: expected a number from 0 to 65535/);
+  t.regex(problems[2] ?? '', /^strata: CLUSTER_ADVERTISE_ADDR=.*without a scheme or a port/);
+  t.regex(problems[3] ?? '', /^strata: CLUSTER_LEASE_TTL_SECONDS="0" is invalid: expected a number from 1 to 300/);
+  t.regex(problems[4] ?? '', /^strata: LOG_LEVEL=/);
+  t.regex(problems[5] ?? '', /^CLUSTER_BASIC_AUTH_USERNAME and CLUSTER_BASIC_AUTH_PASSWORD go together/);
+  t.false(error.message.includes('hunter2'));
+});
+
+for (const endpoint of ['ftp://etcd:2379', 'http://etcd', 'http://etcd:2379/v3', 'http://etcd:2379?x=1', 'http://u@etcd:2379']) {
+  test(`an etcd endpoint ${endpoint} is refused`, (t) => {
+    const error = t.throws(() => readNodeConfig({ CLUSTER_ETCD_ENDPOINTS: endpoint })) as StrataError & {
+      problems: StrataError[];
+    };
+    t.regex(error.problems[0]?.message ?? '', /is not an etcd client URL/);
+  });
+}
