@@ -886,6 +886,22 @@ export const SchemaFileError = defineError(
     `cannot read the schema ${file}: ${reason}. Restore it from a backup, or move the data path aside to start empty.`,
 );
 
+/** An object operation reached a node that does not have the object's shard open: the router sent it astray. */
+export const ShardNotLocalError = defineError(
+  'STRATA_DB_SHARD_NOT_LOCAL',
+  500,
+  (className: string, shardName: string, nodeName: string) =>
+    `shard ${excerpt(shardName)} of class ${excerpt(className)} is on node ${excerpt(nodeName)}, not on this node: ` +
+    `the request must go to node ${excerpt(nodeName)}`,
+);
+
+/** A class record from elsewhere (the cluster's schema) that cannot be applied; `field` names what is wrong. */
+export const ClassRecordInvalidError = defineError(
+  'STRATA_DB_CLASS_RECORD_INVALID',
+  422,
+  (field: string, problem: string) => `the class record's ${field} ${problem}`,
+);
+
 // ---------------------------------------------------------------------------------------------
 // Backup and restore (core/src/backup). Messages are Weaviate's where it has one.
 // ---------------------------------------------------------------------------------------------

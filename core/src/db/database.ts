@@ -3,6 +3,7 @@
  * snapshot and attach a backup and a restore use. Each job lives in its own file; this one only
  * puts them together.
  */
+import { InvalidObjectIdError } from '../errors.js';
 import type { StoreFactory } from '../store/index.js';
 import type { ClassDefinition } from './class-definition.js';
 import { type DataFs, realDataFs } from './data-fs.js';
@@ -17,12 +18,15 @@ import {
   type ObjectInput,
   updateObject,
 } from './objects.js';
+import type { ClassRecord, ShardRecord } from './schema-file.js';
 import { SchemaRegistry } from './schema-registry.js';
 import type { Shard } from './shard.js';
 import { attachClasses, type StagedClass } from './shard-attach.js';
+import { shardRecordFor } from './shard-routing.js';
 import { type ClassSnapshot, snapshotClasses } from './shard-snapshot.js';
 import { countShards, type ShardStats } from './shard-stats.js';
 import type { StoredObject } from './stored-object.js';
+import { isUuid } from './uuid.js';
 
 /** What the node is configured with. */
 export interface DatabaseOptions {
@@ -30,6 +34,12 @@ export interface DatabaseOptions {
   readonly dataPath: string;
   /** CLUSTER_HOSTNAME: the node that owns the shards this node creates. */
   readonly nodeName: string;
+  /**
+   * True on a node of a cluster: of each class, only the shards recorded on `nodeName` are opened
+   * (the others stay in the class's record, for routing). False (the default, a single node): every
+   * shard is opened, whatever node it records, as after restoring another node's backup.
+   */
+  readonly ownShardsOnly?: boolean;
   readonly storeFactory: StoreFactory;
   /** Where unexpected leftovers are reported. */
   readonly warn?: (fields: object, message: string) => void;
@@ -41,6 +51,11 @@ export interface DatabaseOptions {
  * The node's classes and objects. Each class has one or more shards; each shard is a store of its
  * own under `<data path>/<class in lower case>/<shard>`, and objects are spread over shards by a hash
  * of their id. The schema is persisted in `schema.json` and survives restarts.
+ *
+ * In a cluster (`ownShardsOnly`), a class's record lists all its shards and their nodes, but only
+ * this node's are opened: objects are routed over the record's shards, and an object operation whose
+ * shard is elsewhere fails with ShardNotLocalError. Listing, counting and snapshots cover the open
+ * shards, so each node contributes its own.
  *
  * Concurrency: every method may be called at any time. Deleting a class first makes it invisible to
  * new requests, then waits for the requests already using it before closing and removing its files.
@@ -55,13 +70,14 @@ export class Database {
     this.dataPath = options.dataPath;
     this.nodeName = options.nodeName;
     this.#path = path;
-    this.#schema = new SchemaRegistry(path, options.nodeName);
+    this.#schema = new SchemaRegistry(path, options.nodeName, options.ownShardsOnly === true);
   }
 
   /**
-   * Opens the data path: claims it (one node per data path), loads the schema and opens every shard.
-   * Directories no class accounts for (left by a crash during a class deletion) are moved to
-   * `.orphaned/`, never deleted.
+   * Opens the data path: claims it (one node per data path), loads the schema and opens every shard
+   * (with `ownShardsOnly`, this node's). Directories no class accounts for (left by a crash during a
+   * class deletion) are moved to `.orphaned/`, never deleted; a class with no directory (all its
+   * shards elsewhere) is fine.
    * @throws DataPathLockedError when another node has the data path; SchemaFileError when schema.json is damaged.
    */
   static async open(options: DatabaseOptions): Promise<Database> {
@@ -90,8 +106,13 @@ export class Database {
     return this.#schema.find(name)?.record.definition;
   }
 
+  /** Every class with all its shards and their nodes (its placement), in the order they were created. */
+  classRecords(): ClassRecord[] {
+    return this.#schema.records();
+  }
+
   /**
-   * A class's shards and their owners.
+   * A class's open shards and their owners: all of them on a single node, this node's in a cluster.
    * @throws ClassNotFoundError
    */
   shardsOf(name: string): readonly Shard[] {
@@ -99,7 +120,27 @@ export class Database {
   }
 
   /**
-   * Every shard of every class (or of class `className`) with its object count (shard-stats.ts).
+   * A class's placement: every shard it has and the node it is on, in the order objects are routed by.
+   * @throws ClassNotFoundError
+   */
+  placement(className: string): readonly ShardRecord[] {
+    return this.#schema.require(className).record.shards;
+  }
+
+  /**
+   * The shard object `id` of class `className` belongs to, with the node that owns it: where a router
+   * sends the object. The same on every node that has the class's record.
+   * @throws ClassNotFoundError, or InvalidObjectIdError when `id` is not a UUID
+   */
+  ownerOf(className: string, id: string): ShardRecord {
+    const { record } = this.#schema.require(className);
+    if (!isUuid(id)) throw new InvalidObjectIdError(id);
+    return shardRecordFor(record, id);
+  }
+
+  /**
+   * Every open shard of every class (or of class `className`) with its object count (shard-stats.ts):
+   * in a cluster, this node's shards only.
    * @throws ClassNotFoundError when `className` names no class
    */
   async shardStats(className?: string): Promise<ShardStats[]> {
@@ -113,7 +154,9 @@ export class Database {
   }
 
   /**
-   * Creates a class from its Weaviate JSON and returns it with defaults filled in.
+   * Creates a class from its Weaviate JSON and returns it with defaults filled in, every shard on this
+   * node: the single-node path. A cluster decides a class's placement itself and adds it to each node
+   * with {@link applyClass}; with `ownShardsOnly` this still works, all shards then being this node's.
    * @throws ClassExistsError, or a class error of errors.ts (ClassNameMissingError, ...) from normalizeClass
    */
   createClass(input: unknown): Promise<ClassDefinition> {
@@ -121,16 +164,32 @@ export class Database {
   }
 
   /**
+   * Adds a class whose definition and placement were decided elsewhere (the cluster's schema in etcd),
+   * as one schema change, opening the shards this node serves (with `ownShardsOnly`, those recorded on
+   * `nodeName`; else all). Resolves false, changing nothing, when a class of that name exists. The
+   * record is checked as hostile input first: its definition by normalizeClass, its shard count against
+   * `shardingConfig.desiredCount` (1 to 64), its shard names (names.ts SHARD_NAME, unique ignoring case)
+   * and node names (NODE_NAME); a bad record creates nothing.
+   * @throws ClassRecordInvalidError naming the field that is wrong, or what the filesystem or a store throws.
+   */
+  applyClass(record: ClassRecord): Promise<boolean> {
+    return this.#schema.applyClass(record);
+  }
+
+  /**
    * Deletes a class and all its objects; resolves false when there was no such class. The class
    * disappears from the schema first, so a crash part-way leaves at worst a directory to clean up.
+   * Only what is on this node is closed and removed: in a cluster, the other nodes delete their shards.
    */
   deleteClass(name: string): Promise<boolean> {
     return this.#schema.deleteClass(name);
   }
 
   /**
-   * Creates an object (POST /v1/objects).
-   * @throws ClassNotFoundError, ObjectExistsError, or an object error of errors.ts (UnknownPropertyError, ...)
+   * Creates an object (POST /v1/objects). In a cluster, give the id: one made here may map to a
+   * shard of another node.
+   * @throws ClassNotFoundError, ObjectExistsError, an object error of errors.ts (UnknownPropertyError, ...),
+   * or ShardNotLocalError when the object's shard is on another node
    */
   createObject(input: ObjectInput): Promise<StoredObject> {
     return createObject(this.#schema, input);
@@ -139,25 +198,33 @@ export class Database {
   /**
    * Replaces an object (PUT) or merges into it (PATCH: properties shallow-merged, vector replaced if
    * given). The creation time is kept.
-   * @throws ClassNotFoundError, ObjectNotFoundError, or an object error of errors.ts (ObjectIdMismatchError, ...)
+   * @throws ClassNotFoundError, ObjectNotFoundError, an object error of errors.ts (ObjectIdMismatchError, ...),
+   * or ShardNotLocalError when the object's shard is on another node
    */
   updateObject(className: string, id: string, input: ObjectInput, mode: 'replace' | 'merge'): Promise<StoredObject> {
     return updateObject(this.#schema, className, id, input, mode);
   }
 
-  /** The object, or undefined when it (or its class) does not exist. */
+  /**
+   * The object, or undefined when it (or its class) does not exist.
+   * @throws ShardNotLocalError when its shard is on another node
+   */
   getObject(className: string, id: string): Promise<StoredObject | undefined> {
     return getObject(this.#schema, className, id);
   }
 
-  /** Deletes an object; resolves false when it (or its class) did not exist. */
+  /**
+   * Deletes an object; resolves false when it (or its class) did not exist.
+   * @throws ShardNotLocalError when its shard is on another node
+   */
   deleteObject(className: string, id: string): Promise<boolean> {
     return deleteObject(this.#schema, className, id);
   }
 
   /**
    * Objects in id order: of one class (optionally after an id, exclusive), or of every class, class
-   * by class. `offset + limit` may not exceed QUERY_MAXIMUM_RESULTS.
+   * by class. `offset + limit` may not exceed QUERY_MAXIMUM_RESULTS. Reads the open shards: in a
+   * cluster, this node's objects only.
    * @throws QueryLimitError, ClassNotFoundError, QueryPageTooLargeError
    */
   listObjects(query: PageQuery): Promise<StoredObject[]> {
@@ -166,7 +233,8 @@ export class Database {
 
   /**
    * Writes a batch (POST /v1/batch/objects): each object is validated, written and reported on its
-   * own, in store batches per shard, letting the event loop turn as it goes.
+   * own, in store batches per shard, letting the event loop turn as it goes. An object whose shard is
+   * on another node gets ShardNotLocalError; the others are written.
    */
   batchObjects(inputs: readonly ObjectInput[]): Promise<BatchResult[]> {
     return batchObjects(this.#schema, inputs);
@@ -174,8 +242,9 @@ export class Database {
 
   /**
    * Captures classes for a backup without stopping writes: per shard, the files of its flushed state
-   * hard-linked into `stagingDir`, laid out as the data path is. Deleting a class waits for its
-   * snapshot to finish; the staged links survive the deletion.
+   * hard-linked into `stagingDir`, laid out as the data path is. Only the open shards are captured:
+   * in a cluster, each node snapshots its own. Deleting a class waits for its snapshot to finish; the
+   * staged links survive the deletion.
    * @throws ClassNotFoundError, or what the filesystem throws.
    */
   snapshotClasses(names: readonly string[], stagingDir: string): Promise<ClassSnapshot[]> {

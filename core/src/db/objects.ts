@@ -20,7 +20,8 @@ import { TimeSlice } from '../time-slice.js';
 import { capitalizeClassName, isRecord } from './class-definition.js';
 import { OBJECT_LIMITS, validateProperties, validateVector } from './object-validation.js';
 import type { LiveClass, SchemaRegistry } from './schema-registry.js';
-import { type Shard, shardIndex } from './shard.js';
+import type { Shard } from './shard.js';
+import { openShardFor } from './shard-routing.js';
 import { decodeObject, encodeObject, OBJECTS_BUCKET, type StoredObject } from './stored-object.js';
 import { isUuid, newUuid, uuidBytes } from './uuid.js';
 
@@ -46,13 +47,15 @@ const STORE_BATCH_OBJECTS = 500;
 const STORE_BATCH_BYTES = 1024 * 1024;
 
 /**
- * Creates an object (POST /v1/objects).
- * @throws ClassNotFoundError, ObjectExistsError, or an object error of errors.ts (UnknownPropertyError, ...)
+ * Creates an object (POST /v1/objects). Where this node serves only its own shards, an object
+ * without an id may get one that maps to another node's shard: a router gives ids first.
+ * @throws ClassNotFoundError, ObjectExistsError, an object error of errors.ts (UnknownPropertyError, ...),
+ * or ShardNotLocalError when the object's shard is not open here (checked after the object is validated).
  */
 export function createObject(schema: SchemaRegistry, input: ObjectInput): Promise<StoredObject> {
   return schema.use(classOf(input), async (live) => {
     const object = prepare(live, input, undefined);
-    const shard = shardFor(live, object.id);
+    const shard = openShardFor(live, object.id);
     if ((await shard.objects.get(uuidBytes(object.id))) !== undefined) throw new ObjectExistsError(object.id);
     await shard.objects.put(uuidBytes(object.id), encodeLimited(object));
     return object;
@@ -61,8 +64,9 @@ export function createObject(schema: SchemaRegistry, input: ObjectInput): Promis
 
 /**
  * Replaces an object (PUT) or merges into it (PATCH: properties shallow-merged, vector replaced if
- * given). The creation time is kept.
- * @throws ClassNotFoundError, ObjectNotFoundError, or an object error of errors.ts (ObjectIdMismatchError, ...)
+ * given). The creation time is kept. An id that is not a UUID names no object.
+ * @throws ClassNotFoundError, ObjectNotFoundError, an object error of errors.ts (ObjectIdMismatchError, ...),
+ * or ShardNotLocalError when the object's shard is not open here.
  */
 export function updateObject(
   schema: SchemaRegistry,
@@ -78,6 +82,8 @@ export function updateObject(
     if (input.id !== undefined && String(input.id).toLowerCase() !== id.toLowerCase()) {
       throw new ObjectIdMismatchError(String(input.id), id);
     }
+    // Before any shard lookup: such an id cannot name an object (getObject finds none), wherever it would map.
+    if (!isUuid(id)) throw new ObjectNotFoundError(live.record.definition.class, id);
     const existing = await read(live, id);
     if (existing === undefined) throw new ObjectNotFoundError(live.record.definition.class, id);
     const merged: ObjectInput =
@@ -90,12 +96,15 @@ export function updateObject(
           }
         : input;
     const object = prepare(live, { ...merged, id: existing.id }, existing.creationTimeUnix);
-    await shardFor(live, object.id).objects.put(uuidBytes(object.id), encodeLimited(object));
+    await openShardFor(live, object.id).objects.put(uuidBytes(object.id), encodeLimited(object));
     return object;
   });
 }
 
-/** The object, or undefined when it (or its class) does not exist. */
+/**
+ * The object, or undefined when it (or its class) does not exist.
+ * @throws ShardNotLocalError when the object's shard is not open here.
+ */
 export async function getObject(
   schema: SchemaRegistry,
   className: string,
@@ -105,11 +114,14 @@ export async function getObject(
   return schema.use(className, (live) => read(live, id));
 }
 
-/** Deletes an object; resolves false when it (or its class) did not exist. */
+/**
+ * Deletes an object; resolves false when it (or its class) did not exist.
+ * @throws ShardNotLocalError when the object's shard is not open here.
+ */
 export async function deleteObject(schema: SchemaRegistry, className: string, id: string): Promise<boolean> {
   if (schema.find(className) === undefined || !isUuid(id)) return false;
   return schema.use(className, async (live) => {
-    const shard = shardFor(live, id);
+    const shard = openShardFor(live, id);
     if ((await shard.objects.get(uuidBytes(id))) === undefined) return false;
     await shard.objects.delete(uuidBytes(id));
     return true;
@@ -120,8 +132,9 @@ export async function deleteObject(schema: SchemaRegistry, className: string, id
  * Writes a batch (POST /v1/batch/objects): each object is validated on its own and reported on its
  * own. The valid ones are written in store batches of at most 500 objects or 1 MiB per shard, each atomic (a
  * large batch is not one transaction, nor is it in Weaviate). Existing ids are overwritten, as in
- * Weaviate. Linear in the batch's size; it lets the event loop turn every few milliseconds, so the
- * node answers other requests while a large batch runs.
+ * Weaviate. An object whose shard is not open here fails on its own (ShardNotLocalError). Linear in
+ * the batch's size; it lets the event loop turn every few milliseconds, so the node answers other
+ * requests while a large batch runs.
  */
 export async function batchObjects(schema: SchemaRegistry, inputs: readonly ObjectInput[]): Promise<BatchResult[]> {
   const slice = new TimeSlice();
@@ -157,7 +170,7 @@ export async function batchObjects(schema: SchemaRegistry, inputs: readonly Obje
         const input = inputs[i] as ObjectInput;
         try {
           const object = prepare(live, input, undefined);
-          const shard = shardFor(live, object.id);
+          const shard = openShardFor(live, object.id);
           const existing = await read(live, object.id);
           const stored = existing === undefined ? object : { ...object, creationTimeUnix: existing.creationTimeUnix };
           let group = pending.get(shard);
@@ -227,11 +240,7 @@ function encodeLimited(object: StoredObject): Buffer {
   return value;
 }
 
-function shardFor(live: LiveClass, id: string): Shard {
-  return live.shards[shardIndex(uuidBytes(id), live.shards.length)] as Shard;
-}
-
 async function read(live: LiveClass, id: string): Promise<StoredObject | undefined> {
-  const bytes = await shardFor(live, id).objects.get(uuidBytes(id));
+  const bytes = await openShardFor(live, id).objects.get(uuidBytes(id));
   return bytes === undefined ? undefined : decodeObject(bytes);
 }

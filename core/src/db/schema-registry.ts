@@ -1,15 +1,20 @@
 /**
- * The classes a node serves, live: each with its open shards, recorded in schema.json. Schema changes
- * run one at a time; requests hold a class open while they use it, and deleting a class waits for them.
+ * The classes a node serves, live: each with its open shards, recorded in schema.json with all its
+ * shards (a cluster node opens only its own). Schema changes run one at a time; requests hold a class
+ * open while they use it, and deleting a class waits for them.
  */
 import { randomBytes } from 'node:crypto';
 import { ClassExistsError, ClassNotFoundError } from '../errors.js';
 import { type ClassDefinition, capitalizeClassName, normalizeClass } from './class-definition.js';
+import { validateClassRecord } from './class-record.js';
 import type { DataPath } from './data-path.js';
-import { type ClassRecord, loadSchema, replaceSchema, syncSchema } from './schema-file.js';
+import { type ClassRecord, loadSchema, replaceSchema, type ShardRecord, syncSchema } from './schema-file.js';
 import type { Shard } from './shard.js';
 
-/** A class as it is served: its record in schema.json and its open shards. */
+/**
+ * A class as it is served: its record in schema.json (every shard, wherever it is) and the shards
+ * open on this node, in the record's order.
+ */
 export interface LiveClass {
   readonly record: ClassRecord;
   readonly shards: readonly Shard[];
@@ -34,23 +39,30 @@ const keyOf = (name: string) => capitalizeClassName(name).toLowerCase();
 export class SchemaRegistry {
   readonly #path: DataPath;
   readonly #nodeName: string;
+  readonly #ownShardsOnly: boolean;
   /** By class name in lower case: class names are unique ignoring case. */
   readonly #classes = new Map<string, Entry>();
   /** Serialises schema changes, so schema.json is written by one change at a time. */
   #changing: Promise<unknown> = Promise.resolve();
 
-  /** `nodeName` owns the shards of the classes this registry creates. */
-  constructor(path: DataPath, nodeName: string) {
+  /**
+   * `nodeName` owns the shards of the classes this registry creates. With `ownShardsOnly`, only the
+   * shards recorded on `nodeName` are opened; without, every shard is, whatever node it records.
+   */
+  constructor(path: DataPath, nodeName: string, ownShardsOnly = false) {
     this.#path = path;
     this.#nodeName = nodeName;
+    this.#ownShardsOnly = ownShardsOnly;
   }
 
-  /** Loads schema.json and opens the shards of every class in it. */
+  /** Loads schema.json and opens the shards this node serves of every class in it. */
   async load(): Promise<void> {
     for (const record of loadSchema(this.#path.fs, this.#path.root).classes) {
       const className = record.definition.class;
       const shards = await Promise.all(
-        record.shards.map((shard) => this.#path.openShard(className, shard.name, shard.node)),
+        record.shards
+          .filter((shard) => this.#serves(shard))
+          .map((shard) => this.#path.openShard(className, shard.name, shard.node)),
       );
       this.#classes.set(keyOf(className), { live: { record, shards }, active: 0 });
     }
@@ -58,7 +70,12 @@ export class SchemaRegistry {
 
   /** Every class, in the order they were created. */
   definitions(): ClassDefinition[] {
-    return [...this.#classes.values()].map((entry) => entry.live.record.definition);
+    return this.records().map((record) => record.definition);
+  }
+
+  /** Every class with all its shards, in the order they were created. */
+  records(): ClassRecord[] {
+    return [...this.#classes.values()].map((entry) => entry.live.record);
   }
 
   /** The class named `name` (first letter case-insensitive, as Weaviate), if it exists. */
@@ -104,18 +121,23 @@ export class SchemaRegistry {
       const definition = normalizeClass(input);
       if (this.find(definition.class) !== undefined) throw new ClassExistsError(definition.class);
       const names = Array.from({ length: definition.shardingConfig.desiredCount }, shardName);
-      const shards: Shard[] = [];
-      try {
-        for (const name of names) shards.push(await this.#path.openShard(definition.class, name, this.#nodeName));
-        const record: ClassRecord = { definition, shards: names.map((name) => ({ name, node: this.#nodeName })) };
-        this.add([{ record, shards }]);
-      } catch (error) {
-        await Promise.allSettled(shards.map((shard) => shard.store.close()));
-        this.#path.removeClass(definition.class);
-        throw error;
-      }
-      this.sync();
+      await this.#addClass({ definition, shards: names.map((name) => ({ name, node: this.#nodeName })) });
       return definition;
+    });
+  }
+
+  /**
+   * Adds a class whose definition and placement were decided elsewhere (the cluster's schema),
+   * opening the shards this node serves; resolves false, changing nothing, when a class of that name
+   * exists. The record is checked first (class-record.ts), so nothing of a bad one reaches the disk.
+   * @throws ClassRecordInvalidError naming the field that is wrong, or what the filesystem or a store throws.
+   */
+  applyClass(input: unknown): Promise<boolean> {
+    return this.change(async () => {
+      const record = validateClassRecord(input);
+      if (this.find(record.definition.class) !== undefined) return false;
+      await this.#addClass(record);
+      return true;
     });
   }
 
@@ -128,7 +150,7 @@ export class SchemaRegistry {
       const entry = this.#classes.get(keyOf(name));
       if (entry === undefined) return false;
       this.#classes.delete(keyOf(name));
-      replaceSchema(this.#path.fs, this.#path.root, { version: 1, classes: this.#records() });
+      replaceSchema(this.#path.fs, this.#path.root, { version: 1, classes: this.records() });
       this.sync();
       if (entry.active > 0) await new Promise<void>((resolve) => (entry.drained = resolve));
       await Promise.allSettled(entry.live.shards.map((shard) => shard.store.close()));
@@ -146,7 +168,7 @@ export class SchemaRegistry {
   add(added: readonly LiveClass[]): void {
     replaceSchema(this.#path.fs, this.#path.root, {
       version: 1,
-      classes: [...this.#records(), ...added.map((live) => live.record)],
+      classes: [...this.records(), ...added.map((live) => live.record)],
     });
     for (const live of added) this.#classes.set(keyOf(live.record.definition.class), { live, active: 0 });
   }
@@ -165,13 +187,35 @@ export class SchemaRegistry {
     this.#classes.clear();
   }
 
+  /** True when this node opens `shard`: every shard on a single node, only its own in a cluster. */
+  #serves(shard: ShardRecord): boolean {
+    return !this.#ownShardsOnly || shard.node === this.#nodeName;
+  }
+
+  /**
+   * Opens the shards of `record` this node serves, then records and serves the class. Call from
+   * within {@link change}, for a class that does not exist. When opening or recording fails, the
+   * stores are closed and the class's directory removed, and the schema is as it was.
+   */
+  async #addClass(record: ClassRecord): Promise<void> {
+    const className = record.definition.class;
+    const shards: Shard[] = [];
+    try {
+      for (const shard of record.shards) {
+        if (this.#serves(shard)) shards.push(await this.#path.openShard(className, shard.name, shard.node));
+      }
+      this.add([{ record, shards }]);
+    } catch (error) {
+      await Promise.allSettled(shards.map((shard) => shard.store.close()));
+      this.#path.removeClass(className);
+      throw error;
+    }
+    this.sync();
+  }
+
   #require(name: string): Entry {
     const entry = this.#classes.get(keyOf(name));
     if (entry === undefined) throw new ClassNotFoundError(capitalizeClassName(name));
     return entry;
-  }
-
-  #records(): ClassRecord[] {
-    return [...this.#classes.values()].map((entry) => entry.live.record);
   }
 }
