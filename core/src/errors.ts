@@ -1178,3 +1178,73 @@ export const CliUsageError = defineError(
   400,
   (problem: string, help: string) => `${problem}\nRun \`${help}\` for usage.`,
 );
+
+// ---------------------------------------------------------------------------------------------
+// Cluster: internal API
+// The calls nodes make to each other (core/src/cluster), on CLUSTER_DATA_BIND_PORT.
+// ---------------------------------------------------------------------------------------------
+
+/** A request to the internal API without the cluster's credentials. Names no expected value. */
+export const InternalAuthError = defineError(
+  'STRATA_CLUSTER_INTERNAL_UNAUTHORIZED',
+  401,
+  () =>
+    'the internal API needs the cluster credentials (CLUSTER_BASIC_AUTH_USERNAME / CLUSTER_BASIC_AUTH_PASSWORD); ' +
+    'every node of a cluster must have the same',
+);
+
+/**
+ * A peer refused this node's cluster credentials (it answered 401). 500, not 401: the node relays the
+ * failure to a public client, whose own credentials were fine.
+ */
+export const PeerCredentialsError = defineError(
+  'STRATA_CLUSTER_CREDENTIALS_MISMATCH',
+  500,
+  (node: string) =>
+    `node ${JSON.stringify(excerpt(node))} refused this node's cluster credentials: CLUSTER_BASIC_AUTH_USERNAME ` +
+    'and CLUSTER_BASIC_AUTH_PASSWORD differ between the nodes; set the same on every node of the cluster',
+);
+
+/**
+ * A peer that could not be reached or did not answer as the internal API does: refused, reset, DNS,
+ * timeout, or a reply that is not the contract's JSON. 500, as Weaviate answers for an unreachable
+ * shard owner.
+ */
+export const NodeUnavailableError = defineError(
+  'STRATA_CLUSTER_NODE_UNAVAILABLE',
+  500,
+  (node: string, reason: string, shard?: string, className?: string) => {
+    const owned = [
+      shard === undefined ? undefined : `shard ${JSON.stringify(excerpt(shard))}`,
+      className === undefined ? undefined : `class ${JSON.stringify(excerpt(className))}`,
+    ].filter((part) => part !== undefined);
+    return (
+      `node ${JSON.stringify(excerpt(node))}${owned.length === 0 ? '' : ` (owner of ${owned.join(' of ')})`} ` +
+      `is unavailable: ${excerpt(reason)}; the request can be retried once that node is back`
+    );
+  },
+);
+
+/** A path of the internal API that names no call: the nodes run versions of Strata with other calls. */
+export const PeerCallUnknownError = defineError(
+  'STRATA_CLUSTER_UNKNOWN_CALL',
+  404,
+  (method: string, path: string) =>
+    `the internal API has no call ${method} ${excerpt(path)}; every node of a cluster must run a version of ` +
+    'Strata with the same internal API',
+);
+
+/** An internal call whose body is not a JSON object of arguments. */
+export const PeerCallArgsError = defineError(
+  'STRATA_CLUSTER_INVALID_ARGS',
+  400,
+  (call: string, problem: string) => `internal call ${call}: ${problem}; its body must be a JSON object of arguments`,
+);
+
+/** An internal call whose body is larger than a body may be. */
+export const PeerCallTooLargeError = defineError(
+  'STRATA_CLUSTER_BODY_TOO_LARGE',
+  413,
+  (call: string, limit: number) =>
+    `internal call ${excerpt(call)}: the body is larger than the limit of ${limit} bytes; send fewer objects per call`,
+);
