@@ -212,7 +212,9 @@ export class Membership {
   /**
    * Leaves the cluster: revokes the lease, so the member key goes at once (within 3 s when etcd does
    * not answer; the key then expires with its TTL), and stops watches and timers. Never rejects;
-   * safe to call twice. The client stays open: the caller closes it.
+   * safe to call twice. The client stays open: the caller closes it, after this, because closing an
+   * etcd3 client does not end its lease keepalive stream: without leave() the lease would live on
+   * for as long as the process does.
    */
   leave(): Promise<void> {
     this.#leaving ??= this.#leave();
