@@ -1248,3 +1248,42 @@ export const PeerCallTooLargeError = defineError(
   (call: string, limit: number) =>
     `internal call ${excerpt(call)}: the body is larger than the limit of ${limit} bytes; send fewer objects per call`,
 );
+
+// ---------------------------------------------------------------------------------------------
+// Cluster (core/src/cluster): membership, schema and placement kept in etcd.
+// ---------------------------------------------------------------------------------------------
+
+/** etcd answered at none of the endpoints: at start, on joining, or on a read the node cannot serve without it. */
+export const EtcdUnreachableError = defineError(
+  'STRATA_CLUSTER_ETCD_UNREACHABLE',
+  500,
+  (endpoints: readonly string[], reason: string) =>
+    `etcd is unreachable at ${endpoints.length === 0 ? '(no endpoints)' : endpoints.map((e) => excerpt(e)).join(', ')}: ` +
+    `${excerpt(reason)}; start etcd there, or set CLUSTER_ETCD_ENDPOINTS to the client URLs of a running etcd ` +
+    '(comma-separated, such as http://127.0.0.1:2379)',
+);
+
+/** Another live process holds the member key of this node's name (CLUSTER_HOSTNAME), with another data path. */
+export const NodeNameLiveError = defineError(
+  'STRATA_CLUSTER_NODE_NAME_LIVE',
+  500,
+  (name: string, internalUrl: string) =>
+    `a node named ${excerpt(name)} is already live in the cluster (its internal API at ${excerpt(internalUrl)}); ` +
+    'choose another CLUSTER_HOSTNAME or stop that node',
+);
+
+/** A schema change while etcd does not answer: refused within seconds rather than left hanging. */
+export const ClusterUnavailableError = defineError(
+  'STRATA_CLUSTER_UNAVAILABLE',
+  503,
+  (reason: string) => `schema changes need etcd, which is unreachable: ${excerpt(reason)}; retry when etcd is back`,
+);
+
+/** A value under `strata/` that is not what its key holds (not JSON, or not the record's shape): skipped. */
+export const ClusterRecordInvalidError = defineError(
+  'STRATA_CLUSTER_RECORD_INVALID',
+  500,
+  (key: string, problem: string) =>
+    `etcd key ${JSON.stringify(excerpt(key))} holds no valid record (${excerpt(problem)}); it is skipped: ` +
+    'rewrite or delete it with etcdctl',
+);

@@ -1,0 +1,36 @@
+/**
+ * @strata/core/cluster: what a Strata node keeps in etcd (membership, the schema and shard
+ * placement) and the client it keeps it through. Strata writes no consensus of its own: every
+ * decision two nodes could race for is one etcd transaction.
+ *
+ * @packageDocumentation
+ */
+
+// The errors this package raises, so a caller can tell them by class as well as by code.
+export {
+  ClusterRecordInvalidError,
+  ClusterUnavailableError,
+  EtcdUnreachableError,
+  NodeNameLiveError,
+} from '../errors.js';
+export { CALL_DEADLINE_MS, connectEtcd, isUnavailable } from './etcd-client.js';
+export {
+  CLASSES_PREFIX,
+  CLUSTER_KEY,
+  classKey,
+  MEMBERS_PREFIX,
+  memberKey,
+  NODES_PREFIX,
+  nameOf,
+  nodeKey,
+  ROOT,
+} from './etcd-keys.js';
+export {
+  clusterId,
+  type JoinOptions,
+  type Member,
+  type MemberInfo,
+  Membership,
+  type MembershipEvents,
+} from './membership.js';
+export { SchemaStore, type SchemaStoreOptions } from './schema-store.js';
