@@ -1210,7 +1210,7 @@ export const PeerCredentialsError = defineError(
  * timeout, or a reply that is not the contract's JSON. 500, as Weaviate answers for an unreachable
  * shard owner.
  */
-export const NodeUnavailableError = defineError(
+const NodeUnavailable = defineError(
   'STRATA_CLUSTER_NODE_UNAVAILABLE',
   500,
   (node: string, reason: string, shard?: string, className?: string) => {
@@ -1225,6 +1225,19 @@ export const NodeUnavailableError = defineError(
   },
 );
 
+/** See {@link NodeUnavailable}: with the node and the reason as fields, so a batch can name each object's shard. */
+export class NodeUnavailableError extends NodeUnavailable {
+  readonly node: string;
+  readonly reason: string;
+
+  constructor(node: string, reason: string, shard?: string, className?: string) {
+    super(node, reason, shard, className);
+    this.node = node;
+    this.reason = reason;
+  }
+}
+revivedAs(NodeUnavailableError);
+
 /** A path of the internal API that names no call: the nodes run versions of Strata with other calls. */
 export const PeerCallUnknownError = defineError(
   'STRATA_CLUSTER_UNKNOWN_CALL',
@@ -1234,11 +1247,12 @@ export const PeerCallUnknownError = defineError(
     'Strata with the same internal API',
 );
 
-/** An internal call whose body is not a JSON object of arguments. */
+/** An internal call whose body is not a JSON object of arguments, or whose arguments have the wrong shape. */
 export const PeerCallArgsError = defineError(
   'STRATA_CLUSTER_INVALID_ARGS',
   400,
-  (call: string, problem: string) => `internal call ${call}: ${problem}; its body must be a JSON object of arguments`,
+  (call: string, problem: string) =>
+    `internal call ${call}: ${problem}; every node of a cluster must run a version of Strata with the same internal API`,
 );
 
 /** An internal call whose body is larger than a body may be. */
@@ -1286,4 +1300,59 @@ export const ClusterRecordInvalidError = defineError(
   (key: string, problem: string) =>
     `etcd key ${JSON.stringify(excerpt(key))} holds no valid record (${excerpt(problem)}); it is skipped: ` +
     'rewrite or delete it with etcdctl',
+);
+
+// ---------------------------------------------------------------------------------------------
+// Cluster: this node's part (core/src/cluster). Cluster-wide state lives in etcd.
+// ---------------------------------------------------------------------------------------------
+
+export const SchemaNotAppliedError = defineError(
+  'STRATA_CLUSTER_SCHEMA_NOT_APPLIED',
+  500,
+  (className: string, ms: number) =>
+    `the change of class ${excerpt(className)} is recorded in etcd, but this node has not applied it within ` +
+    `${ms / 1000} s; it will once it sees it: check the node's log, and GET /v1/schema again`,
+);
+
+export const ClusterFileError = defineError(
+  'STRATA_CLUSTER_FILE',
+  500,
+  (file: string, problem: string) =>
+    `${file} is damaged (${problem}); it says which cluster this data path belongs to: restore it, or remove it ` +
+    'to join the cluster of CLUSTER_ETCD_ENDPOINTS with this data path',
+);
+
+export const ClusterIdentityMismatchError = defineError(
+  'STRATA_CLUSTER_IDENTITY_MISMATCH',
+  500,
+  (dataPath: string, recorded: string, found: string) =>
+    `the data path ${dataPath} belongs to cluster ${recorded}, but etcd at CLUSTER_ETCD_ENDPOINTS holds cluster ` +
+    `${found} (a new or wiped etcd, or the wrong endpoints?). Nothing was changed. Point CLUSTER_ETCD_ENDPOINTS ` +
+    `at the cluster's etcd; to join this one instead, remove ${dataPath}/cluster.json and its classes join it`,
+);
+
+export const ClusterSchemaConflictError = defineError(
+  'STRATA_CLUSTER_SCHEMA_CONFLICT',
+  500,
+  (className: string, dataPath: string) =>
+    `class ${excerpt(className)} of the data path ${dataPath} exists in the cluster already: a data path joining ` +
+    'a cluster brings its classes with it, and their names must be new there. Delete one of them, or use ' +
+    'another data path',
+);
+
+export const BackupSpansNodesError = defineError(
+  'STRATA_CLUSTER_BACKUP_SPANS_NODES',
+  422,
+  (className: string, nodes: readonly string[]) =>
+    `class ${excerpt(className)} has shards on ${nodes.map(excerpt).join(', ')}: this version backs up only classes ` +
+    'whose shards are all on the node that receives the request. Backups that span a cluster come with the next ' +
+    'release; until then, exclude the class or back it up before it is spread',
+);
+
+export const ClusterRestoreUnsupportedError = defineError(
+  'STRATA_CLUSTER_RESTORE_UNSUPPORTED',
+  422,
+  () =>
+    'restoring into a cluster is not supported by this version (it has to place the classes in etcd); restores ' +
+    'into a cluster come with the next release. Restore into a single node (no CLUSTER_ETCD_ENDPOINTS) meanwhile',
 );

@@ -8,6 +8,13 @@
  */
 
 export { type Azurite, type AzuriteOptions, startAzurite } from './azurite.js';
+export {
+  type ClusterNode,
+  type ClusterOptions,
+  type ClusterReply,
+  type StrataCluster,
+  startCluster,
+} from './cluster.js';
 export { definedErrorCodes, documentedErrorCodes } from './error-docs.js';
 export { type Etcd, type EtcdOptions, startEtcd } from './etcd.js';
 export { type Fault, type FaultPlan, type FaultProxy, type ProxiedRequest, startFaultProxy } from './fault-proxy.js';

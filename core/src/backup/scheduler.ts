@@ -1,5 +1,5 @@
 import type { Database } from '../db/index.js';
-import { BackupAlreadySucceededError } from '../errors.js';
+import { BackupAlreadySucceededError, BackupSpansNodesError, ClusterRestoreUnsupportedError } from '../errors.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { BackendScope } from '../provider/backend.js';
 import type { ModuleLogger } from '../provider/module-definition.js';
@@ -44,6 +44,11 @@ export interface SchedulerOptions {
   readonly logger: ModuleLogger;
   /** Files are grouped into chunks of about this size (BACKUP_CHUNK_TARGET_SIZE). */
   readonly chunkTargetBytes: number;
+  /**
+   * True on a node of a cluster: until backups span the cluster, a backup may take only classes whose
+   * shards are all on this node, and restores are refused (they would have to place classes in etcd).
+   */
+  readonly clustered?: boolean;
 }
 
 export class BackupScheduler {
@@ -73,6 +78,7 @@ export class BackupScheduler {
   async createBackup(backendName: string, request: BackupRequest): Promise<Record<string, unknown>> {
     const available = this.#options.db.classes().map((c) => c.class);
     const plan = planBackup(this.#context, backendName, request, available);
+    if (this.#options.clustered) this.#requireLocal(plan.classes);
     await this.#coordinator.backup(plan);
     return {
       id: plan.id,
@@ -106,6 +112,7 @@ export class BackupScheduler {
    * descriptor is checked field by field before anything is written (a hostile one is refused 422).
    */
   async restoreBackup(backendName: string, id: string, request: RestoreRequest): Promise<Record<string, unknown>> {
+    if (this.#options.clustered) throw new ClusterRestoreUnsupportedError();
     const plan = planRestore(this.#context, backendName, id, request);
     const classes = await this.#coordinator.restore(plan);
     return { id, backend: backendName, path: plan.home, status: 'STARTED', classes };
@@ -132,6 +139,14 @@ export class BackupScheduler {
   /** Stops a running operation (it ends FAILED: "node stopped during ..."), and waits for it. */
   close(): Promise<void> {
     return this.#coordinator.close();
+  }
+
+  /** Refuses a backup of a class with shards on other nodes: this node can copy only its own. */
+  #requireLocal(classes: readonly string[]): void {
+    for (const name of classes) {
+      const elsewhere = this.#options.db.placement(name).filter((shard) => shard.node !== this.#options.nodeName);
+      if (elsewhere.length > 0) throw new BackupSpansNodesError(name, [...new Set(elsewhere.map((s) => s.node))]);
+    }
   }
 
   async #cancel(kind: 'backup' | 'restore', where: Target): Promise<void> {

@@ -13,6 +13,7 @@ export {
   EtcdUnreachableError,
   NodeNameLiveError,
 } from '../errors.js';
+export { Cluster, type ClusterConfig, type ClusterOptions } from './cluster.js';
 export { CALL_DEADLINE_MS, connectEtcd, isUnavailable } from './etcd-client.js';
 export {
   CLASSES_PREFIX,

@@ -21,8 +21,6 @@ export interface MemberInfo {
   readonly name: string;
   /** The base URL of its internal API, which other nodes call. */
   readonly internalUrl: string;
-  /** The base URL of its REST API, which clients call. */
-  readonly apiUrl: string;
   /** Its Strata version. */
   readonly version: string;
 }
@@ -97,7 +95,7 @@ export async function clusterId(client: Etcd3): Promise<string> {
 /** A member record's first problem, or undefined: every field a string, the name its key's. */
 function memberProblem(name: string | undefined) {
   return (value: { readonly [field: string]: unknown }): string | undefined => {
-    for (const field of ['name', 'internalUrl', 'apiUrl', 'version', 'dataPathId', 'startedAt']) {
+    for (const field of ['name', 'internalUrl', 'version', 'dataPathId', 'startedAt']) {
       if (typeof value[field] !== 'string') return `${field} is not a string`;
     }
     return value.name === name ? undefined : `its name is not its key's ${JSON.stringify(name)}`;
@@ -140,11 +138,10 @@ export class Membership {
       throw new TypeError(`ttlSeconds must be a whole number of at least 1, not ${options.ttlSeconds}`);
     }
     this.#client = client;
-    const { name, internalUrl, apiUrl, version } = self;
+    const { name, internalUrl, version } = self;
     this.#self = {
       name,
       internalUrl,
-      apiUrl,
       version,
       dataPathId: options.dataPathId,
       startedAt: new Date().toISOString(),

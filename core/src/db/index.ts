@@ -8,16 +8,18 @@ export {
   normalizeClass,
   type PropertyDefinition,
 } from './class-definition.js';
+export type { DataApi, NodeStatus } from './data-api.js';
 export type { DataFs } from './data-fs.js';
 export { shardDirectory } from './data-path.js';
 export { Database, type DatabaseOptions } from './database.js';
+export { newShardName } from './names.js';
 export { type PageQuery, QUERY_MAXIMUM_RESULTS } from './object-pages.js';
 export { OBJECT_LIMITS } from './object-validation.js';
 export type { BatchResult, ObjectInput } from './objects.js';
 export type { ClassRecord, ShardRecord } from './schema-file.js';
-export type { Shard } from './shard.js';
+export { type Shard, shardIndex } from './shard.js';
 export type { StagedClass } from './shard-attach.js';
 export type { ClassSnapshot } from './shard-snapshot.js';
 export type { ShardStats } from './shard-stats.js';
 export type { StoredObject } from './stored-object.js';
-export { isUuid } from './uuid.js';
+export { isUuid, newUuid, uuidBytes } from './uuid.js';

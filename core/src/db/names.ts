@@ -4,11 +4,20 @@
  * a request, a configuration or a backup can point outside the directory it is joined to.
  */
 
+import { randomBytes } from 'node:crypto';
+
 /** CLUSTER_HOSTNAME: 1 to 64 letters, digits, `_`, `-` and `.`, but not `.` or `..`. */
 export const NODE_NAME = /^(?!\.\.?$)[A-Za-z0-9_.-]{1,64}$/;
 
 /** A shard: 1 to 64 letters, digits, `_` and `-` (Weaviate's tenant names; Strata makes 12 letters and digits). */
 export const SHARD_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+const SHARD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A new random shard name, as Weaviate's: 12 letters and digits. */
+export function newShardName(): string {
+  return [...randomBytes(12)].map((byte) => SHARD_ALPHABET[byte % SHARD_ALPHABET.length]).join('');
+}
 
 /** What {@link NODE_NAME} allows, for messages. */
 export const NODE_NAME_RULE = 'use 1 to 64 letters, digits, "_", "-" and "." (but not "." or "..")';

@@ -3,11 +3,11 @@
  * shards (a cluster node opens only its own). Schema changes run one at a time; requests hold a class
  * open while they use it, and deleting a class waits for them.
  */
-import { randomBytes } from 'node:crypto';
 import { ClassExistsError, ClassNotFoundError } from '../errors.js';
 import { type ClassDefinition, capitalizeClassName, normalizeClass } from './class-definition.js';
 import { validateClassRecord } from './class-record.js';
 import type { DataPath } from './data-path.js';
+import { newShardName } from './names.js';
 import { type ClassRecord, loadSchema, replaceSchema, type ShardRecord, syncSchema } from './schema-file.js';
 import type { Shard } from './shard.js';
 
@@ -25,12 +25,6 @@ interface Entry {
   readonly live: LiveClass;
   active: number;
   drained?: () => void;
-}
-
-/** A random shard name, as Weaviate's: 12 letters and digits. */
-function shardName(): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return [...randomBytes(12)].map((byte) => alphabet[byte % alphabet.length]).join('');
 }
 
 const keyOf = (name: string) => capitalizeClassName(name).toLowerCase();
@@ -120,7 +114,7 @@ export class SchemaRegistry {
     return this.change(async () => {
       const definition = normalizeClass(input);
       if (this.find(definition.class) !== undefined) throw new ClassExistsError(definition.class);
-      const names = Array.from({ length: definition.shardingConfig.desiredCount }, shardName);
+      const names = Array.from({ length: definition.shardingConfig.desiredCount }, newShardName);
       await this.#addClass({ definition, shards: names.map((name) => ({ name, node: this.#nodeName })) });
       return definition;
     });

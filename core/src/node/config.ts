@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { ClusterConfig } from '../cluster/index.js';
 import { NODE_NAME } from '../db/names.js';
 import {
   ApiKeysMissingError,
@@ -101,16 +102,6 @@ export const nodeVariables = {
     description: `Log level: ${LOG_LEVELS.join(', ')}.`,
   },
 } as const satisfies ConfigSpec;
-
-/** Cluster mode's settings: present only when CLUSTER_ETCD_ENDPOINTS is set. */
-export interface ClusterConfig {
-  readonly etcdEndpoints: readonly string[];
-  readonly dataBindPort: number;
-  /** The host others call the internal API at; undefined: the address the node listens on. */
-  readonly advertiseAddr: string | undefined;
-  readonly auth: { readonly username: string; readonly password: string } | undefined;
-  readonly leaseTtlSeconds: number;
-}
 
 /** The node's configuration, validated. */
 export interface NodeConfig {

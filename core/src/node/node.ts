@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { type DependencyContainer, container as globalContainer } from 'tsyringe';
 import { assertRootOutsideDataPath, BackupScheduler } from '../backup/index.js';
-import { Database } from '../db/index.js';
+import { Cluster } from '../cluster/index.js';
+import { Database, type NodeStatus } from '../db/index.js';
 import { buildServer } from '../http/server.js';
 import { loadModules } from '../modules/load.js';
 import type { Environment } from '../modules/read-config.js';
@@ -40,6 +41,8 @@ export class StrataNode {
   readonly modules: ModuleRegistry;
   readonly db: Database;
   readonly backups: BackupScheduler;
+  /** The node's part in its cluster; undefined for a single node (no CLUSTER_ETCD_ENDPOINTS). */
+  readonly cluster: Cluster | undefined;
   /** The URL the node answers on, with the port actually bound. */
   readonly url: string;
   readonly #server: FastifyInstance;
@@ -52,6 +55,7 @@ export class StrataNode {
     modules: ModuleRegistry;
     db: Database;
     backups: BackupScheduler;
+    cluster: Cluster | undefined;
     server: FastifyInstance;
     url: string;
     stopAccepting: () => void;
@@ -61,6 +65,7 @@ export class StrataNode {
     this.modules = parts.modules;
     this.db = parts.db;
     this.backups = parts.backups;
+    this.cluster = parts.cluster;
     this.#server = parts.server;
     this.url = parts.url;
     this.#stopAccepting = parts.stopAccepting;
@@ -68,8 +73,9 @@ export class StrataNode {
 
   /**
    * Starts a node: reads the configuration, loads ENABLE_MODULES, opens the data path (refused if
-   * another node has it) and listens.
-   * @throws NodeConfigInvalidError, ModulesInvalidError, DataPathLockedError, or the listen error.
+   * another node has it), joins its cluster when CLUSTER_ETCD_ENDPOINTS is set, and listens.
+   * @throws NodeConfigInvalidError, ModulesInvalidError, DataPathLockedError, a cluster error
+   * (EtcdUnreachableError, NodeNameLiveError, ...), or the listen error.
    */
   static async start(options: StartOptions = {}): Promise<StrataNode> {
     const env = options.env ?? process.env;
@@ -79,7 +85,9 @@ export class StrataNode {
     const container = (options.container ?? globalContainer).createChildContainer();
     registerDefaultStore(container);
     const modules = await loadModules({ env, appDir, container, logger });
+    const host = options.host ?? '127.0.0.1';
     let db: Database | undefined;
+    let cluster: Cluster | undefined;
     try {
       // Before the data path is opened: opening moves directories it does not know aside.
       for (const module of modules.modules) {
@@ -90,7 +98,20 @@ export class StrataNode {
         nodeName: config.hostname,
         storeFactory: container.resolve<StoreFactory>(STORE_FACTORY),
         warn: (fields, message) => logger.warn(fields, message),
+        ownShardsOnly: config.cluster !== undefined,
       });
+      const local = db;
+      if (config.cluster !== undefined) {
+        cluster = await Cluster.start({
+          config: config.cluster,
+          nodeName: config.hostname,
+          db,
+          host,
+          version: CORE_VERSION,
+          logger,
+        });
+      }
+      const joined = cluster;
       const backups = new BackupScheduler({
         db,
         modules,
@@ -99,6 +120,7 @@ export class StrataNode {
         serverVersion: CORE_VERSION,
         logger,
         chunkTargetBytes: config.chunkTargetBytes,
+        clustered: cluster !== undefined,
       });
       await backups.recover();
       let url = '';
@@ -106,9 +128,15 @@ export class StrataNode {
       const server = await buildServer({
         logger,
         auth: { keys: config.apiKeys, anonymousAccess: config.anonymousAccess },
-        context: { db, modules, backups, hostname: () => url, ready: () => accepting },
+        context: {
+          db: joined?.data ?? local,
+          nodes: (className) => joined?.nodeStatuses(className) ?? singleNode(local, className),
+          modules,
+          backups,
+          hostname: () => url,
+          ready: () => accepting && (joined?.healthy ?? true),
+        },
       });
-      const host = options.host ?? '127.0.0.1';
       await server.listen({ host, port: options.port ?? 8080 });
       const address = server.server.address();
       const port = typeof address === 'object' && address !== null ? address.port : options.port;
@@ -119,6 +147,7 @@ export class StrataNode {
         modules,
         db,
         backups,
+        cluster,
         server,
         url,
         stopAccepting: () => {
@@ -131,6 +160,7 @@ export class StrataNode {
       );
       return node;
     } catch (error) {
+      await cluster?.stop();
       await db?.close();
       await modules.close();
       throw error;
@@ -147,10 +177,16 @@ export class StrataNode {
       this.#stopAccepting();
       await this.#server.close();
       await this.backups.close();
+      await this.cluster?.stop();
       await this.db.close();
       await this.modules.close();
       this.logger.info({}, 'Strata node stopped');
     })();
     return this.#stopping;
   }
+}
+
+/** `GET /v1/nodes` of a single node: this one, healthy, with its shards. */
+async function singleNode(db: Database, className?: string): Promise<NodeStatus[]> {
+  return [{ name: db.nodeName, status: 'HEALTHY', shards: await db.shardStats(className) }];
 }

@@ -94,7 +94,7 @@ test('the CLUSTER_HOSTNAME message states the rule the node name is checked agai
   t.is(new InvalidNodeNameError().message, NODE_NAME_RULE);
 });
 
-test('CLUSTER_ETCD_ENDPOINTS switches cluster mode on, with Weaviate\'s data port by default', (t) => {
+test("CLUSTER_ETCD_ENDPOINTS switches cluster mode on, with Weaviate's data port by default", (t) => {
   t.deepEqual(readNodeConfig({ CLUSTER_ETCD_ENDPOINTS: 'http://10.0.0.1:2379, https://etcd-2:2379/' }).cluster, {
     etcdEndpoints: ['http://10.0.0.1:2379', 'https://etcd-2:2379'],
     dataBindPort: 7947,
@@ -127,7 +127,10 @@ test('cluster variables are checked with the others, all problems together, the 
   ) as StrataError & { problems: StrataError[] };
   const problems = error.problems.map((p) => p.message);
   t.is(problems.length, 6);
-  t.regex(problems[0] ?? '', /CLUSTER_ETCD_ENDPOINTS=.* "etcd:2379" is not an etcd client URL: give each as http:\/\/host:port/);
+  t.regex(
+    problems[0] ?? '',
+    /CLUSTER_ETCD_ENDPOINTS=.* "etcd:2379" is not an etcd client URL: give each as http:\/\/host:port/,
+  );
   t.regex(problems[1] ?? '', /^strata: CLUSTER_DATA_BIND_PORT="70000" is invalid: expected a number from 0 to 65535/);
   t.regex(problems[2] ?? '', /^strata: CLUSTER_ADVERTISE_ADDR=.*without a scheme or a port/);
   t.regex(problems[3] ?? '', /^strata: CLUSTER_LEASE_TTL_SECONDS="0" is invalid: expected a number from 1 to 300/);
@@ -136,7 +139,13 @@ test('cluster variables are checked with the others, all problems together, the 
   t.false(error.message.includes('hunter2'));
 });
 
-for (const endpoint of ['ftp://etcd:2379', 'http://etcd', 'http://etcd:2379/v3', 'http://etcd:2379?x=1', 'http://u@etcd:2379']) {
+for (const endpoint of [
+  'ftp://etcd:2379',
+  'http://etcd',
+  'http://etcd:2379/v3',
+  'http://etcd:2379?x=1',
+  'http://u@etcd:2379',
+]) {
   test(`an etcd endpoint ${endpoint} is refused`, (t) => {
     const error = t.throws(() => readNodeConfig({ CLUSTER_ETCD_ENDPOINTS: endpoint })) as StrataError & {
       problems: StrataError[];

@@ -31,7 +31,6 @@ export function info(name: string, port = 7000): MemberInfo {
   return {
     name,
     internalUrl: `http://127.0.0.1:${port}`,
-    apiUrl: `http://127.0.0.1:${port + 1}`,
     version: '0.0.0-test',
   };
 }

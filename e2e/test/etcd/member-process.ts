@@ -7,7 +7,7 @@ import { connectEtcd, Membership } from '@strata/core/cluster';
 
 const [endpoint = '', name = '', dataPathId = '', ttl = '2'] = process.argv.slice(2);
 const client = await connectEtcd([endpoint]);
-const self = { name, internalUrl: 'http://127.0.0.1:7900', apiUrl: 'http://127.0.0.1:7901', version: '0.0.0-test' };
+const self = { name, internalUrl: 'http://127.0.0.1:7900', version: '0.0.0-test' };
 await Membership.join(client, self, { ttlSeconds: Number(ttl), dataPathId, onError: () => {} });
 process.stdout.write('joined\n');
 setInterval(() => {}, 60_000);

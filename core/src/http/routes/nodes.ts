@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { ShardStats } from '../../db/index.js';
+import type { NodeStatus } from '../../db/index.js';
 import { NodesClassNotFoundError } from '../../errors.js';
 import { CORE_VERSION } from '../../version.js';
 import { type HttpContext, WEAVIATE_API_VERSION } from '../context.js';
@@ -18,40 +18,38 @@ const nodesQuery = {
 
 type Query = { output: 'minimal' | 'verbose' };
 
-export const nodeRoutes: FastifyPluginAsync<HttpContext> = async (app, { db }) => {
-  const status = (shards: readonly ShardStats[], output: Query['output']) => ({
-    nodes: [
-      {
-        name: db.nodeName,
-        status: 'HEALTHY',
-        version: WEAVIATE_API_VERSION,
-        gitHash: `strata-${CORE_VERSION}`,
-        stats: {
-          shardCount: shards.length,
-          objectCount: shards.reduce((sum, shard) => sum + shard.objectCount, 0),
-        },
-        batchStats: { queueLength: 0, ratePerSecond: 0 },
-        ...(output === 'verbose'
-          ? {
-              shards: shards.map((shard) => ({
-                name: shard.name,
-                class: shard.class,
-                objectCount: shard.objectCount,
-                vectorIndexingStatus: 'READY',
-                vectorQueueLength: 0,
-                compressed: false,
-                loaded: true,
-              })),
-            }
-          : {}),
+export const nodeRoutes: FastifyPluginAsync<HttpContext> = async (app, { db, nodes }) => {
+  const status = (statuses: readonly NodeStatus[], output: Query['output']) => ({
+    nodes: statuses.map(({ name, status, shards }) => ({
+      name,
+      status,
+      version: WEAVIATE_API_VERSION,
+      gitHash: `strata-${CORE_VERSION}`,
+      stats: {
+        shardCount: shards.length,
+        objectCount: shards.reduce((sum, shard) => sum + shard.objectCount, 0),
       },
-    ],
+      batchStats: { queueLength: 0, ratePerSecond: 0 },
+      ...(output === 'verbose'
+        ? {
+            shards: shards.map((shard) => ({
+              name: shard.name,
+              class: shard.class,
+              objectCount: shard.objectCount,
+              vectorIndexingStatus: 'READY',
+              vectorQueueLength: 0,
+              compressed: false,
+              loaded: true,
+            })),
+          }
+        : {}),
+    })),
   });
 
   app.get<{ Querystring: Query }>(
     '/nodes',
     { schema: { tags: ['nodes'], summary: 'The nodes, their shards and object counts', querystring: nodesQuery } },
-    async (request) => status(await db.shardStats(), request.query.output),
+    async (request) => status(await nodes(), request.query.output),
   );
 
   app.get<{ Params: { className: string }; Querystring: Query }>(
@@ -67,7 +65,7 @@ export const nodeRoutes: FastifyPluginAsync<HttpContext> = async (app, { db }) =
     async (request) => {
       const { className } = request.params;
       if (db.getClass(className) === undefined) throw new NodesClassNotFoundError(className);
-      return status(await db.shardStats(className), request.query.output);
+      return status(await nodes(className), request.query.output);
     },
   );
 };

@@ -1,0 +1,204 @@
+/**
+ * The data of a whole cluster behind one node's REST API: schema changes go to etcd, and each object
+ * request goes to the node that owns the object's shard (this one, or another over the internal API).
+ * Batches are split by owner and answered in the request's order; pages merge every node's part.
+ */
+import {
+  type BatchResult,
+  type ClassDefinition,
+  capitalizeClassName,
+  type DataApi,
+  type Database,
+  isUuid,
+  newUuid,
+  type ObjectInput,
+  type PageQuery,
+  QUERY_MAXIMUM_RESULTS,
+  type StoredObject,
+} from '../db/index.js';
+import { ClassNotFoundError, NodeUnavailableError, QueryLimitError, reviveError } from '../errors.js';
+import { TimeSlice } from '../time-slice.js';
+import type { ClusterSchema } from './cluster-schema.js';
+import type { NodeCalls } from './node-calls.js';
+
+/** Where one object goes: its owner, its shard, and the input with the id it will have. */
+interface Routed {
+  readonly node: string;
+  readonly shard: string;
+  readonly input: ObjectInput;
+}
+
+export class ClusterData implements DataApi {
+  readonly #db: Database;
+  readonly #schema: ClusterSchema;
+  readonly #calls: NodeCalls;
+
+  constructor(db: Database, schema: ClusterSchema, calls: NodeCalls) {
+    this.#db = db;
+    this.#schema = schema;
+    this.#calls = calls;
+  }
+
+  classes(): ClassDefinition[] {
+    return this.#db.classes();
+  }
+
+  getClass(name: string): ClassDefinition | undefined {
+    return this.#db.getClass(name);
+  }
+
+  createClass(input: unknown): Promise<ClassDefinition> {
+    return this.#schema.createClass(input);
+  }
+
+  deleteClass(name: string): Promise<boolean> {
+    return this.#schema.deleteClass(name);
+  }
+
+  createObject(input: ObjectInput): Promise<StoredObject> {
+    const routed = this.#route(input);
+    if (routed === undefined) return this.#db.createObject(input);
+    return this.#calls.call(routed.node, 'createObject', { input: routed.input }, this.#target(routed, input));
+  }
+
+  updateObject(className: string, id: string, input: ObjectInput, mode: 'replace' | 'merge'): Promise<StoredObject> {
+    const owner = this.#owner(className, id);
+    if (owner === undefined) return this.#db.updateObject(className, id, input, mode);
+    return this.#calls.call(
+      owner.node,
+      'updateObject',
+      { className, id, input, mode },
+      { shard: owner.name, className },
+    );
+  }
+
+  async getObject(className: string, id: string): Promise<StoredObject | undefined> {
+    const owner = this.#owner(className, id);
+    if (owner === undefined) return undefined;
+    const object = await this.#calls.call(owner.node, 'getObject', { className, id }, { shard: owner.name, className });
+    return object ?? undefined;
+  }
+
+  deleteObject(className: string, id: string): Promise<boolean> {
+    const owner = this.#owner(className, id);
+    if (owner === undefined) return Promise.resolve(false);
+    return this.#calls.call(owner.node, 'deleteObject', { className, id }, { shard: owner.name, className });
+  }
+
+  /**
+   * Each object goes to its owner; objects without an id get one here, so the owner is known before
+   * they are written. Objects this node cannot route (unknown class, invalid id) are answered by the
+   * local database, which reports them as a single node would.
+   */
+  async batchObjects(inputs: readonly ObjectInput[]): Promise<BatchResult[]> {
+    const slice = new TimeSlice();
+    const groups = new Map<string, number[]>();
+    const routed: Array<Routed | undefined> = new Array(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const route = this.#route(inputs[i] as ObjectInput);
+      routed[i] = route;
+      const node = route?.node ?? this.#calls.self;
+      const group = groups.get(node);
+      if (group === undefined) groups.set(node, [i]);
+      else group.push(i);
+      if (slice.due) await slice.next();
+    }
+    const results: BatchResult[] = new Array(inputs.length);
+    await Promise.all(
+      [...groups].map(async ([node, indexes]) => {
+        const sent = indexes.map((i) => routed[i]?.input ?? (inputs[i] as ObjectInput));
+        try {
+          const answers = await this.#calls.call(node, 'batchObjects', { inputs: sent });
+          for (const [k, i] of indexes.entries()) {
+            const answer = answers[k];
+            results[i] =
+              answer !== undefined && 'object' in answer
+                ? { object: answer.object }
+                : { input: inputs[i] as ObjectInput, error: reviveError(answer?.error ?? { message: 'no result' }) };
+          }
+        } catch (error) {
+          for (const i of indexes) {
+            const route = routed[i];
+            const failure = route === undefined ? error : this.#unreachable(error, route, inputs[i] as ObjectInput);
+            results[i] = { input: inputs[i] as ObjectInput, error: failure as Error };
+          }
+        }
+      }),
+    );
+    return results;
+  }
+
+  /**
+   * A page in id order across the nodes: each node owning shards of a class gives its first
+   * `offset + limit` objects after `after`, and the merge of those holds the class's first ones.
+   * Classes follow one another in schema order, as on one node.
+   */
+  async listObjects(query: PageQuery): Promise<StoredObject[]> {
+    let skip = query.offset ?? 0;
+    if (skip + query.limit > QUERY_MAXIMUM_RESULTS) throw new QueryLimitError(QUERY_MAXIMUM_RESULTS);
+    if (query.className !== undefined && this.#db.getClass(query.className) === undefined) {
+      throw new ClassNotFoundError(capitalizeClassName(query.className));
+    }
+    const names = query.className === undefined ? this.#db.classes().map((c) => c.class) : [query.className];
+    const page: StoredObject[] = [];
+    for (const name of names) {
+      const wanted = skip + query.limit - page.length;
+      if (page.length >= query.limit) break;
+      const placement = this.#db.getClass(name) === undefined ? [] : this.#db.placement(name);
+      const nodes = [...new Set(placement.map((shard) => shard.node))];
+      const parts = await Promise.all(
+        nodes.map((node) =>
+          this.#calls.call(
+            node,
+            'listObjects',
+            { className: name, limit: wanted, ...(query.after === undefined ? {} : { after: query.after }) },
+            {
+              className: name,
+              shard: placement
+                .filter((s) => s.node === node)
+                .map((s) => s.name)
+                .join(', '),
+            },
+          ),
+        ),
+      );
+      const merged = mergeById(parts).slice(0, wanted);
+      if (merged.length <= skip) {
+        skip -= merged.length;
+        continue;
+      }
+      page.push(...merged.slice(skip));
+      skip = 0;
+    }
+    return page.slice(0, query.limit);
+  }
+
+  /** Where an object of `input` goes, with the id it will have; undefined when the local database should answer. */
+  #route(input: ObjectInput): Routed | undefined {
+    if (typeof input.class !== 'string' || this.#db.getClass(input.class) === undefined) return undefined;
+    if (input.id !== undefined && !isUuid(input.id)) return undefined;
+    const withId = input.id === undefined ? { ...input, id: newUuid() } : input;
+    const owner = this.#db.ownerOf(input.class, withId.id as string);
+    return { node: owner.node, shard: owner.name, input: withId };
+  }
+
+  #owner(className: string, id: string) {
+    if (this.#db.getClass(className) === undefined || !isUuid(id)) return undefined;
+    return this.#db.ownerOf(className, id);
+  }
+
+  #target(routed: Routed, input: ObjectInput) {
+    return { shard: routed.shard, className: capitalizeClassName(String(input.class)) };
+  }
+
+  /** A batch group's failure as each object of it sees it: its own shard named. */
+  #unreachable(error: unknown, route: Routed, input: ObjectInput): unknown {
+    if (!(error instanceof NodeUnavailableError)) return error;
+    return new NodeUnavailableError(route.node, error.reason, route.shard, capitalizeClassName(String(input.class)));
+  }
+}
+
+/** Pages of objects, each in id order, merged into one in id order. */
+function mergeById(parts: readonly (readonly StoredObject[])[]): StoredObject[] {
+  return parts.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}

@@ -1,0 +1,129 @@
+/**
+ * The cluster's schema on this node: classes and their placement live in etcd (schema-store.ts), and
+ * this node's Database follows them. A schema change is one etcd transaction; every node, this one
+ * included, applies it when it sees it (watch, or the store's periodic re-list), so the local schema
+ * only ever changes from etcd's, in etcd's order.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type ClassDefinition,
+  type ClassRecord,
+  capitalizeClassName,
+  type Database,
+  normalizeClass,
+} from '../db/index.js';
+import { ClassExistsError, ClusterUnavailableError, SchemaNotAppliedError } from '../errors.js';
+import type { Membership } from './membership.js';
+import { placeShards } from './placement.js';
+import type { SchemaStore } from './schema-store.js';
+
+/** How long a schema change waits to see itself applied here before it says so. */
+export const APPLY_TIMEOUT_MS = 10_000;
+/** How often it looks while it waits. */
+const APPLY_POLL_MS = 10;
+
+/** Reports of the sync, for the node's log. */
+export interface SchemaLog {
+  warn(fields: object, message: string): void;
+}
+
+export class ClusterSchema {
+  readonly #db: Database;
+  readonly #store: SchemaStore;
+  readonly #membership: Membership;
+  readonly #log: SchemaLog;
+  /** Applies one snapshot at a time, in the order they came. */
+  #applying: Promise<void> = Promise.resolve();
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(db: Database, store: SchemaStore, membership: Membership, log: SchemaLog) {
+    this.#db = db;
+    this.#store = store;
+    this.#membership = membership;
+    this.#log = log;
+  }
+
+  /** Applies etcd's schema now, then follows it. */
+  async start(): Promise<void> {
+    await this.#apply(await this.#store.list());
+    this.#unsubscribe = this.#store.subscribe((records) => {
+      this.#applying = this.#applying.then(() => this.#apply(records));
+    });
+  }
+
+  /**
+   * Creates a class in the cluster: validated here, its shards placed over the live nodes (one per
+   * node unless `shardingConfig.desiredCount` says otherwise), recorded in one etcd transaction.
+   * @throws ClassExistsError, a class error of normalizeClass, ClusterUnavailableError while etcd is unreachable
+   */
+  async createClass(input: unknown): Promise<ClassDefinition> {
+    const live = this.#membership.members().map((member) => member.name);
+    const definition = normalizeClass(withDesiredCount(input, live.length));
+    if (this.#db.getClass(definition.class) !== undefined) throw new ClassExistsError(definition.class);
+    this.#requireEtcd();
+    const record: ClassRecord = {
+      definition,
+      shards: placeShards(definition.class, definition.shardingConfig.desiredCount, live),
+    };
+    await this.#store.create(record);
+    await this.#applied(definition.class, true);
+    return this.#db.getClass(definition.class) as ClassDefinition;
+  }
+
+  /**
+   * Deletes a class in the cluster; false when etcd had no such class.
+   * @throws ClusterUnavailableError while etcd is unreachable
+   */
+  async deleteClass(name: string): Promise<boolean> {
+    this.#requireEtcd();
+    const deleted = await this.#store.delete(capitalizeClassName(name));
+    await this.#applied(name, false);
+    return deleted;
+  }
+
+  /** Stops following etcd; waits for the snapshot being applied. */
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    await this.#applying;
+  }
+
+  #requireEtcd(): void {
+    if (!this.#membership.healthy) {
+      throw new ClusterUnavailableError('the node has lost its connection to etcd and is trying to get it back');
+    }
+  }
+
+  /** Makes the local schema what `records` says: classes added with their placement, others deleted. */
+  async #apply(records: readonly ClassRecord[]): Promise<void> {
+    const wanted = new Set(records.map((record) => record.definition.class.toLowerCase()));
+    for (const { class: name } of this.#db.classes()) {
+      if (!wanted.has(name.toLowerCase())) await this.#db.deleteClass(name);
+    }
+    for (const record of records) {
+      if (this.#db.getClass(record.definition.class) !== undefined) continue;
+      try {
+        await this.#db.applyClass(record);
+      } catch (error) {
+        this.#log.warn({ class: record.definition.class, err: error }, 'class in etcd not applied');
+      }
+    }
+  }
+
+  /** Waits until class `name` is (or is no longer) in the local schema. */
+  async #applied(name: string, present: boolean): Promise<void> {
+    const deadline = Date.now() + APPLY_TIMEOUT_MS;
+    while ((this.#db.getClass(name) !== undefined) !== present) {
+      if (Date.now() > deadline) throw new SchemaNotAppliedError(capitalizeClassName(name), APPLY_TIMEOUT_MS);
+      await sleep(APPLY_POLL_MS);
+    }
+  }
+}
+
+/** The class input with one shard per live node when it names no shard count itself. */
+function withDesiredCount(input: unknown, nodes: number): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  const sharding = (input as { shardingConfig?: unknown }).shardingConfig;
+  const config = typeof sharding === 'object' && sharding !== null && !Array.isArray(sharding) ? sharding : {};
+  if ((config as { desiredCount?: unknown }).desiredCount !== undefined) return input;
+  return { ...input, shardingConfig: { ...config, desiredCount: Math.max(1, nodes) } };
+}

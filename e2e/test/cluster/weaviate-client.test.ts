@@ -1,0 +1,97 @@
+import { startCluster } from '@strata/testing';
+import test from 'ava';
+import weaviate, { type WeaviateObject } from 'weaviate-ts-client';
+import { waitFor } from '../../src/cluster-helpers.js';
+
+// Node hands this CommonJS package's `default` to a default import; its types expect the namespace.
+const { client } = weaviate as unknown as typeof weaviate.default;
+const clientFor = (url: string) => client({ scheme: 'http', host: url.replace('http://', '') });
+
+// Weaviate's own TypeScript client (REST, v2.2.0), unchanged, with each call through another node.
+test("Weaviate's TypeScript client works through any node of a cluster", async (t) => {
+  const cluster = await startCluster({ nodes: 3 });
+  t.teardown(() => cluster.stop());
+  const [one, two, three] = cluster.nodes.map((node) => clientFor(node.url)) as [
+    ReturnType<typeof clientFor>,
+    ReturnType<typeof clientFor>,
+    ReturnType<typeof clientFor>,
+  ];
+
+  await one.schema
+    .classCreator()
+    .withClass({
+      class: 'Paper',
+      properties: [
+        { name: 'title', dataType: ['text'] },
+        { name: 'year', dataType: ['int'] },
+      ],
+    })
+    .do();
+  await waitFor('Paper on node3', 2000, async () => ((await three.schema.exists('Paper')) ? true : undefined));
+
+  const papers = Array.from({ length: 90 }, (_, year) => ({
+    class: 'Paper',
+    properties: { title: `paper ${year}`, year },
+  }));
+  const batch = await two.batch
+    .objectsBatcher()
+    .withObjects(...papers)
+    .do();
+  t.is(batch.filter((result) => result.result?.errors === undefined).length, 90);
+
+  for (const result of batch) {
+    const fetched = await three.data
+      .getterById()
+      .withClassName('Paper')
+      .withId(result.id as string)
+      .do();
+    t.deepEqual(fetched.properties, result.properties);
+  }
+  const seen: WeaviateObject[] = [];
+  let after: string | undefined;
+  for (;;) {
+    let getter = one.data.getter().withClassName('Paper').withLimit(25);
+    if (after !== undefined) getter = getter.withAfter(after);
+    const page = (await getter.do()).objects ?? [];
+    if (page.length === 0) break;
+    seen.push(...page);
+    after = page.at(-1)?.id;
+  }
+  t.deepEqual(
+    seen.map((object) => object.id),
+    batch.map((result) => result.id).sort(),
+  );
+
+  const [first] = batch;
+  await three.data
+    .updater()
+    .withClassName('Paper')
+    .withId(first?.id as string)
+    .withProperties({ title: 'Renamed', year: 2027 })
+    .do();
+  t.is(
+    (
+      await two.data
+        .getterById()
+        .withClassName('Paper')
+        .withId(first?.id as string)
+        .do()
+    ).properties?.title,
+    'Renamed',
+  );
+  await one.data
+    .deleter()
+    .withClassName('Paper')
+    .withId(first?.id as string)
+    .do();
+  t.false(
+    await three.data
+      .checker()
+      .withClassName('Paper')
+      .withId(first?.id as string)
+      .do(),
+  );
+
+  await two.schema.classDeleter().withClassName('Paper').do();
+  await waitFor('Paper gone from node1', 2000, async () => ((await one.schema.exists('Paper')) ? undefined : true));
+});
