@@ -12,8 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Etcd3, Lease } from 'etcd3';
 import { EtcdUnreachableError, NodeNameLiveError } from '../errors.js';
-import { jittered, PrefixMirror, type PrefixSnapshot, pause, readRecord, unreachable, within } from './etcd-client.js';
+import { jittered, pause, unreachable, within } from './etcd-client.js';
 import { CLUSTER_KEY, MEMBERS_PREFIX, memberKey, NODES_PREFIX, nameOf, nodeKey } from './etcd-keys.js';
+import { PrefixMirror, type PrefixSnapshot, readRecord } from './prefix-mirror.js';
 
 /** What a node tells the cluster about itself. */
 export interface MemberInfo {

@@ -8,8 +8,9 @@
 import type { Etcd3, IKeyValue } from 'etcd3';
 import type { ClassRecord } from '../db/index.js';
 import { ClassExistsError, ClusterUnavailableError } from '../errors.js';
-import { byCreateRevision, isUnavailable, PrefixMirror, readRecord, reasonOf, unreachable } from './etcd-client.js';
+import { isUnavailable, reasonOf, unreachable } from './etcd-client.js';
 import { CLASSES_PREFIX, classKey, nameOf } from './etcd-keys.js';
+import { byCreateRevision, PrefixMirror, readRecord } from './prefix-mirror.js';
 
 /** Options of {@link SchemaStore}. */
 export interface SchemaStoreOptions {
