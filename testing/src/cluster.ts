@@ -33,8 +33,11 @@ export interface ClusterNode {
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ClusterReply>;
   /** Sends `signal` (SIGKILL unless told) and waits for the process to end. */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts the node again: same name, data path and port. Resolves once it listens. */
-  start(): Promise<void>;
+  /**
+   * Starts the node again: same name, data path and port, with `env` on top of its own for this start
+   * (an empty value unsets a variable). Resolves once it listens.
+   */
+  start(env?: Record<string, string>): Promise<void>;
 }
 
 /** A running cluster: its etcd and its nodes. */
@@ -124,13 +127,14 @@ class NodeProcess implements ClusterNode {
     return request(this.url, method, path, body, headers);
   }
 
-  async start(): Promise<void> {
+  async start(env: Record<string, string> = {}): Promise<void> {
     if (this.pid !== undefined) throw new Error(`${this.name} is running already`);
     this.#output = '';
     const child = spawn(process.execPath, [strataBin, 'serve', '--port', String(this.#port)], {
       env: {
         PATH: process.env.PATH ?? '',
         ...this.#env,
+        ...env,
         CLUSTER_HOSTNAME: this.name,
         PERSISTENCE_DATA_PATH: this.dataPath,
       },

@@ -11,6 +11,7 @@ import {
   capitalizeClassName,
   type Database,
   normalizeClass,
+  type ShardRecord,
 } from '../db/index.js';
 import { ClassExistsError, ClusterUnavailableError, SchemaNotAppliedError } from '../errors.js';
 import type { Membership } from './membership.js';
@@ -93,11 +94,18 @@ export class ClusterSchema {
     }
   }
 
-  /** Makes the local schema what `records` says: classes added with their placement, others deleted. */
+  /**
+   * Makes the local schema what `records` says: classes added with their placement, others deleted.
+   * A class whose shards in etcd are not the local ones (deleted and created again while this node
+   * was away) is replaced.
+   */
   async #apply(records: readonly ClassRecord[]): Promise<void> {
-    const wanted = new Set(records.map((record) => record.definition.class.toLowerCase()));
+    const wanted = new Map(records.map((record) => [record.definition.class.toLowerCase(), record]));
     for (const { class: name } of this.#db.classes()) {
-      if (!wanted.has(name.toLowerCase())) await this.#db.deleteClass(name);
+      const record = wanted.get(name.toLowerCase());
+      if (record === undefined || !samePlacement(this.#db.placement(name), record.shards)) {
+        await this.#db.deleteClass(name);
+      }
     }
     for (const record of records) {
       if (this.#db.getClass(record.definition.class) !== undefined) continue;
@@ -126,4 +134,11 @@ function withDesiredCount(input: unknown, nodes: number): unknown {
   const config = typeof sharding === 'object' && sharding !== null && !Array.isArray(sharding) ? sharding : {};
   if ((config as { desiredCount?: unknown }).desiredCount !== undefined) return input;
   return { ...input, shardingConfig: { ...config, desiredCount: Math.max(1, nodes) } };
+}
+
+/** True when two placements name the same shards on the same nodes, in the same order. */
+function samePlacement(local: readonly ShardRecord[], remote: readonly ShardRecord[]): boolean {
+  return (
+    local.length === remote.length && local.every((s, i) => s.name === remote[i]?.name && s.node === remote[i]?.node)
+  );
 }

@@ -91,11 +91,6 @@ export class Cluster {
         throw new ClusterIdentityMismatchError(db.dataPath, recorded.clusterId, id);
       }
       const identity = recorded ?? newClusterIdentity(id);
-      const store = new SchemaStore(client, { onError: (error) => logger.warn({ err: error }, 'cluster schema') });
-      // A single node's data path joining a cluster: its classes become the cluster's.
-      if (recorded === undefined) await seed(store, db);
-      await writeClusterIdentity(db.dataPath, identity);
-
       const handlers = localHandlers(db);
       api = await startInternalApi({
         host: options.host,
@@ -115,6 +110,10 @@ export class Cluster {
           onError: (error) => logger.warn({ err: error }, 'cluster membership'),
         },
       );
+      const store = new SchemaStore(client, { onError: (error) => logger.warn({ err: error }, 'cluster schema') });
+      // A single node's data path joining a cluster (once its name is its own): its classes become the cluster's.
+      if (recorded === undefined) await seed(store, db);
+      await writeClusterIdentity(db.dataPath, identity);
       const joined = membership;
       const calls = new NodeCalls(options.nodeName, handlers, new PeerClient({ auth: config.auth }), () =>
         joined.members(),
