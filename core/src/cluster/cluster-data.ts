@@ -198,7 +198,18 @@ export class ClusterData implements DataApi {
   }
 }
 
-/** Pages of objects, each in id order, merged into one in id order. */
+/** Pages of objects, each in id order, merged into one in id order: linear, one pass over each. */
 function mergeById(parts: readonly (readonly StoredObject[])[]): StoredObject[] {
-  return parts.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const merged: StoredObject[] = [];
+  const next = parts.map(() => 0);
+  for (;;) {
+    let best: { part: number; object: StoredObject } | undefined;
+    for (const [i, part] of parts.entries()) {
+      const head = part[next[i] as number];
+      if (head !== undefined && (best === undefined || head.id < best.object.id)) best = { part: i, object: head };
+    }
+    if (best === undefined) return merged;
+    merged.push(best.object);
+    next[best.part] = (next[best.part] as number) + 1;
+  }
 }

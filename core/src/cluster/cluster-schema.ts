@@ -58,7 +58,8 @@ export class ClusterSchema {
    * @throws ClassExistsError, a class error of normalizeClass, ClusterUnavailableError while etcd is unreachable
    */
   async createClass(input: unknown): Promise<ClassDefinition> {
-    const live = this.#membership.members().map((member) => member.name);
+    // This node is live whether or not the member list has caught up with its own key yet.
+    const live = [...new Set([this.#membership.self.name, ...this.#membership.members().map((m) => m.name)])];
     const definition = normalizeClass(withDesiredCount(input, live.length));
     if (this.#db.getClass(definition.class) !== undefined) throw new ClassExistsError(definition.class);
     this.#requireEtcd();
