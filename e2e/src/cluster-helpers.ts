@@ -1,7 +1,7 @@
 /** What the cluster tests share: polling with a deadline, objects to import, reading them back. */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClusterNode, ClusterReply } from '@strata/testing';
+import type { ClusterNode, Reply } from '@strata/testing';
 
 /** Polls `check` every 20 ms until it returns a value; throws with `what` after `timeoutMs`. */
 export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
@@ -70,8 +70,8 @@ export async function eachLimited<T, R>(
 }
 
 /** Every object of `className` through `node`, page by page with the `after` cursor. */
-export async function pageAll(node: ClusterNode, className: string, limit: number): Promise<ClusterReply['body'][]> {
-  const objects: ClusterReply['body'][] = [];
+export async function pageAll(node: ClusterNode, className: string, limit: number): Promise<Reply['body'][]> {
+  const objects: Reply['body'][] = [];
   let after: string | undefined;
   for (;;) {
     const query = `class=${className}&limit=${limit}${after === undefined ? '' : `&after=${after}`}`;

@@ -9,14 +9,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Etcd, startEtcd } from './etcd.js';
+import { jsonRequest, type Reply } from './node.js';
 import { waitForLine } from './process.js';
-
-/** A reply of a node's REST API: status and parsed JSON body (or text, or undefined when empty). */
-export interface ClusterReply {
-  readonly status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON replies field by field.
-  readonly body: any;
-}
 
 /** One node of a {@link StrataCluster}: a `strata serve` child process. */
 export interface ClusterNode {
@@ -30,7 +24,7 @@ export interface ClusterNode {
   /** The tail of what the current process printed (stdout and stderr). */
   output(): string;
   /** Sends a request to the node's public API (JSON in and out). */
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ClusterReply>;
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   /** Sends `signal` (SIGKILL unless told) and waits for the process to end. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /**
@@ -75,26 +69,6 @@ const strataBin = join(
   'strata.js',
 );
 
-async function request(
-  url: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<ClusterReply> {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  try {
-    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
-  } catch {
-    return { status: response.status, body: text };
-  }
-}
-
 /** A node process that can be started again on the same port. */
 class NodeProcess implements ClusterNode {
   readonly name: string;
@@ -123,8 +97,8 @@ class NodeProcess implements ClusterNode {
     return this.#output;
   }
 
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ClusterReply> {
-    return request(this.url, method, path, body, headers);
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply> {
+    return jsonRequest(this.url, method, path, body, headers);
   }
 
   async start(env: Record<string, string> = {}): Promise<void> {

@@ -11,7 +11,6 @@ export { type Azurite, type AzuriteOptions, startAzurite } from './azurite.js';
 export {
   type ClusterNode,
   type ClusterOptions,
-  type ClusterReply,
   type StrataCluster,
   startCluster,
 } from './cluster.js';
@@ -22,6 +21,7 @@ export { type GcsEmulator, type GcsEmulatorOptions, startGcsEmulator } from './g
 export { type LogLine, loadModule, rejection } from './module.js';
 export {
   backupDropRestore,
+  jsonRequest,
   type Reply,
   readAll,
   type SeedOptions,

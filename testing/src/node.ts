@@ -11,6 +11,30 @@ export interface Reply {
   readonly body: any;
 }
 
+/**
+ * Sends `body` (JSON, or a string as given) to `url` + `path` and reads the reply: parsed JSON, the
+ * text when it is not JSON, undefined when empty.
+ */
+export async function jsonRequest(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  try {
+    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+  } catch {
+    return { status: response.status, body: text };
+  }
+}
+
 /** A node started in this process on a fresh data path and a free port, with its log lines captured. */
 export interface TestNode {
   readonly node: StrataNode;
@@ -51,21 +75,8 @@ export async function startTestNode(
     logger: createLogger(options.logLevel ?? 'info', sink),
   });
   t.teardown(() => node.stop());
-  const request = async (method: string, path: string, body?: unknown): Promise<Reply> => {
-    const response = await fetch(`${node.url}${path}`, {
-      method,
-      headers: { ...options.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    let parsed: unknown = text === '' ? undefined : text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: response.status, body: parsed };
-  };
+  const request = (method: string, path: string, body?: unknown) =>
+    jsonRequest(node.url, method, path, body, options.headers);
   return { node, url: node.url, dataPath, logs, request };
 }
 
