@@ -84,7 +84,7 @@ async function medianGet(target: Target, className: string, ids: readonly string
 
 async function singleNodeImport(): Promise<number> {
   const dataPath = await mkdtemp(join(tmpdir(), 'strata-bench-single-'));
-  const child = await serve(dataPath, { LOG_LEVEL: 'warn' });
+  const child = await serve(dataPath, {});
   try {
     await createClass(child, 'Article');
     return await importAll(
@@ -98,7 +98,7 @@ async function singleNodeImport(): Promise<number> {
 }
 
 async function clusterRun(round: number): Promise<{ importMs: number; ownerMs: number; otherMs: number }> {
-  const cluster = await startCluster({ nodes: 3, env: { LOG_LEVEL: 'warn' } });
+  const cluster = await startCluster({ nodes: 3 });
   try {
     const [node1] = cluster.nodes as [ClusterNode];
     await createClass(node1, 'Article');

@@ -103,6 +103,10 @@ class NodeProcess implements ClusterNode {
 
   async start(env: Record<string, string> = {}): Promise<void> {
     if (this.pid !== undefined) throw new Error(`${this.name} is running already`);
+    const level = env.LOG_LEVEL ?? this.#env.LOG_LEVEL ?? 'info';
+    if (!['trace', 'debug', 'info'].includes(level)) {
+      throw new Error(`LOG_LEVEL=${level}: the launcher waits for the node's "listening" line, logged at info`);
+    }
     this.#output = '';
     const child = spawn(process.execPath, [strataBin, 'serve', '--port', String(this.#port)], {
       env: {

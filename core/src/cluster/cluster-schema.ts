@@ -16,7 +16,7 @@ import {
 import { ClassExistsError, ClusterUnavailableError, SchemaNotAppliedError } from '../errors.js';
 import type { Membership } from './membership.js';
 import { placeShards } from './placement.js';
-import type { SchemaStore } from './schema-store.js';
+import type { SchemaSnapshot, SchemaStore } from './schema-store.js';
 
 /** How long a schema change waits to see itself applied here before it says so. */
 export const APPLY_TIMEOUT_MS = 10_000;
@@ -46,9 +46,9 @@ export class ClusterSchema {
 
   /** Applies etcd's schema now, then follows it. */
   async start(): Promise<void> {
-    await this.#apply(await this.#store.list());
-    this.#unsubscribe = this.#store.subscribe((records) => {
-      this.#applying = this.#applying.then(() => this.#apply(records));
+    await this.#apply(await this.#store.snapshot());
+    this.#unsubscribe = this.#store.subscribe((snapshot) => {
+      this.#applying = this.#applying.then(() => this.#apply(snapshot));
     });
   }
 
@@ -96,13 +96,15 @@ export class ClusterSchema {
   }
 
   /**
-   * Makes the local schema what `records` says: classes added with their placement, others deleted.
-   * A class whose shards in etcd are not the local ones (deleted and created again while this node
-   * was away) is replaced.
+   * Makes the local schema what etcd says: classes added with their placement, others deleted. A
+   * class whose shards in etcd are not the local ones (deleted and created again while this node was
+   * away) is replaced; one whose record in etcd is damaged is left as it is.
    */
-  async #apply(records: readonly ClassRecord[]): Promise<void> {
+  async #apply({ records, skipped }: SchemaSnapshot): Promise<void> {
     const wanted = new Map(records.map((record) => [record.definition.class.toLowerCase(), record]));
+    const damaged = new Set(skipped);
     for (const { class: name } of this.#db.classes()) {
+      if (damaged.has(name.toLowerCase())) continue;
       const record = wanted.get(name.toLowerCase());
       if (record === undefined || !samePlacement(this.#db.placement(name), record.shards)) {
         await this.#db.deleteClass(name);

@@ -34,4 +34,4 @@ export {
   Membership,
   type MembershipEvents,
 } from './membership.js';
-export { SchemaStore, type SchemaStoreOptions } from './schema-store.js';
+export { type SchemaSnapshot, SchemaStore, type SchemaStoreOptions } from './schema-store.js';

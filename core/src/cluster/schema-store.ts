@@ -23,6 +23,13 @@ export interface SchemaStoreOptions {
   readonly relistMs?: number;
 }
 
+/** The classes as etcd holds them, and the keys whose values are no class record. */
+export interface SchemaSnapshot {
+  readonly records: readonly ClassRecord[];
+  /** Lower-cased class names of keys skipped as damaged: those classes exist, unreadable. */
+  readonly skipped: readonly string[];
+}
+
 /** A class record's first problem, or undefined; the key must be its class name lower-cased. */
 function recordProblem(name: string | undefined) {
   return (value: { readonly [field: string]: unknown }): string | undefined => {
@@ -49,9 +56,9 @@ export class SchemaStore {
   readonly #client: Etcd3;
   readonly #report: (error: unknown) => void;
   readonly #relistMs: number;
-  readonly #listeners = new Set<(records: ClassRecord[]) => void>();
+  readonly #listeners = new Set<(snapshot: SchemaSnapshot) => void>();
   #mirror: PrefixMirror | undefined;
-  #latest: readonly ClassRecord[] | undefined;
+  #latest: SchemaSnapshot | undefined;
 
   constructor(client: Etcd3, options: SchemaStoreOptions = {}) {
     this.#client = client;
@@ -104,6 +111,16 @@ export class SchemaStore {
    * @throws EtcdUnreachableError when etcd does not answer.
    */
   async list(): Promise<ClassRecord[]> {
+    return [...(await this.snapshot()).records];
+  }
+
+  /**
+   * As {@link list}, with the names (lower-cased) of the keys whose values were skipped: a class
+   * whose record is damaged still exists, and a node must not delete its data for that.
+   *
+   * @throws EtcdUnreachableError when etcd does not answer.
+   */
+  async snapshot(): Promise<SchemaSnapshot> {
     try {
       const { kvs } = await this.#client.getAll().prefix(CLASSES_PREFIX).exec();
       return this.#records([...kvs].sort(byCreateRevision));
@@ -113,13 +130,13 @@ export class SchemaStore {
   }
 
   /**
-   * Calls `listener` with every class (as {@link list} orders them) once they are first read, and
+   * Calls `listener` with every class (as {@link snapshot} gives them) once they are first read, and
    * again whenever they change: a prefix watch triggers a new read, and so does a timer every 2 s, so
    * a watch lost to compaction or to an etcd restart repairs itself. A burst of changes makes one
    * call; a read that finds what the last call had makes none. Errors of the listener are reported to
    * `onError`. Returns the function that unsubscribes; the last one stops the watch.
    */
-  subscribe(listener: (records: ClassRecord[]) => void): () => void {
+  subscribe(listener: (snapshot: SchemaSnapshot) => void): () => void {
     this.#listeners.add(listener);
     if (this.#mirror === undefined) {
       this.#mirror = new PrefixMirror(this.#client, {
@@ -131,7 +148,7 @@ export class SchemaStore {
       void this.#mirror.start();
     } else if (this.#latest !== undefined) {
       // A later subscriber gets the list the others have, without waiting for a change.
-      const latest = [...this.#latest];
+      const latest = this.#latest;
       queueMicrotask(() => this.#listeners.has(listener) && this.#call(listener, latest));
     }
     return () => {
@@ -142,24 +159,28 @@ export class SchemaStore {
     };
   }
 
-  #records(kvs: readonly IKeyValue[]): ClassRecord[] {
+  #records(kvs: readonly IKeyValue[]): SchemaSnapshot {
     const records: ClassRecord[] = [];
+    const skipped: string[] = [];
     for (const kv of kvs) {
-      const record = readRecord<ClassRecord>(kv, recordProblem(nameOf(CLASSES_PREFIX, kv.key)));
-      if (record instanceof Error) this.#report(record);
-      else records.push(record);
+      const name = nameOf(CLASSES_PREFIX, kv.key);
+      const record = readRecord<ClassRecord>(kv, recordProblem(name));
+      if (record instanceof Error) {
+        this.#report(record);
+        if (name !== undefined) skipped.push(name);
+      } else records.push(record);
     }
-    return records;
+    return { records, skipped };
   }
 
-  #deliver(records: ClassRecord[]): void {
-    this.#latest = records;
-    for (const listener of [...this.#listeners]) this.#call(listener, [...records]);
+  #deliver(snapshot: SchemaSnapshot): void {
+    this.#latest = snapshot;
+    for (const listener of [...this.#listeners]) this.#call(listener, snapshot);
   }
 
-  #call(listener: (records: ClassRecord[]) => void, records: ClassRecord[]): void {
+  #call(listener: (snapshot: SchemaSnapshot) => void, snapshot: SchemaSnapshot): void {
     try {
-      listener(records);
+      listener(snapshot);
     } catch (error) {
       this.#report(error);
     }

@@ -1,7 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type ClusterNode, startCluster, startEtcd } from '@strata/testing';
 import test from 'ava';
+import { Etcd3 } from 'etcd3';
 import { ARTICLE, articles, eachLimited, importBatches, waitFor } from '../../src/cluster-helpers.js';
 
 // What a data path brings to a cluster, and what it refuses to follow.
@@ -72,4 +74,28 @@ test('a class deleted and created again while a node was down is replaced on tha
   );
   const listed = await node2.request('GET', '/v1/objects?class=Article&limit=100');
   t.is(listed.body.objects.length, 50, 'only the new class objects; the old ones are gone');
+});
+
+test("a class whose record in etcd is damaged keeps its data on every node; the node's log says which key", async (t) => {
+  const cluster = await startCluster({ nodes: 2 });
+  t.teardown(() => cluster.stop());
+  const [node1, node2] = cluster.nodes as [ClusterNode, ClusterNode];
+  t.is((await node1.request('POST', '/v1/schema', ARTICLE)).status, 200);
+  const objects = articles(100);
+  t.deepEqual(new Set(await importBatches(node1, objects)), new Set(['SUCCESS']));
+  const client = new Etcd3({ hosts: cluster.etcd.endpoint });
+  t.teardown(() => client.close());
+  await client.put('strata/classes/article').value('{"damaged": true');
+  await sleep(2500); // one re-list period and then some
+  t.regex(node1.output(), /etcd key \\"strata\/classes\/article\\" holds no valid record/);
+  await node2.kill('SIGTERM');
+  await node2.start();
+  for (const node of cluster.nodes) {
+    const read = await eachLimited(
+      objects,
+      16,
+      async (o) => (await node.request('GET', `/v1/objects/Article/${o.id}`)).status,
+    );
+    t.deepEqual(new Set(read), new Set([200]), `every object still served through ${node.name}`);
+  }
 });

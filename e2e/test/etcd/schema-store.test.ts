@@ -63,7 +63,7 @@ test('subscribe() on a second client sees a create within 1 s, and still sees ch
   const reader = new SchemaStore(await clientOf(t, etcd), { onError: reported.onError });
   let latest: string[] | undefined;
   let calls = 0;
-  const unsubscribe = reader.subscribe((records) => {
+  const unsubscribe = reader.subscribe(({ records }) => {
     calls++;
     latest = names(records);
   });
@@ -93,7 +93,7 @@ test('subscribe(): a burst of changes makes fewer calls than changes, ending wit
   const writer = new SchemaStore(await clientOf(t, etcd));
   const reader = new SchemaStore(await clientOf(t, etcd));
   const calls: string[][] = [];
-  t.teardown(reader.subscribe((records) => calls.push(names(records))));
+  t.teardown(reader.subscribe(({ records }) => calls.push(names(records))));
   await waitFor(t, 'the first list', () => calls.length === 1, 3000);
   const created = Array.from({ length: 30 }, (_, i) => `Burst${i}`);
   await Promise.all(created.map((name) => writer.create(record(name))));
@@ -112,7 +112,7 @@ test('subscribe(): a listener that throws is reported, and the others still get 
   });
   t.teardown(failing);
   let latest: string[] = [];
-  t.teardown(store.subscribe((records) => (latest = names(records))));
+  t.teardown(store.subscribe(({ records }) => (latest = names(records))));
   await store.create(record('Kept'));
   await waitFor(t, 'the create', () => latest.includes('Kept'), 3000);
   t.true(reported.errors.some((e) => e instanceof Error && e.message === 'listener broke'));
@@ -133,9 +133,14 @@ test('list() and subscribe() skip values that are no class record, and report th
   t.true(reported.errors.every((e) => e instanceof ClusterRecordInvalidError));
   t.regex(String((reported.errors[0] as Error).message), /strata\/classes\/garbage.*not JSON/);
   let latest: string[] | undefined;
-  t.teardown(store.subscribe((records) => (latest = names(records))));
+  t.teardown(store.subscribe(({ records }) => (latest = names(records))));
   await waitFor(t, 'the first list', () => latest !== undefined, 3000);
   t.deepEqual(latest, ['Good']);
+  t.deepEqual(
+    [...(await store.snapshot()).skipped].sort(),
+    ['array', 'garbage', 'noshards', 'other'],
+    'the damaged keys are named, so a node keeps the data of those classes',
+  );
 });
 
 test('create() and delete() while etcd is down fail with ClusterUnavailableError within 5 s', async (t) => {
