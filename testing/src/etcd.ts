@@ -136,6 +136,12 @@ class EtcdProcess {
   }
 }
 
+/** etcd processes still running, killed if this process exits first (one listener for all of them). */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /**
  * Kills `child` when this process ends, however it ends: on `exit` (normal end, uncaught error), and
  * through a watchdog shell that reads a pipe from this process and SIGKILLs etcd when the pipe closes,
@@ -149,10 +155,9 @@ function guard(child: ChildProcess, ended: Promise<Ended>): void {
   watchdog.on('error', () => {});
   watchdog.unref();
   (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  const killChild = () => child.kill('SIGKILL');
-  process.once('exit', killChild);
+  running.add(child);
   void ended.then(() => {
-    process.off('exit', killChild);
+    running.delete(child);
     // etcd is gone: the watchdog must not outlive it and kill a process that reuses its pid.
     watchdog.kill('SIGKILL');
   });

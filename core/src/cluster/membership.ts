@@ -93,12 +93,23 @@ export async function clusterId(client: Etcd3): Promise<string> {
   }
 }
 
+/** True for `http://host:port` (what a node records; other nodes send it calls with credentials). */
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' && url.username === '' && url.password === '' && url.port !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** A member record's first problem, or undefined: every field a string, the name its key's. */
 function memberProblem(name: string | undefined) {
   return (value: { readonly [field: string]: unknown }): string | undefined => {
     for (const field of ['name', 'internalUrl', 'version', 'dataPathId', 'startedAt']) {
       if (typeof value[field] !== 'string') return `${field} is not a string`;
     }
+    if (!isHttpUrl(value.internalUrl as string)) return 'internalUrl is not an http:// URL';
     return value.name === name ? undefined : `its name is not its key's ${JSON.stringify(name)}`;
   };
 }
@@ -195,9 +206,9 @@ export class Membership {
     return [...this.#members];
   }
 
-  /** Every node that ever joined, sorted. */
+  /** Every node that ever joined, sorted: the live members among them even before their node key is listed. */
   known(): string[] {
-    return [...this.#known];
+    return [...new Set([...this.#known, ...this.#members.map((member) => member.name)])].sort();
   }
 
   /** Calls `listener` on every `event` until the returned function is called, or {@link leave}. */

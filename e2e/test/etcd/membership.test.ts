@@ -169,3 +169,22 @@ test('join() while another process holds the key with a garbled value waits, the
   );
   t.true(error?.message.includes('an unknown address'), error?.message);
 });
+
+test('a member key whose internal URL is not an http:// URL is left out of the members and reported', async (t) => {
+  const etcd = await freshEtcd(t);
+  const client = await clientOf(t, etcd);
+  const reported = new Reported();
+  const a = await joined(t, client, info('node-a'), { dataPathId: 'dp-a', onError: reported.onError, relistMs: 200 });
+  const forged = { ...info('node-x'), dataPathId: 'dp-x', startedAt: new Date().toISOString() };
+  for (const internalUrl of ['file:///etc/passwd', 'http://user:secret@10.0.0.9:7947', 'http://10.0.0.9', 'nonsense']) {
+    await client.put(memberKey('node-x')).value(JSON.stringify({ ...forged, internalUrl }));
+    await waitFor(t, `${internalUrl} reported`, () => reported.codes().includes('STRATA_CLUSTER_RECORD_INVALID'), 3000);
+    t.deepEqual(
+      a.members().map((m) => m.name),
+      ['node-a'],
+      internalUrl,
+    );
+    reported.errors.length = 0;
+  }
+  t.regex(String((await client.get(memberKey('node-x')).string()) ?? ''), /nonsense/, 'the key itself is left alone');
+});
