@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { finished, type Readable } from 'node:stream';
 import { type BackupBackend, quoted } from '@strata/core';
-import type { ConformanceAssertions } from './harness.js';
+import type { ConformanceAssertions } from './assertions.js';
 
 /**
  * Deadlines: every check (and every clean-up it registers) ends within a deadline, so a backend call
