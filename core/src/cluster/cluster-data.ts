@@ -3,6 +3,8 @@
  * request goes to the node that owns the object's shard (this one, or another over the internal API).
  * Batches are split by owner and answered in the request's order; pages merge every node's part.
  */
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type BatchResult,
   type ClassDefinition,
@@ -20,6 +22,13 @@ import { ClassNotFoundError, NodeUnavailableError, QueryLimitError, reviveError 
 import { TimeSlice } from '../time-slice.js';
 import type { ClusterSchema } from './cluster-schema.js';
 import type { NodeCalls } from './node-calls.js';
+
+/**
+ * How long a schema change waits for the other nodes to apply it: the stated visibility bound (the
+ * schema store's re-list period); a watch delivers it within milliseconds.
+ */
+export const SPREAD_TIMEOUT_MS = 2_000;
+const SPREAD_POLL_MS = 5;
 
 /** Where one object goes: its owner, its shard, and the input with the id it will have. */
 interface Routed {
@@ -47,12 +56,21 @@ export class ClusterData implements DataApi {
     return this.#db.getClass(name);
   }
 
-  createClass(input: unknown): Promise<ClassDefinition> {
-    return this.#schema.createClass(input);
+  /**
+   * Creates the class in etcd and answers once every live node has applied it (or
+   * {@link SPREAD_TIMEOUT_MS} passed), so objects sent right after are routed to nodes that know it.
+   */
+  async createClass(input: unknown): Promise<ClassDefinition> {
+    const definition = await this.#schema.createClass(input);
+    await this.#spread(definition.class, true);
+    return definition;
   }
 
-  deleteClass(name: string): Promise<boolean> {
-    return this.#schema.deleteClass(name);
+  /** Deletes the class in etcd and answers once every live node has dropped it (or the timeout passed). */
+  async deleteClass(name: string): Promise<boolean> {
+    const deleted = await this.#schema.deleteClass(name);
+    await this.#spread(capitalizeClassName(name), false);
+    return deleted;
   }
 
   createObject(input: ObjectInput): Promise<StoredObject> {
@@ -171,6 +189,25 @@ export class ClusterData implements DataApi {
       skip = 0;
     }
     return page.slice(0, query.limit);
+  }
+
+  /** Waits until each live peer has (or no longer has) class `name`; a peer that does not answer is not waited for. */
+  async #spread(name: string, present: boolean): Promise<void> {
+    const deadline = Date.now() + SPREAD_TIMEOUT_MS;
+    await Promise.all(
+      this.#calls.peers().map(async (peer) => {
+        while (Date.now() < deadline) {
+          try {
+            await this.#calls.call(peer, 'shardStats', { className: name });
+            if (present) return;
+          } catch (error) {
+            if (!ClassNotFoundError.is(error)) return;
+            if (!present) return;
+          }
+          await sleep(SPREAD_POLL_MS);
+        }
+      }),
+    );
   }
 
   /** Where an object of `input` goes, with the id it will have; undefined when the local database should answer. */

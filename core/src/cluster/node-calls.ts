@@ -28,6 +28,13 @@ export class NodeCalls {
     this.#members = members;
   }
 
+  /** The names of the live members other than this node. */
+  peers(): string[] {
+    return this.#members()
+      .map((member) => member.name)
+      .filter((name) => name !== this.self);
+  }
+
   /**
    * Makes `call` on node `node`.
    * @throws NodeUnavailableError when the node is not a live member or does not answer; else what the call throws.
