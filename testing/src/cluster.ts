@@ -27,6 +27,8 @@ export interface ClusterNode {
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   /** Sends `signal` (SIGKILL unless told) and waits for the process to end. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends `signal` and returns at once: SIGSTOP and SIGCONT, to freeze a node and let it go on. */
+  signal(signal: NodeJS.Signals): void;
   /**
    * Starts the node again: same name, data path and port, with `env` on top of its own for this start
    * (an empty value unsets a variable). Resolves once it listens.
@@ -131,6 +133,10 @@ class NodeProcess implements ClusterNode {
     this.#port = Number(port);
   }
 
+  signal(signal: NodeJS.Signals): void {
+    this.#child?.kill(signal);
+  }
+
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (this.pid === undefined) return;
     this.#child?.kill(signal);
@@ -164,6 +170,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Strata
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    // A stopped (SIGSTOP) process dies of SIGKILL all the same.
     await Promise.all(started.map((node) => node.kill('SIGKILL')));
     await etcd.stop();
     await Promise.all(directories.map((directory) => rm(directory, { recursive: true, force: true })));

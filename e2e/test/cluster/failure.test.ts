@@ -135,3 +135,37 @@ test.serial('etcd restarted while nodes run: they stay members and keep serving'
   );
   t.deepEqual(new Set(read), new Set([200]));
 });
+
+test.serial(
+  'a frozen node: UNHEALTHY while its lease lasts, its objects fail within the call timeout naming it',
+  async (t) => {
+    const cluster = await startCluster({ nodes: 2, leaseTtlSeconds: 30 });
+    t.teardown(() => cluster.stop());
+    const [node1, node2] = cluster.nodes as [ClusterNode, ClusterNode];
+    t.is((await node1.request('POST', '/v1/schema', ARTICLE)).status, 200);
+    const objects = articles(40);
+    t.deepEqual(new Set(await importBatches(node1, objects)), new Set(['SUCCESS']));
+    node2.signal('SIGSTOP');
+    t.teardown(() => node2.signal('SIGCONT'));
+    let started = Date.now();
+    const { body } = await node1.request('GET', '/v1/nodes');
+    t.log(`GET /v1/nodes answered after ${Date.now() - started} ms`);
+    t.deepEqual(
+      body.nodes.map((n: { name: string; status: string }) => `${n.name} ${n.status}`),
+      ['node1 HEALTHY', 'node2 UNHEALTHY'],
+    );
+    const replies = await eachLimited(objects, 40, async (o) => node1.request('GET', `/v1/objects/Article/${o.id}`));
+    const failed = replies.filter((reply) => reply.status !== 200);
+    t.true(failed.length > 0 && failed.length < objects.length);
+    t.regex(failed[0]?.body.error[0].message, /^node "node2" .*is unavailable: no answer within 5000 ms/);
+    node2.signal('SIGCONT');
+    started = Date.now();
+    const back = await eachLimited(
+      objects,
+      8,
+      async (o) => (await node1.request('GET', `/v1/objects/Article/${o.id}`)).status,
+    );
+    t.deepEqual(new Set(back), new Set([200]), 'served again once it goes on');
+    t.log(`all served again ${Date.now() - started} ms after SIGCONT`);
+  },
+);

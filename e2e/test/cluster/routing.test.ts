@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startCluster } from '@strata/testing';
 import test from 'ava';
 import { ARTICLE, articles, eachLimited, importBatches, pageAll, waitFor } from '../../src/cluster-helpers.js';
@@ -44,6 +46,10 @@ test('a class created on node1 is seen on node3, its objects spread over all nod
     3000,
   );
   t.true(nodes.body.nodes.every((n: { shards: unknown[] }) => n.shards.length === 1));
+  for (const node of cluster.nodes) {
+    const own = nodes.body.nodes.find((n: { name: string }) => n.name === node.name).shards[0].name;
+    t.deepEqual(await readdir(join(node.dataPath, 'article')), [own], `${node.name} opened its own shard only`);
+  }
 
   for (const node of cluster.nodes) {
     const read = await eachLimited(objects, 32, async (object) => {
