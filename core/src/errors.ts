@@ -1344,7 +1344,7 @@ export const BackupSpansNodesError = defineError(
   'STRATA_CLUSTER_BACKUP_SPANS_NODES',
   422,
   (className: string, nodes: readonly string[]) =>
-    `class ${excerpt(className)} has shards on ${nodes.map(excerpt).join(', ')}: this version backs up only classes ` +
+    `class ${excerpt(className)} has shards on ${nodes.map((node) => excerpt(node)).join(', ')}: this version backs up only classes ` +
     'whose shards are all on the node that receives the request. Backups that span a cluster come with the next ' +
     'release; until then, exclude the class or back it up before it is spread',
 );
