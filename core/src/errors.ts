@@ -1349,6 +1349,13 @@ export const BackupSpansNodesError = defineError(
     'release; until then, exclude the class or back it up before it is spread',
 );
 
+/** Weaviate's refusal and message (errLocalBackendDBRO's text in usecases/backup). */
+export const LocalBackendOnClusterError = defineError(
+  'STRATA_CLUSTER_LOCAL_BACKEND',
+  422,
+  () => 'local filesystem backend is not viable for backing up a node cluster, try s3 or gcs',
+);
+
 export const ClusterRestoreUnsupportedError = defineError(
   'STRATA_CLUSTER_RESTORE_UNSUPPORTED',
   422,

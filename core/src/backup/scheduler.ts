@@ -1,5 +1,10 @@
 import type { Database } from '../db/index.js';
-import { BackupAlreadySucceededError, BackupSpansNodesError, ClusterRestoreUnsupportedError } from '../errors.js';
+import {
+  BackupAlreadySucceededError,
+  BackupSpansNodesError,
+  ClusterRestoreUnsupportedError,
+  LocalBackendOnClusterError,
+} from '../errors.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { BackendScope } from '../provider/backend.js';
 import type { ModuleLogger } from '../provider/module-definition.js';
@@ -45,10 +50,11 @@ export interface SchedulerOptions {
   /** Files are grouped into chunks of about this size (BACKUP_CHUNK_TARGET_SIZE). */
   readonly chunkTargetBytes: number;
   /**
-   * True on a node of a cluster: until backups span the cluster, a backup may take only classes whose
-   * shards are all on this node, and restores are refused (they would have to place classes in etcd).
+   * On a node of a cluster, every node it has (ever joined). Until backups span the cluster, a backup
+   * may take only classes whose shards are all on this node, and restores are refused (they would have
+   * to place classes in etcd); a backend local to one machine is refused on more than one node.
    */
-  readonly clustered?: boolean;
+  readonly clusterNodes?: () => readonly string[];
 }
 
 export class BackupScheduler {
@@ -78,7 +84,8 @@ export class BackupScheduler {
   async createBackup(backendName: string, request: BackupRequest): Promise<Record<string, unknown>> {
     const available = this.#options.db.classes().map((c) => c.class);
     const plan = planBackup(this.#context, backendName, request, available);
-    if (this.#options.clustered) this.#requireLocal(plan.classes);
+    this.#requireReachable(plan);
+    if (this.#options.clusterNodes !== undefined) this.#requireLocal(plan.classes);
     await this.#coordinator.backup(plan);
     return {
       id: plan.id,
@@ -112,8 +119,9 @@ export class BackupScheduler {
    * descriptor is checked field by field before anything is written (a hostile one is refused 422).
    */
   async restoreBackup(backendName: string, id: string, request: RestoreRequest): Promise<Record<string, unknown>> {
-    if (this.#options.clustered) throw new ClusterRestoreUnsupportedError();
     const plan = planRestore(this.#context, backendName, id, request);
+    this.#requireReachable(plan);
+    if (this.#options.clusterNodes !== undefined) throw new ClusterRestoreUnsupportedError();
     const classes = await this.#coordinator.restore(plan);
     return { id, backend: backendName, path: plan.home, status: 'STARTED', classes };
   }
@@ -139,6 +147,12 @@ export class BackupScheduler {
   /** Stops a running operation (it ends FAILED: "node stopped during ..."), and waits for it. */
   close(): Promise<void> {
     return this.#coordinator.close();
+  }
+
+  /** Refuses, as Weaviate does, a backend on one machine's disk for a cluster of more than one node. */
+  #requireReachable(target: Target): void {
+    const nodes = this.#options.clusterNodes?.() ?? [];
+    if (nodes.length > 1 && !target.module.capabilities.external) throw new LocalBackendOnClusterError();
   }
 
   /** Refuses a backup of a class with shards on other nodes: this node can copy only its own. */

@@ -120,7 +120,7 @@ export class StrataNode {
         serverVersion: CORE_VERSION,
         logger,
         chunkTargetBytes: config.chunkTargetBytes,
-        clustered: cluster !== undefined,
+        ...(joined === undefined ? {} : { clusterNodes: () => joined.nodeNames() }),
       });
       await backups.recover();
       let url = '';

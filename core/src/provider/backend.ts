@@ -33,9 +33,8 @@ export interface ObjectInfo {
 export interface BackendCapabilities {
   /**
    * True when the storage is reachable from every node of a cluster (S3, GCS, Azure); false for storage
-   * local to one machine (a directory). Declared for the cluster, which refuses a non-external backend
-   * on more than one node. Strata runs single nodes today (multi-node backups are planned), so nothing
-   * refuses one yet; `strata modules` shows the capability.
+   * local to one machine (a directory). A cluster of more than one node refuses a non-external backend
+   * for backups and restores, with Weaviate's 422; `strata modules` shows the capability.
    */
   readonly external: boolean;
   /**
