@@ -1363,3 +1363,21 @@ export const ClusterRestoreUnsupportedError = defineError(
     'restoring into a cluster is not supported by this version (it has to place the classes in etcd); restores ' +
     'into a cluster come with the next release. Restore into a single node (no CLUSTER_ETCD_ENDPOINTS) meanwhile',
 );
+
+// ---------------------------------------------------------------------------------------------
+// Cluster: participants
+// A coordinator's calls to the backup participants on other nodes (core/src/cluster/remote-participant.ts).
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A participant call about an operation the node does not hold: never prepared there, dropped by an
+ * abort, finished long ago, or lost when the node restarted. Answered at once, so a coordinator
+ * polling for its events ends the node's part rather than waiting on it.
+ */
+export const ParticipantOperationUnknownError = defineError(
+  'STRATA_CLUSTER_PARTICIPANT_UNKNOWN_OPERATION',
+  404,
+  (node: string, kind: string, id: string) =>
+    `node ${JSON.stringify(excerpt(node))} holds no ${kind} ${JSON.stringify(excerpt(id))}: it was not prepared ` +
+    'there, was aborted, finished long ago, or the node restarted since; start the operation again',
+);

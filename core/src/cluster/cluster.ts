@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import type { Etcd3 } from 'etcd3';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Participant } from '../backup/participant.js';
 import type { Database, NodeStatus } from '../db/index.js';
 import { ClassExistsError, ClusterIdentityMismatchError, ClusterSchemaConflictError } from '../errors.js';
 import { ClusterData } from './cluster-data.js';
@@ -35,6 +36,12 @@ export interface ClusterOptions {
   readonly config: ClusterConfig;
   readonly nodeName: string;
   readonly db: Database;
+  /**
+   * This node's backup participant (the one its own backups run on), which the internal API serves to
+   * coordinators on other nodes. Undefined only until the node passes it: the participant calls are
+   * then answered 404 STRATA_CLUSTER_UNKNOWN_CALL, as by a node of a version without them.
+   */
+  readonly participant: Participant | undefined;
   /** The interface the node listens on; the internal API listens there too. */
   readonly host: string;
   readonly version: string;
@@ -91,7 +98,7 @@ export class Cluster {
         throw new ClusterIdentityMismatchError(db.dataPath, recorded.clusterId, id);
       }
       const identity = recorded ?? newClusterIdentity(id);
-      const handlers = localHandlers(db);
+      const handlers = localHandlers(db, options.participant);
       api = await startInternalApi({
         host: options.host,
         port: config.dataBindPort,

@@ -25,18 +25,31 @@ import { BODY_LIMIT_BYTES } from '../http/server.js';
 import { basicAuthCheck, type ClusterCredentials } from './basic-auth.js';
 import { type PeerCallName, type PeerHandlers, peerCallPath } from './peer-calls.js';
 
+/** How a call's route serves it. */
+interface Route {
+  /** Its result is an array of many objects, sent in slices. */
+  readonly many?: true;
+  /** It may wait (a long poll): its handler gets a signal that aborts when the caller goes or the API closes. */
+  readonly waits?: true;
+}
+
 /**
- * Every call, and whether its result is an array of many objects, sent in slices. A Record, so that a
- * call added to PeerCalls without a route here does not compile.
+ * Every call and how its route serves it. A Record, so that a call added to PeerCalls without a route
+ * here does not compile.
  */
-const MANY_OBJECTS: Readonly<Record<PeerCallName, boolean>> = {
-  getObject: false,
-  createObject: false,
-  updateObject: false,
-  deleteObject: false,
-  batchObjects: true,
-  listObjects: true,
-  shardStats: false,
+const ROUTES: Readonly<Record<PeerCallName, Route>> = {
+  getObject: {},
+  createObject: {},
+  updateObject: {},
+  deleteObject: {},
+  batchObjects: { many: true },
+  listObjects: { many: true },
+  shardStats: {},
+  participantPrepare: {},
+  participantCommit: {},
+  participantStatus: {},
+  participantAbort: {},
+  participantEvents: { waits: true },
 };
 
 /** How to start the internal API. */
@@ -106,9 +119,28 @@ function argsProblem(body: unknown): string | undefined {
   return Array.isArray(body) ? 'the body is an array' : undefined;
 }
 
+/** Hands `args` to a call that may wait, with a signal that aborts when its caller goes or `closing` does. */
+async function handleWaiting(
+  handle: (args: unknown, signal?: AbortSignal) => Promise<unknown>,
+  args: unknown,
+  reply: FastifyReply,
+  closing: AbortSignal,
+): Promise<unknown> {
+  const gone = new AbortController();
+  const onClose = () => gone.abort();
+  // 'close' before the reply is sent: the caller's connection closed.
+  reply.raw.once('close', onClose);
+  try {
+    return await handle(args, AbortSignal.any([closing, gone.signal]));
+  } finally {
+    reply.raw.off('close', onClose);
+  }
+}
+
 /**
  * Starts the internal API on `host`:`port` with one `POST /cluster/v1/<call>` route per call of
- * PeerCalls, each handing its body to `handlers[call]` and answering 200 `{"result": ...}`. Bodies
+ * PeerCalls, each handing its body to `handlers[call]` (a call that waits also a signal that aborts
+ * when its caller goes away or the API closes) and answering 200 `{"result": ...}`. Bodies
  * are parsed as the public API parses them (in slices, refused 413 above its 64 MiB limit, 400 when
  * not JSON); results of batchObjects and listObjects are serialised in slices. Any error is answered
  * with its status (500 when it has none) and `{"error": serializeError(error)}`; a path that names no
@@ -130,6 +162,10 @@ export async function startInternalApi(options: InternalApiOptions): Promise<Int
     sendError(reply, new PeerCallUnknownError(request.method, pathOf(request))),
   );
 
+  // Aborted as the API starts closing, so a long poll answers at once rather than hold the close up.
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
+
   const auth = options.auth;
   if (auth !== undefined) {
     const authorized = basicAuthCheck(auth);
@@ -140,13 +176,15 @@ export async function startInternalApi(options: InternalApiOptions): Promise<Int
     });
   }
 
-  for (const call of Object.keys(MANY_OBJECTS) as PeerCallName[]) {
-    const handle = options.handlers[call] as (args: unknown) => Promise<unknown>;
+  for (const [call, route] of Object.entries(ROUTES) as Array<[PeerCallName, Route]>) {
+    const handle = options.handlers[call] as (args: unknown, signal?: AbortSignal) => Promise<unknown>;
     app.post(peerCallPath(call), async (request, reply) => {
       const problem = argsProblem(request.body);
       if (problem !== undefined) throw new PeerCallArgsError(call, problem);
-      const result = await handle(request.body);
-      if (MANY_OBJECTS[call] && Array.isArray(result)) {
+      const result = route.waits
+        ? await handleWaiting(handle, request.body, reply, closing.signal)
+        : await handle(request.body);
+      if (route.many && Array.isArray(result)) {
         return sendJsonArray(reply, result, (item) => item, { before: '{"result":', after: '}' });
       }
       return reply.type('application/json; charset=utf-8').send({ result });

@@ -4,6 +4,14 @@
  * `{"error": SerializedError}`, revived by code on the caller's side. Plain JSON both ways, so the
  * node that serves a call needs nothing of the one that makes it.
  */
+import type {
+  OperationRef,
+  ParticipantEvent,
+  ParticipantStatus,
+  PrepareBackup,
+  Prepared,
+  PrepareRestore,
+} from '../backup/participant.js';
 import type { ObjectInput, ShardStats, StoredObject } from '../db/index.js';
 import type { SerializedError } from '../errors.js';
 
@@ -27,14 +35,46 @@ export interface PeerCalls {
   listObjects: { args: { className: string; after?: string; limit: number }; result: StoredObject[] };
   /** The node's own shards (of one class, or all) with their object counts. */
   shardStats: { args: { className?: string }; result: ShardStats[] };
+
+  // The node's backup participant (backup/participant.ts), for a coordinator on another node.
+
+  /** Checks and holds the operation ready on the node; throws what the request answers with. */
+  participantPrepare: { args: { request: PrepareBackup | PrepareRestore }; result: Prepared };
+  /** Starts the prepared operation and answers at once; the node reports through participantEvents. */
+  participantCommit: { args: { operation: OperationRef }; result: null };
+  /** The operation's phase and progress; null for one the node does not hold. */
+  participantStatus: { args: { operation: OperationRef }; result: ParticipantStatus | null };
+  /** Stops the operation (it ends with `done` ABORTED); does nothing for one the node does not hold or that is done. */
+  participantAbort: { args: { operation: OperationRef; reason: string }; result: null };
+  /**
+   * A long poll of the operation's events: those from index `from` (0: the first), answered as soon as
+   * there is one, or after `waitMs` (at most {@link MAX_EVENTS_WAIT_MS}) with none. `next` is the index
+   * to poll from next. After `done` there are no more. Throws ParticipantOperationUnknownError for an
+   * operation the node does not hold.
+   */
+  participantEvents: {
+    args: { operation: OperationRef; from: number; waitMs: number };
+    result: { events: ParticipantEvent[]; next: number };
+  };
 }
+
+/**
+ * The longest a participantEvents poll waits for an event before it answers none: long enough that an
+ * operation in one phase for hours costs a call per 10 s, short enough that a poll never looks like a
+ * node that stopped answering (its call timeout is this plus a single call's).
+ */
+export const MAX_EVENTS_WAIT_MS = 10_000;
 
 /** The name of a call. */
 export type PeerCallName = keyof PeerCalls;
 
-/** Serves the calls on one node: what the internal API's routes hand each call to. */
+/**
+ * Serves the calls on one node: what the internal API's routes hand each call to. `signal` aborts when
+ * the caller goes away or the internal API closes, so a call that waits (participantEvents) answers
+ * early; a call made on this node directly (node-calls.ts) has none.
+ */
 export type PeerHandlers = {
-  readonly [K in PeerCallName]: (args: PeerCalls[K]['args']) => Promise<PeerCalls[K]['result']>;
+  readonly [K in PeerCallName]: (args: PeerCalls[K]['args'], signal?: AbortSignal) => Promise<PeerCalls[K]['result']>;
 };
 
 /** The path of a call on the internal API. */

@@ -11,7 +11,7 @@ import { NodeUnavailableError, PeerCredentialsError, reviveError, type Serialize
 import { MAX_JSON_DEPTH, parseJson } from '../sliced-json.js';
 import { TimeSlice } from '../time-slice.js';
 import { basicAuthHeader, type ClusterCredentials } from './basic-auth.js';
-import { type PeerCallName, type PeerCalls, peerCallPath } from './peer-calls.js';
+import { MAX_EVENTS_WAIT_MS, type PeerCallName, type PeerCalls, peerCallPath } from './peer-calls.js';
 
 /**
  * The timeout of a call of one object, or of a node's shard counts: each is one read or write of one
@@ -26,6 +26,18 @@ export const SINGLE_CALL_TIMEOUT_MS = 5_000;
  */
 export const BULK_CALL_TIMEOUT_MS = 30_000;
 
+/**
+ * The timeout of participantPrepare: a restore's prepare reads the node's descriptor from the backend
+ * (an object store across a network) and checks the disk; seconds, as a bulk call.
+ */
+export const PREPARE_CALL_TIMEOUT_MS = BULK_CALL_TIMEOUT_MS;
+
+/**
+ * The timeout of participantEvents: the longest a poll waits on the node for an event, plus a single
+ * call's time to answer once it has one.
+ */
+export const EVENTS_CALL_TIMEOUT_MS = MAX_EVENTS_WAIT_MS + SINGLE_CALL_TIMEOUT_MS;
+
 /** Each call's timeout by default: the whole call, from connecting to the last byte of the reply. */
 export const PEER_CALL_TIMEOUTS: Readonly<Record<PeerCallName, number>> = {
   getObject: SINGLE_CALL_TIMEOUT_MS,
@@ -35,6 +47,12 @@ export const PEER_CALL_TIMEOUTS: Readonly<Record<PeerCallName, number>> = {
   shardStats: SINGLE_CALL_TIMEOUT_MS,
   batchObjects: BULK_CALL_TIMEOUT_MS,
   listObjects: BULK_CALL_TIMEOUT_MS,
+  participantPrepare: PREPARE_CALL_TIMEOUT_MS,
+  // Commit starts the work and answers; status and abort answer from memory.
+  participantCommit: SINGLE_CALL_TIMEOUT_MS,
+  participantStatus: SINGLE_CALL_TIMEOUT_MS,
+  participantAbort: SINGLE_CALL_TIMEOUT_MS,
+  participantEvents: EVENTS_CALL_TIMEOUT_MS,
 };
 
 /**

@@ -106,6 +106,8 @@ export class StrataNode {
           config: config.cluster,
           nodeName: config.hostname,
           db,
+          // Not served yet: `backups`' participant is made after the cluster starts, and is its own.
+          participant: undefined,
           host,
           version: CORE_VERSION,
           logger,

@@ -4,9 +4,9 @@
  */
 import { Writable } from 'node:stream';
 import { type InternalApi, startInternalApi } from '../../src/cluster/internal-api.js';
-import type { PeerHandlers } from '../../src/cluster/peer-calls.js';
+import { type PeerCallName, type PeerHandlers, peerCallPath } from '../../src/cluster/peer-calls.js';
 import type { ObjectInput, StoredObject } from '../../src/db/index.js';
-import { ClassNotFoundError, serializeError } from '../../src/errors.js';
+import { ClassNotFoundError, PeerCallUnknownError, serializeError } from '../../src/errors.js';
 import { createLogger } from '../../src/node/index.js';
 
 /** The class the fake handlers do not know: any call naming it throws ClassNotFoundError. */
@@ -91,8 +91,19 @@ export function fakeHandlers(objects = new Map<string, StoredObject>(), calls: s
           objectCount: [...objects.values()].filter((object) => object.class === name).length,
         }));
     },
+    // The participant calls are tested over a real participant (remote-participant.test.ts).
+    participantPrepare: notFaked('participantPrepare'),
+    participantCommit: notFaked('participantCommit'),
+    participantStatus: notFaked('participantStatus'),
+    participantAbort: notFaked('participantAbort'),
+    participantEvents: notFaked('participantEvents'),
   };
 }
+
+/** A handler the fake peer does not serve: it fails as a node of a version without the call. */
+const notFaked = (call: PeerCallName) => async (): Promise<never> => {
+  throw new PeerCallUnknownError('POST', peerCallPath(call));
+};
 
 /** A running fake peer. */
 export interface FakePeer {
