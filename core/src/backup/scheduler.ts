@@ -14,6 +14,7 @@ import { FileOperationStore } from './file-operation-store.js';
 import { LocalParticipant } from './local-participant.js';
 import type { DescriptorAuthor } from './operation-descriptors.js';
 import type { OperationStore } from './operation-store.js';
+import type { Participant } from './participant.js';
 import { missingDescriptor, readGlobalDescriptor, readRestoreDescriptor } from './read-descriptors.js';
 import { recoverOperations } from './recovery.js';
 import {
@@ -58,6 +59,8 @@ export interface SchedulerOptions {
 }
 
 export class BackupScheduler {
+  /** This node's participant: its own backups run on it, and a cluster serves it to other nodes' coordinators. */
+  readonly participant: Participant;
   readonly #options: SchedulerOptions;
   readonly #store: OperationStore;
   readonly #coordinator: Coordinator;
@@ -69,6 +72,7 @@ export class BackupScheduler {
     this.#store = FileOperationStore.open(realFs, options.dataPath);
     this.#author = { node: options.nodeName, serverVersion: options.serverVersion };
     const participant = new LocalParticipant(options);
+    this.participant = participant;
     this.#coordinator = new Coordinator({
       store: this.#store,
       participants: () => [participant],

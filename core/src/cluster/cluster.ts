@@ -38,10 +38,9 @@ export interface ClusterOptions {
   readonly db: Database;
   /**
    * This node's backup participant (the one its own backups run on), which the internal API serves to
-   * coordinators on other nodes. Undefined only until the node passes it: the participant calls are
-   * then answered 404 STRATA_CLUSTER_UNKNOWN_CALL, as by a node of a version without them.
+   * coordinators on other nodes.
    */
-  readonly participant: Participant | undefined;
+  readonly participant: Participant;
   /** The interface the node listens on; the internal API listens there too. */
   readonly host: string;
   readonly version: string;

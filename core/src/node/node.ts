@@ -101,19 +101,6 @@ export class StrataNode {
         ownShardsOnly: config.cluster !== undefined,
       });
       const local = db;
-      if (config.cluster !== undefined) {
-        cluster = await Cluster.start({
-          config: config.cluster,
-          nodeName: config.hostname,
-          db,
-          // Not served yet: `backups`' participant is made after the cluster starts, and is its own.
-          participant: undefined,
-          host,
-          version: CORE_VERSION,
-          logger,
-        });
-      }
-      const joined = cluster;
       const backups = new BackupScheduler({
         db,
         modules,
@@ -122,8 +109,20 @@ export class StrataNode {
         serverVersion: CORE_VERSION,
         logger,
         chunkTargetBytes: config.chunkTargetBytes,
-        ...(joined === undefined ? {} : { clusterNodes: () => joined.nodeNames() }),
+        ...(config.cluster === undefined ? {} : { clusterNodes: () => cluster?.nodeNames() ?? [] }),
       });
+      if (config.cluster !== undefined) {
+        cluster = await Cluster.start({
+          config: config.cluster,
+          nodeName: config.hostname,
+          db,
+          participant: backups.participant,
+          host,
+          version: CORE_VERSION,
+          logger,
+        });
+      }
+      const joined = cluster;
       await backups.recover();
       let url = '';
       let accepting = true;

@@ -6,10 +6,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import test from 'ava';
-import { startInternalApi } from '../../src/cluster/internal-api.js';
-import { localHandlers } from '../../src/cluster/local-handlers.js';
 import { type PeerCallName, peerCallPath } from '../../src/cluster/peer-calls.js';
-import { createLogger } from '../../src/node/index.js';
 import { seed } from '../helpers/backups.js';
 import { backupRequest, startParticipantNode } from './participant-node.js';
 
@@ -125,18 +122,4 @@ test('a poll in flight is answered, empty, as the internal API closes', async (t
   await api.close();
   t.true(Date.now() - closing < 2_000, `closed in ${Date.now() - closing} ms`);
   t.deepEqual(await poll, { status: 200, json: { result: { events: [], next: 0 } } });
-});
-
-test('a node given no participant answers the participant calls 404, as a node without them', async (t) => {
-  const { node } = await startParticipantNode(t);
-  const api = await startInternalApi({
-    host: '127.0.0.1',
-    port: 0,
-    handlers: localHandlers(node.node.db, undefined),
-    logger: createLogger('silent'),
-  });
-  t.teardown(() => api.close());
-  const reply = await post(api.url, 'participantStatus', { operation });
-  t.is(reply.status, 404);
-  t.is(reply.json.error?.code, 'STRATA_CLUSTER_UNKNOWN_CALL');
 });

@@ -65,7 +65,7 @@ export async function startParticipantNode(t: ExecutionContext): Promise<Partici
   const remote = (options?: RemoteParticipantOptions, timeouts: Partial<Record<PeerCallName, number>> = {}) =>
     new RemoteParticipant(
       NODE,
-      new NodeCalls('coordinator', localHandlers(db, undefined), new PeerClient({ timeouts }), members),
+      new NodeCalls('coordinator', localHandlers(db, local), new PeerClient({ timeouts }), members),
       options,
     );
   return { node, local, api, logs, remote };

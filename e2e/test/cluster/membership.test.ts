@@ -68,6 +68,13 @@ test('the internal API refuses calls without the cluster credentials; the public
     const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
     t.is((await call({ authorization: basic('cluster', 'wrong') })).status, 401, `${node.name}: wrong password`);
     t.is((await call({ authorization: basic('cluster', 'cluster-secret') })).status, 200);
+    // The node serves its backup participant to coordinators on other nodes.
+    const participant = await fetch(`${internalUrl(node)}/cluster/v1/participantStatus`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basic('cluster', 'cluster-secret') },
+      body: JSON.stringify({ operation: { kind: 'backup', id: 'none-yet', backend: 'backup-s3', scope: {} } }),
+    });
+    t.deepEqual([participant.status, await participant.json()], [200, { result: null }]);
     t.is((await node.request('GET', '/v1/schema')).status, 401, `${node.name}: no API key`);
     t.is((await node.request('GET', '/v1/schema', undefined, bearer)).status, 200);
   }
