@@ -35,6 +35,12 @@ export {
   ROOT,
 } from './etcd-keys.js';
 export {
+  EtcdOperationStore,
+  type EtcdOperationStoreOptions,
+  type ListedOperation,
+  type OperationSnapshot,
+} from './etcd-operation-store.js';
+export {
   clusterId,
   type JoinOptions,
   type Member,
@@ -42,4 +48,5 @@ export {
   Membership,
   type MembershipEvents,
 } from './membership.js';
+export type { OperationClaimValue, OperationRecordValue } from './operation-records.js';
 export { type SchemaSnapshot, SchemaStore, type SchemaStoreOptions } from './schema-store.js';
