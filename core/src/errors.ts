@@ -1381,3 +1381,26 @@ export const ParticipantOperationUnknownError = defineError(
     `node ${JSON.stringify(excerpt(node))} holds no ${kind} ${JSON.stringify(excerpt(id))}: it was not prepared ` +
     'there, was aborted, finished long ago, or the node restarted since; start the operation again',
 );
+
+// ---------------------------------------------------------------------------------------------
+// Cluster: operations (core/src/cluster/etcd-operation-store.ts): backups and restores in etcd.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A write to an operation by a node that no longer coordinates it: another node holds its claim, or
+ * this node's lease lapsed (a stall past its TTL, etcd lost for longer). Nothing was written. 409, not
+ * 500: the write conflicts with what etcd holds (as a locked data path does), it is not a fault of the
+ * node, and a client that asks again is answered with the successor's state.
+ */
+export const OperationFencedError = defineError(
+  'STRATA_CLUSTER_OPERATION_FENCED',
+  409,
+  (kind: string, id: string, node: string, holder: string | undefined) =>
+    `${kind} ${excerpt(id)} ` +
+    (holder === undefined
+      ? `is coordinated by node ${excerpt(node)} no more: its lease lapsed`
+      : holder === node
+        ? `is held under another lease of node ${excerpt(node)} (an earlier process of it, or a lease it lost)`
+        : `is coordinated by node ${excerpt(holder)} now, not by node ${excerpt(node)}`) +
+    '; this write to it was refused, so the outcome of the node that coordinates it stands',
+);

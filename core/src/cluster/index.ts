@@ -1,7 +1,7 @@
 /**
  * @strata/core/cluster: what a Strata node keeps in etcd (membership, the schema and shard
- * placement) and the client it keeps it through. Strata writes no consensus of its own: every
- * decision two nodes could race for is one etcd transaction.
+ * placement, backups and restores) and the client it keeps it through. Strata writes no consensus
+ * of its own: every decision two nodes could race for is one etcd transaction.
  *
  * @packageDocumentation
  */
@@ -12,6 +12,7 @@ export {
   ClusterUnavailableError,
   EtcdUnreachableError,
   NodeNameLiveError,
+  OperationFencedError,
 } from '../errors.js';
 export { Cluster, type ClusterConfig, type ClusterOptions } from './cluster.js';
 export { CALL_DEADLINE_MS, connectEtcd, isUnavailable } from './etcd-client.js';
@@ -24,8 +25,21 @@ export {
   NODES_PREFIX,
   nameOf,
   nodeKey,
+  OPERATION_CLAIMS_PREFIX,
+  OPERATION_RECORDS_PREFIX,
+  OPERATIONS_PREFIX,
+  operationClaimKey,
+  operationHash,
+  operationHashOf,
+  operationRecordKey,
   ROOT,
 } from './etcd-keys.js';
+export {
+  EtcdOperationStore,
+  type EtcdOperationStoreOptions,
+  type ListedOperation,
+  type OperationSnapshot,
+} from './etcd-operation-store.js';
 export {
   clusterId,
   type JoinOptions,
@@ -34,4 +48,5 @@ export {
   Membership,
   type MembershipEvents,
 } from './membership.js';
+export type { OperationClaimValue, OperationRecordValue } from './operation-records.js';
 export { type SchemaSnapshot, SchemaStore, type SchemaStoreOptions } from './schema-store.js';

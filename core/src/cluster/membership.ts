@@ -57,6 +57,8 @@ export interface MembershipEvents {
   known: (names: readonly string[]) => void;
   /** {@link Membership.healthy} changed. */
   health: (healthy: boolean) => void;
+  /** {@link Membership.leaseId} changed: a claim under a new lease, or the lease lost (undefined). */
+  lease: (leaseId: string | undefined) => void;
 }
 
 /** How long a member key of another data path is waited for, beyond its TTL. */
@@ -133,10 +135,13 @@ export class Membership {
     members: new Set<MembershipEvents['members']>(),
     known: new Set<MembershipEvents['known']>(),
     health: new Set<MembershipEvents['health']>(),
+    lease: new Set<MembershipEvents['lease']>(),
   };
   #state: 'joining' | 'joined' | 'left' = 'joining';
   #lease: Lease | undefined;
   #claimed = false;
+  /** The id of the lease the member key was last claimed with; undefined while none is. */
+  #leaseId: string | undefined;
   /** The revision of the latest claim: listings older than it may lack the key. */
   #claimRevision = 0n;
   #healthy = false;
@@ -201,6 +206,17 @@ export class Membership {
     return this.#healthy;
   }
 
+  /**
+   * The id of the lease this node's member key was claimed with (an int64 as etcd3 gives it, a
+   * decimal string), until that lease is lost; undefined before, meanwhile and after {@link leave}.
+   * What other keys attach to, and what writes that must stop with this node's membership (an
+   * operation's claim) are fenced on. Locally it may lag: etcd can expire the lease before this node
+   * learns it, so only a transaction comparing a key's lease with it proves it alive.
+   */
+  get leaseId(): string | undefined {
+    return this.#leaseId;
+  }
+
   /** The live members as last listed, sorted by name. */
   members(): Member[] {
     return [...this.#members];
@@ -234,6 +250,7 @@ export class Membership {
     this.#state = 'left';
     this.#healthy = false;
     this.#claimed = false;
+    this.#leaseId = undefined;
     const lease = this.#lease;
     this.#lease = undefined;
     const revoked = lease?.revoke().catch((error: unknown) => this.#report(unreachable(this.#client, error)));
@@ -252,8 +269,10 @@ export class Membership {
     lease.on('keepaliveSucceeded', () => {
       if (lease === this.#lease && this.#claimed) this.#setHealthy(true);
     });
+    let leaseId: string;
     try {
-      await this.#claim(await lease.grant());
+      leaseId = await lease.grant();
+      await this.#claim(leaseId);
     } catch (error) {
       // Not left to linger a TTL, nor to keep alive.
       void lease.revoke().catch(() => undefined);
@@ -264,6 +283,7 @@ export class Membership {
       return;
     }
     this.#claimed = true;
+    this.#setLease(leaseId);
     // The claim's put carried the lease: etcd has just said it is alive.
     this.#setHealthy(true);
   }
@@ -315,6 +335,7 @@ export class Membership {
     // While recovering, a new lease that etcd did not grant is lost too: the recovery reports it.
     if (lease !== this.#lease || this.#state !== 'joined' || this.#recovering !== undefined) return;
     this.#claimed = false;
+    this.#setLease(undefined);
     this.#setHealthy(false);
     this.#report(error);
     this.#recover();
@@ -359,6 +380,7 @@ export class Membership {
       this.#lease = undefined;
       void lease?.revoke().catch(() => undefined);
       this.#claimed = false;
+      this.#setLease(undefined);
       this.#setHealthy(false);
       this.#recover();
     }
@@ -375,6 +397,12 @@ export class Membership {
     if (healthy === this.#healthy || this.#state === 'left') return;
     this.#healthy = healthy;
     this.#emit('health', healthy);
+  }
+
+  #setLease(leaseId: string | undefined): void {
+    if (leaseId === this.#leaseId || this.#state === 'left') return;
+    this.#leaseId = leaseId;
+    this.#emit('lease', leaseId);
   }
 
   #emit<E extends keyof MembershipEvents>(event: E, ...args: Parameters<MembershipEvents[E]>): void {

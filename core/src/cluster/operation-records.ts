@@ -1,0 +1,77 @@
+/**
+ * What an operation's two keys in etcd hold (etcd-keys.ts: `strata/operations/records/<hash>` and
+ * `strata/operations/claims/<hash>`), and the checks a value read back must pass before a caller gets
+ * it: anything under `strata/` may have been written by hand or by another version of Strata, and a
+ * state missing a field would crash the recovery or status code that reads it, far from the cause.
+ */
+import { type OperationState, operationKey } from '../backup/operation-store.js';
+import { operationHash } from './etcd-keys.js';
+
+/** An operation's record: JSON in `strata/operations/records/<hash>`, no lease. */
+export interface OperationRecordValue {
+  /** The node that wrote it last: its coordinator then. */
+  readonly coordinator: string;
+  readonly state: OperationState;
+}
+
+/** An operation's claim: JSON in `strata/operations/claims/<hash>`, on the coordinator's lease. */
+export interface OperationClaimValue {
+  /** The coordinating node. */
+  readonly node: string;
+}
+
+/** The hash an operation's keys are named by. */
+export const hashOf = (state: Pick<OperationState, 'kind' | 'backend' | 'id' | 'scope'>): string =>
+  operationHash(operationKey(state));
+
+type Fields = { readonly [field: string]: unknown };
+
+const isObject = (value: unknown): value is Fields =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isStrings = (value: unknown): boolean => Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+const STRING_FIELDS = ['id', 'backend', 'home', 'startedAt', 'status', 'error', 'completedAt', 'compression'];
+const STRINGS_FIELDS = ['backendNames', 'classes', 'nodes'];
+
+/** The first problem of an operation state, or undefined. */
+function stateProblem(state: Fields): string | undefined {
+  if (state.kind !== 'backup' && state.kind !== 'restore') return 'state.kind is neither "backup" nor "restore"';
+  for (const field of STRING_FIELDS) if (typeof state[field] !== 'string') return `state.${field} is not a string`;
+  for (const field of STRINGS_FIELDS) if (!isStrings(state[field])) return `state.${field} is not an array of strings`;
+  if (typeof state.preCompressionSizeBytes !== 'number') return 'state.preCompressionSizeBytes is not a number';
+  const scope = state.scope;
+  if (!isObject(scope)) return 'state.scope is not an object';
+  for (const field of ['bucket', 'path']) {
+    if (scope[field] !== undefined && typeof scope[field] !== 'string') return `state.scope.${field} is not a string`;
+  }
+  const attaches = state.attaches;
+  if (attaches !== undefined) {
+    const valid = (a: unknown) => isObject(a) && typeof a.class === 'string' && isStrings(a.shards);
+    if (!Array.isArray(attaches) || !attaches.every(valid)) return 'state.attaches is not a list of attachments';
+  }
+  for (const field of ['cancelRequested', 'cleanupPending']) {
+    if (state[field] !== undefined && typeof state[field] !== 'boolean') return `state.${field} is not a boolean`;
+  }
+  return undefined;
+}
+
+/**
+ * The first problem of a record read from the key of `hash` (undefined when the key is no operation's):
+ * the shape of {@link OperationRecordValue}, and an operation whose identity hashes to its key's, so a
+ * record copied to another key is not mistaken for that key's operation.
+ */
+export function recordProblem(hash: string | undefined) {
+  return (value: Fields): string | undefined => {
+    if (hash === undefined) return 'its key is not an operation hash';
+    if (typeof value.coordinator !== 'string' || value.coordinator === '') return 'coordinator is not a node name';
+    if (!isObject(value.state)) return 'state is not an object';
+    const problem = stateProblem(value.state);
+    if (problem !== undefined) return problem;
+    return hashOf(value.state as unknown as OperationState) === hash ? undefined : "its operation is not its key's";
+  };
+}
+
+/** The first problem of a claim's value, or undefined. */
+export function claimProblem(value: Fields): string | undefined {
+  return typeof value.node === 'string' && value.node !== '' ? undefined : 'node is not a node name';
+}
