@@ -33,15 +33,24 @@ export class ClusterSchema {
   readonly #store: SchemaStore;
   readonly #membership: Membership;
   readonly #log: SchemaLog;
+  readonly #applyTimeoutMs: number;
   /** Applies one snapshot at a time, in the order they came. */
   #applying: Promise<void> = Promise.resolve();
   #unsubscribe: (() => void) | undefined;
 
-  constructor(db: Database, store: SchemaStore, membership: Membership, log: SchemaLog) {
+  /** `applyTimeoutMs`: how long a change waits to see itself applied here ({@link APPLY_TIMEOUT_MS}). */
+  constructor(
+    db: Database,
+    store: SchemaStore,
+    membership: Membership,
+    log: SchemaLog,
+    applyTimeoutMs = APPLY_TIMEOUT_MS,
+  ) {
     this.#db = db;
     this.#store = store;
     this.#membership = membership;
     this.#log = log;
+    this.#applyTimeoutMs = applyTimeoutMs;
   }
 
   /** Applies etcd's schema now, then follows it. */
@@ -122,9 +131,9 @@ export class ClusterSchema {
 
   /** Waits until class `name` is (or is no longer) in the local schema. */
   async #applied(name: string, present: boolean): Promise<void> {
-    const deadline = Date.now() + APPLY_TIMEOUT_MS;
+    const deadline = Date.now() + this.#applyTimeoutMs;
     while ((this.#db.getClass(name) !== undefined) !== present) {
-      if (Date.now() > deadline) throw new SchemaNotAppliedError(capitalizeClassName(name), APPLY_TIMEOUT_MS);
+      if (Date.now() > deadline) throw new SchemaNotAppliedError(capitalizeClassName(name), this.#applyTimeoutMs);
       await sleep(APPLY_POLL_MS);
     }
   }
