@@ -16,7 +16,10 @@ import { type EntrySink, extractTar, type TarEntry, tarStream } from './tar.js';
  */
 
 /** Weaviate's compression levels Strata offers (the zstd ones need a zstd Node.js 20 lacks). */
-export type CompressionLevel = 'DefaultCompression' | 'BestSpeed' | 'BestCompression' | 'NoCompression';
+export const COMPRESSION_LEVELS = ['DefaultCompression', 'BestSpeed', 'BestCompression', 'NoCompression'] as const;
+
+/** One of {@link COMPRESSION_LEVELS}. */
+export type CompressionLevel = (typeof COMPRESSION_LEVELS)[number];
 
 const GZIP_LEVELS: Record<Exclude<CompressionLevel, 'NoCompression'>, number> = {
   DefaultCompression: zlibConstants.Z_DEFAULT_COMPRESSION,

@@ -6,24 +6,21 @@
 import type { Participant } from '../backup/participant.js';
 import type { Database, ObjectInput } from '../db/index.js';
 import { PeerCallArgsError, serializeError } from '../errors.js';
+import { argObject, argString, type Fields } from './call-args.js';
 import { participantHandlers } from './participant-handlers.js';
 import type { PeerCallName, PeerHandlers } from './peer-calls.js';
 
-function text(call: PeerCallName, args: unknown, field: string, optional = false): string | undefined {
-  const value = (args as Record<string, unknown> | null)?.[field];
-  if (value === undefined && optional) return undefined;
-  if (typeof value !== 'string') throw new PeerCallArgsError(call, `${field} must be a string`);
-  return value;
+/** Argument `name` of `args`, a string. */
+const text = (call: PeerCallName, args: unknown, name: string) =>
+  argString(call, (args as Fields | null)?.[name], name);
+
+/** Argument `name` of `args`, a string when given. */
+function optionalText(call: PeerCallName, args: unknown, name: string): string | undefined {
+  const value = (args as Fields | null)?.[name];
+  return value === undefined ? undefined : argString(call, value, name);
 }
 
-const requiredText = (call: PeerCallName, args: unknown, field: string) => text(call, args, field) as string;
-
-function input(call: PeerCallName, value: unknown): ObjectInput {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new PeerCallArgsError(call, 'input must be an object');
-  }
-  return value as ObjectInput;
-}
+const input = (call: PeerCallName, value: unknown) => argObject(call, value, 'input') as ObjectInput;
 
 /**
  * Every call of the internal API: the object calls answered by `db` (which serves only this node's
@@ -32,21 +29,20 @@ function input(call: PeerCallName, value: unknown): ObjectInput {
 export function localHandlers(db: Database, participant: Participant): PeerHandlers {
   return {
     getObject: async (args) =>
-      (await db.getObject(requiredText('getObject', args, 'className'), requiredText('getObject', args, 'id'))) ?? null,
+      (await db.getObject(text('getObject', args, 'className'), text('getObject', args, 'id'))) ?? null,
     createObject: (args) => db.createObject(input('createObject', args?.input)),
     updateObject: (args) => {
       const mode = args?.mode;
       if (mode !== 'replace' && mode !== 'merge')
         throw new PeerCallArgsError('updateObject', 'mode must be replace or merge');
       return db.updateObject(
-        requiredText('updateObject', args, 'className'),
-        requiredText('updateObject', args, 'id'),
+        text('updateObject', args, 'className'),
+        text('updateObject', args, 'id'),
         input('updateObject', args.input),
         mode,
       );
     },
-    deleteObject: (args) =>
-      db.deleteObject(requiredText('deleteObject', args, 'className'), requiredText('deleteObject', args, 'id')),
+    deleteObject: (args) => db.deleteObject(text('deleteObject', args, 'className'), text('deleteObject', args, 'id')),
     batchObjects: async (args) => {
       if (!Array.isArray(args?.inputs)) throw new PeerCallArgsError('batchObjects', 'inputs must be an array');
       const inputs = args.inputs.map((value) => input('batchObjects', value));
@@ -58,14 +54,14 @@ export function localHandlers(db: Database, participant: Participant): PeerHandl
       const limit = args?.limit;
       if (!Number.isInteger(limit) || limit < 0)
         throw new PeerCallArgsError('listObjects', 'limit must be a whole number');
-      const after = text('listObjects', args, 'after', true);
+      const after = optionalText('listObjects', args, 'after');
       return db.listObjects({
-        className: requiredText('listObjects', args, 'className'),
+        className: text('listObjects', args, 'className'),
         limit,
         ...(after ? { after } : {}),
       });
     },
-    shardStats: (args) => db.shardStats(text('shardStats', args, 'className', true)),
+    shardStats: (args) => db.shardStats(optionalText('shardStats', args, 'className')),
     ...participantHandlers(participant),
   };
 }

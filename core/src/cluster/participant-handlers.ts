@@ -4,7 +4,7 @@
  * fields it checked before the participant sees it. Events are read once from the participant and
  * kept by index, so a coordinator long-polls from the last index it has and misses none.
  */
-import type { CompressionLevel } from '../backup/chunk-codec.js';
+import { COMPRESSION_LEVELS, type CompressionLevel } from '../backup/chunk-codec.js';
 import { isBackupId, MAX_BACKUP_ID_LENGTH } from '../backup/descriptors.js';
 import { EventLog } from '../backup/event-log.js';
 import { operationKey } from '../backup/operation-store.js';
@@ -18,35 +18,17 @@ import type {
 import { CLASS_NAME } from '../db/index.js';
 import { NODE_NAME, NODE_NAME_RULE } from '../db/names.js';
 import { ParticipantOperationUnknownError, PeerCallArgsError } from '../errors.js';
+import { argObject, argString, type Fields } from './call-args.js';
 import { MAX_EVENTS_WAIT_MS, type PeerCallName, type PeerCalls, type PeerHandlers } from './peer-calls.js';
 
 // ---------------------------------------------------------------------------------------------
 // The participant calls' arguments. `field` is the argument's path in messages (`request.scope`).
 // ---------------------------------------------------------------------------------------------
 
-type Fields = Readonly<Record<string, unknown>>;
-
 /** More chunks in flight than any node plans (80% of its cores at most): each is a thread. */
 const MAX_CONCURRENCY = 256;
 
-const COMPRESSION_LEVELS: ReadonlySet<string> = new Set<CompressionLevel>([
-  'DefaultCompression',
-  'BestSpeed',
-  'BestCompression',
-  'NoCompression',
-]);
-
-function fields(call: PeerCallName, value: unknown, field: string): Fields {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new PeerCallArgsError(call, `${field} must be an object`);
-  }
-  return value as Fields;
-}
-
-function str(call: PeerCallName, value: unknown, field: string): string {
-  if (typeof value !== 'string') throw new PeerCallArgsError(call, `${field} must be a string`);
-  return value;
-}
+const COMPRESSIONS: ReadonlySet<string> = new Set(COMPRESSION_LEVELS);
 
 function strings(call: PeerCallName, value: unknown, field: string, rule?: RegExp): string[] {
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || !(rule?.test(item) ?? true))) {
@@ -67,7 +49,7 @@ function concurrency(call: PeerCallName, value: unknown, field: string): number 
 
 /** The operation `value` names, as far as an operation key and a backend call need: checked, rebuilt. */
 function operation(call: PeerCallName, value: unknown, field = 'operation'): OperationRef {
-  const ref = fields(call, value, field);
+  const ref = argObject(call, value, field);
   if (ref.kind !== 'backup' && ref.kind !== 'restore') {
     throw new PeerCallArgsError(call, `${field}.kind must be backup or restore`);
   }
@@ -77,11 +59,11 @@ function operation(call: PeerCallName, value: unknown, field = 'operation'): Ope
       `${field}.id must be a backup id (1 to ${MAX_BACKUP_ID_LENGTH} of a-z, 0-9, "_" and "-")`,
     );
   }
-  const backend = str(call, ref.backend, `${field}.backend`);
+  const backend = argString(call, ref.backend, `${field}.backend`);
   if (backend === '') throw new PeerCallArgsError(call, `${field}.backend must name a module`);
-  const scope = fields(call, ref.scope, `${field}.scope`);
-  const bucket = scope.bucket === undefined ? undefined : str(call, scope.bucket, `${field}.scope.bucket`);
-  const path = scope.path === undefined ? undefined : str(call, scope.path, `${field}.scope.path`);
+  const scope = argObject(call, ref.scope, `${field}.scope`);
+  const bucket = scope.bucket === undefined ? undefined : argString(call, scope.bucket, `${field}.scope.bucket`);
+  const path = scope.path === undefined ? undefined : argString(call, scope.path, `${field}.scope.path`);
   return {
     kind: ref.kind,
     id: ref.id,
@@ -97,10 +79,10 @@ function prepareRequest(value: unknown): PrepareBackup | PrepareRestore {
   const request = value as Fields;
   if (ref.kind === 'backup') {
     const compression = request.compression;
-    if (typeof compression !== 'string' || !COMPRESSION_LEVELS.has(compression)) {
+    if (typeof compression !== 'string' || !COMPRESSIONS.has(compression)) {
       throw new PeerCallArgsError(call, `request.compression must be one of ${[...COMPRESSION_LEVELS].join(', ')}`);
     }
-    const startedAt = str(call, request.startedAt, 'request.startedAt');
+    const startedAt = argString(call, request.startedAt, 'request.startedAt');
     if (startedAt.length > 64 || Number.isNaN(Date.parse(startedAt))) {
       throw new PeerCallArgsError(call, 'request.startedAt must be a time (ISO 8601)');
     }
@@ -244,7 +226,7 @@ export function participantHandlers(participant: Participant): Pick<PeerHandlers
       (await participant.status(operation('participantStatus', args?.operation))) ?? null,
     participantAbort: async (args) => {
       const ref = operation('participantAbort', args?.operation);
-      await participant.abort(ref, str('participantAbort', args?.reason, 'reason'));
+      await participant.abort(ref, argString('participantAbort', args?.reason, 'reason'));
       return null;
     },
     participantEvents: (args, signal) => {

@@ -2,12 +2,11 @@
  * A peer for the internal API's tests: handlers backed by a Map instead of a database, a count of the
  * calls they served, and its log lines parsed.
  */
-import { Writable } from 'node:stream';
 import { type InternalApi, startInternalApi } from '../../src/cluster/internal-api.js';
 import { type PeerCallName, type PeerHandlers, peerCallPath } from '../../src/cluster/peer-calls.js';
 import type { ObjectInput, StoredObject } from '../../src/db/index.js';
 import { ClassNotFoundError, PeerCallUnknownError, serializeError } from '../../src/errors.js';
-import { createLogger } from '../../src/node/index.js';
+import { capturedLogger } from '../helpers/logs.js';
 
 /** The class the fake handlers do not know: any call naming it throws ClassNotFoundError. */
 export const MISSING_CLASS = 'Missing';
@@ -121,19 +120,13 @@ export async function startFakePeer(
 ): Promise<FakePeer> {
   const objects = new Map<string, StoredObject>();
   const calls: string[] = [];
-  const logs: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
-      done();
-    },
-  });
+  const { logger, logs } = capturedLogger('debug');
   const api = await startInternalApi({
     host: '127.0.0.1',
     port: 0,
     handlers: options.handlers ?? fakeHandlers(objects, calls),
     auth: options.auth,
-    logger: createLogger('debug', sink),
+    logger,
   });
   return { api, objects, calls, logs };
 }

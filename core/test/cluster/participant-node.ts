@@ -6,7 +6,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import { Coordinator } from '../../src/backup/coordinator.js';
 import { FileOperationStore } from '../../src/backup/file-operation-store.js';
@@ -18,9 +17,9 @@ import { NodeCalls } from '../../src/cluster/node-calls.js';
 import type { PeerCallName } from '../../src/cluster/peer-calls.js';
 import { PeerClient } from '../../src/cluster/peer-client.js';
 import { RemoteParticipant, type RemoteParticipantOptions } from '../../src/cluster/remote-participant.js';
-import { createLogger } from '../../src/node/index.js';
 import { realFs } from '../../src/store/index.js';
 import { type BackupNode, startBackupNode } from '../helpers/backups.js';
+import { capturedLogger } from '../helpers/logs.js';
 
 /** The participant's node name, as the node's own Database has it. */
 export const NODE = 'node1';
@@ -47,18 +46,12 @@ export async function startParticipantNode(t: ExecutionContext): Promise<Partici
     serverVersion: 'test',
     chunkTargetBytes: 4096,
   });
-  const logs: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
-      done();
-    },
-  });
+  const { logger, logs } = capturedLogger('debug');
   const api = await startInternalApi({
     host: '127.0.0.1',
     port: 0,
     handlers: localHandlers(db, local),
-    logger: createLogger('debug', sink),
+    logger,
   });
   t.teardown(() => api.close());
   const members = () => [{ name: NODE, internalUrl: api.url, version: 'test' }];

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { createLogger, StrataNode } from '../../src/node/index.js';
+import { StrataNode } from '../../src/node/index.js';
+import { capturedLogger } from './logs.js';
 import { strataBin } from './run-cli.js';
 
 /** A node started for one test on a fresh data path and a free port, with its log lines captured. */
@@ -55,18 +55,11 @@ export async function startNode(
 ): Promise<TestNode> {
   const dataPath = options.dataPath ?? (await mkdtemp(join(tmpdir(), 'strata-node-')));
   if (options.dataPath === undefined) t.teardown(() => rm(dataPath, { recursive: true, force: true }));
-  const logs: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean))
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { logger, logs } = capturedLogger('info');
   const node = await StrataNode.start({
     env: { PERSISTENCE_DATA_PATH: dataPath, ...env },
     port: 0,
-    logger: createLogger('info', sink),
+    logger,
   });
   t.teardown(() => node.stop());
   return {
