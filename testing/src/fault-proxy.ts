@@ -19,7 +19,14 @@ export type Fault =
   /** Closes the connection: before forwarding, or after passing `afterBytes` bytes of the response body. */
   | { readonly kind: 'reset'; readonly afterBytes?: number }
   /** Holds the request for `ms` before forwarding, or the response after `afterBytes` bytes. */
-  | { readonly kind: 'stall'; readonly ms: number; readonly afterBytes?: number };
+  | { readonly kind: 'stall'; readonly ms: number; readonly afterBytes?: number }
+  /**
+   * Holds the request, before forwarding, until `until` resolves, then forwards it untouched: a test
+   * stalls a write (every PUT of one key, say) for as long as it needs, e.g. while it kills a process.
+   * Rejected, `until` forwards the request all the same; a request whose client went away while held
+   * (a killed process) is not forwarded at all, and is recorded with status 0.
+   */
+  | { readonly kind: 'hold'; readonly until: Promise<void> };
 
 /** One request as the proxy saw it. */
 export interface ProxiedRequest {
@@ -57,7 +64,8 @@ function reply(res: ServerResponse, fault: Extract<Fault, { kind: 'status' | 're
 
 /**
  * Starts an HTTP proxy on a free port that forwards to `target` and applies `plan` to each request:
- * error statuses, canned replies, connection resets and stalls, before or part-way through a response.
+ * error statuses, canned replies, connection resets and stalls, before or part-way through a response,
+ * and holds until the test lets a request go.
  * Streams both ways, so large uploads and downloads pass through at full speed.
  */
 export async function startFaultProxy(target: string, plan: FaultPlan = () => undefined): Promise<FaultProxy> {
@@ -82,6 +90,11 @@ export async function startFaultProxy(target: string, plan: FaultPlan = () => un
       return;
     }
     if (fault?.kind === 'stall' && fault.afterBytes === undefined) await sleep(fault.ms);
+    if (fault?.kind === 'hold') {
+      await fault.until.catch(() => {});
+      // The client gave up or died while held: as far as the server is concerned, nothing was sent.
+      if (req.socket.destroyed) return;
+    }
     const cutAt = fault?.kind === 'reset' || fault?.kind === 'stall' ? fault.afterBytes : undefined;
     seen.status = await forward(req, res, target, {
       limit: () => cutAt,

@@ -48,6 +48,45 @@ test('the fault proxy can cut a response part-way', async (t) => {
   await t.throwsAsync(response.arrayBuffer(), undefined, 'the body breaks after 1000 bytes');
 });
 
+test('the fault proxy holds a request until told, then forwards it; one whose client left meanwhile is dropped', async (t) => {
+  const server = await startS3Server({ buckets: ['eta'] });
+  t.teardown(() => server.stop());
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const proxy = await startFaultProxy(server.endpoint, ({ method, url }) =>
+    method === 'PUT' && url.endsWith('/held') ? { kind: 'hold', until: held } : undefined,
+  );
+  t.teardown(() => proxy.stop());
+  const putting = put(`${proxy.endpoint}/eta/held`, 'late');
+  const gone = new AbortController();
+  const leaving = fetch(`${proxy.endpoint}/eta/gone/held`, { method: 'PUT', body: 'never', signal: gone.signal }).then(
+    () => 'answered',
+    (error: unknown) => (error as Error).name,
+  );
+  while (proxy.requests.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.is((await put(`${proxy.endpoint}/eta/free`, 'at once')).status, 200, 'others go through while two are held');
+  t.is((await fetch(`${server.endpoint}/eta/held`)).status, 404, 'not forwarded while held');
+  // As a killed process would: the client goes away while its request is held.
+  gone.abort();
+  t.is(await leaving, 'AbortError');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  release();
+  t.is((await putting).status, 200);
+  t.is(await (await fetch(`${server.endpoint}/eta/held`)).text(), 'late', 'forwarded untouched once let go');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.is((await fetch(`${server.endpoint}/eta/gone/held`)).status, 404, 'a request whose client left is not forwarded');
+  t.deepEqual(
+    proxy.requests.map((r) => [r.method, r.url, r.fault, r.status]),
+    [
+      ['PUT', '/eta/held', 'hold', 200],
+      ['PUT', '/eta/gone/held', 'hold', 0],
+      ['PUT', '/eta/free', undefined, 200],
+    ],
+  );
+});
+
 /** Starts a multipart upload of `key` in `bucket` the way a client does; resolves with its upload id. */
 async function startUpload(endpoint: string, bucket: string, key: string): Promise<string> {
   const path = key.split('/').map(encodeURIComponent).join('/');
