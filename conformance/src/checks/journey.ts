@@ -6,17 +6,13 @@ import { BackupHome } from '@strata/core/backup';
 import { createLogger, StrataNode } from '@strata/core/node';
 import { type CheckClock, currentClock, watchInPlace } from '../deadline.js';
 import { type ConformanceAssertions, type ConformanceTest, collect, randomName, streamOf } from '../harness.js';
+import { type Json, type NodeApi, nodeApi } from '../node-api.js';
 import type { Subject } from '../subject.js';
 
 /**
  * The journey: a real Strata node, in this process, with the module enabled as `ENABLE_MODULES`
  * enables it, driven through its REST API as a user would.
  */
-
-// biome-ignore lint/suspicious/noExplicitAny: replies are read field by field, as a client would.
-type Json = any;
-
-const FINISHED = new Set(['SUCCESS', 'FAILED', 'CANCELED']);
 
 interface Journey {
   readonly node: StrataNode;
@@ -31,12 +27,8 @@ interface Journey {
   readonly query: string;
   /** Where the backup's objects are, for the suite's own backend calls. */
   readonly options: CallOptions;
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }>;
-  /**
-   * Polls a status URL until the operation ends, or the check's deadline passes: then it rejects
-   * (and the check fails) saying the status it was stuck at.
-   */
-  finished(path: string): Promise<Json>;
+  call: NodeApi['call'];
+  finished: NodeApi['finished'];
 }
 
 async function startJourney(t: ConformanceAssertions, subject: Subject): Promise<Journey> {
@@ -67,24 +59,7 @@ async function startJourney(t: ConformanceAssertions, subject: Subject): Promise
     await node.stop();
     await rm(dataPath, { recursive: true, force: true });
   });
-  const call = async (method: string, url: string, body?: unknown) => {
-    // At the deadline the request ends too, so that the node can stop even when its backend hangs.
-    // A signal of its own per request: fetch leaves its listener on the signal it is given.
-    const request = new AbortController();
-    const abort = () => request.abort(clock.signal.reason);
-    clock.signal.addEventListener('abort', abort, { once: true });
-    try {
-      const response = await fetch(`${node.url}${url}`, {
-        method,
-        signal: request.signal,
-        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
-    } finally {
-      clock.signal.removeEventListener('abort', abort);
-    }
-  };
+  const api = nodeApi(node.url, clock);
   return {
     node,
     clock,
@@ -93,21 +68,8 @@ async function startJourney(t: ConformanceAssertions, subject: Subject): Promise
     config: path === undefined ? {} : { Path: path },
     query: path === undefined ? '' : `?path=${encodeURIComponent(path)}`,
     options: scope,
-    call,
-    async finished(url) {
-      try {
-        for (;;) {
-          const reply = await call('GET', url);
-          if (reply.status !== 200 || FINISHED.has(reply.body.status)) return reply.body;
-          const stuck = `GET ${url} still answered status ${reply.body.status} at the deadline (${clock.text})`;
-          clock.waitingFor(stuck);
-          if (clock.expired) throw new Error(stuck);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      } finally {
-        clock.waitingFor(undefined);
-      }
-    },
+    call: api.call,
+    finished: api.finished,
   };
 }
 
