@@ -13,7 +13,10 @@ Options:
   --strict        fail when any check is skipped for a capability the module does not declare or
                   an option, not for an optional method the module leaves out by design
   --grep <text>   run only the checks whose title includes <text>
-  --no-journey    leave out the journey through a Strata node
+  --no-journey    leave out the journeys through Strata nodes
+  --etcd <urls>   the client URLs (comma-separated) of a fresh etcd, for the journey through a
+                  cluster of three nodes that modules declaring \`external\` get; without it, that
+                  journey is skipped
   --deadline <s>  fail a check that takes longer than <s> seconds, naming the backend calls that
                   did not return (default: $${DEADLINE_VARIABLE}, else ${DEFAULT_DEADLINE_SECONDS})
   --app-dir <dir> resolve <module> from <dir> (default: the working directory)
@@ -63,6 +66,14 @@ export async function main(argv: readonly string[], output: CliOutput = process)
     output.stderr.write(`strata-conformance: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
   }
+  const etcdEndpoints = values.etcd
+    ?.split(',')
+    .map((url) => url.trim())
+    .filter((url) => url !== '');
+  if (etcdEndpoints?.length === 0) {
+    output.stderr.write(`strata-conformance: --etcd needs at least one URL\n\n${USAGE}`);
+    return 2;
+  }
   let report: Awaited<ReturnType<typeof runConformance>>;
   try {
     output.stdout.write(`Conformance of ${module}\n`);
@@ -72,6 +83,7 @@ export async function main(argv: readonly string[], output: CliOutput = process)
       ...(values.grep === undefined ? {} : { grep: values.grep }),
       ...(deadlineSeconds === undefined ? {} : { deadlineSeconds }),
       journey: values['no-journey'] !== true,
+      ...(etcdEndpoints === undefined ? {} : { cluster: { etcdEndpoints } }),
       onResult: (result) => output.stdout.write(line(result)),
     });
   } catch (error) {
@@ -100,6 +112,7 @@ function parse(argv: readonly string[]) {
       grep: { type: 'string' },
       'no-journey': { type: 'boolean' },
       deadline: { type: 'string' },
+      etcd: { type: 'string' },
       'app-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -20,5 +20,5 @@ export type { ConformanceAssertions, ConformanceTest, Session, SuiteRun } from '
 export { collect, streamOf } from './harness.js';
 export { PrefixedBackend } from './prefixed-backend.js';
 export { type CheckResult, type ConformanceReport, type RunOptions, runConformance } from './runner.js';
-export type { ConformanceOptions } from './subject.js';
+export type { ClusterOptions, ConformanceOptions } from './subject.js';
 export { describeBackendConformance, type SkippedChecks, type SuitePlan } from './suite.js';

@@ -22,14 +22,27 @@ export interface ConformanceOptions {
    * bounded-memory check is then not registered, since storing the object is itself memory use.
    */
   readonly inMemory?: boolean;
-  /** Whether to run the journey through a real Strata node (default true). */
+  /** Whether to run the journeys through real Strata nodes (default true). */
   readonly journey?: boolean;
+  /**
+   * For a module that declares `capabilities.external`: the etcd that the journey through a cluster of
+   * three nodes (node1, node2, node3, in this process) joins. A FRESH etcd for each run, of no other
+   * cluster: the journey gives its nodes and classes fixed names. Without it, that journey is skipped,
+   * and the plan says so.
+   */
+  readonly cluster?: ClusterOptions;
   /**
    * How long each check, and each of its clean-ups, may take, in seconds: past it the check fails,
    * naming the backend calls that did not return. Default `STRATA_CONFORMANCE_DEADLINE` from the
    * environment, else 120.
    */
   readonly deadlineSeconds?: number;
+}
+
+/** Where the journey through a cluster finds its etcd. */
+export interface ClusterOptions {
+  /** etcd's client URLs (`http://127.0.0.1:2379`), as `CLUSTER_ETCD_ENDPOINTS` takes them. */
+  readonly etcdEndpoints: readonly string[];
 }
 
 /** A secret variable the configuration sets, and its value. */

@@ -1,4 +1,5 @@
 import { accessCheckChecks } from './checks/access-check.js';
+import { clusterJourneyChecks } from './checks/cluster-journey.js';
 import { concurrencyChecks } from './checks/concurrency.js';
 import { crossInstanceChecks } from './checks/cross-instance.js';
 import { deleteChecks } from './checks/delete.js';
@@ -55,14 +56,21 @@ export interface SuitePlan {
  * await describeBackendConformance(test, { module: 'backup-s3', env: { BACKUP_S3_BUCKET: 'test' } });
  * ```
  *
+ * A module that declares `capabilities.external` also gets a journey through a cluster of three
+ * nodes in this process, when `options.cluster` gives it a fresh etcd to join (skipped otherwise).
+ *
  * @throws core's `ModulesInvalidError` when the module cannot load (not found, bad configuration);
- *   a TypeError for a deadline that is not a number of seconds above 0.
+ *   a TypeError for a deadline that is not a number of seconds above 0, or a `cluster` without
+ *   etcd endpoints.
  */
 export async function describeBackendConformance(
   test: ConformanceTest,
   options: ConformanceOptions,
 ): Promise<SuitePlan> {
   const seconds = deadlineSeconds(options.deadlineSeconds);
+  if (options.cluster !== undefined && options.cluster.etcdEndpoints.length === 0) {
+    throw new TypeError('the cluster option needs at least one etcd endpoint (etcdEndpoints)');
+  }
   const subject = await loadSubject(options);
   const checks: string[] = [];
   const skipped: SkippedChecks[] = [];
@@ -113,6 +121,12 @@ export async function describeBackendConformance(
   if (options.journey === false)
     skipped.push({ checks: 'the journey through a Strata node', reason: 'option journey' });
   else journeyChecks(register, subject);
+  const clusterJourney = 'the journey through a cluster of three Strata nodes';
+  if (!subject.capabilities.external) skipped.push({ checks: clusterJourney, reason: 'capability external' });
+  else if (options.journey === false) skipped.push({ checks: clusterJourney, reason: 'option journey' });
+  // No etcd of the caller's: the suite does not start one itself (it would need etcd installed).
+  else if (options.cluster === undefined) skipped.push({ checks: clusterJourney, reason: 'option cluster' });
+  else clusterJourneyChecks(register, subject, options.cluster);
 
   test.after?.always(() => cleanUpInTime(seconds, () => subject.backend.close?.()));
   return { module: subject.name, checks, skipped };

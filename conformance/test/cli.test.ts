@@ -36,7 +36,8 @@ test.serial('strata-conformance prints each check and a summary, and exits 0 whe
   t.regex(stdout, / {2}✔ \[raw\] delete\(key\) of a missing key succeeds \(\d+\.\d s\)\n/);
   t.regex(stdout, / {2}✔ \[scope\.path\] delete\(key\) of a missing key succeeds/);
   t.regex(stdout, /- skipped: the journey through a Strata node \(option journey\)\n/);
-  t.regex(stdout, /\n2 passed, 0 failed, 1 skipped\n$/);
+  t.regex(stdout, /- skipped: the journey through a cluster of three Strata nodes \(option journey\)\n/);
+  t.regex(stdout, /\n2 passed, 0 failed, 2 skipped\n$/);
 });
 
 test.serial('a failing check is marked with what the backend did wrong, and the exit code is 1', async (t) => {
@@ -48,7 +49,7 @@ test.serial('a failing check is marked with what the backend did wrong, and the 
     stdout,
     /✘ \[raw\] read\(key\) of a key never written rejects with NotFoundError .*\n {4}read\(".+"\) of a missing key must reject with NotFoundError/,
   );
-  t.regex(stdout, /\n0 passed, 2 failed, 1 skipped\n$/);
+  t.regex(stdout, /\n0 passed, 2 failed, 2 skipped\n$/);
 });
 
 test.serial('skipped checks name the capability that gated them; --strict makes them fail', async (t) => {
@@ -63,12 +64,25 @@ test.serial('skipped checks name the capability that gated them; --strict makes 
 });
 
 test.serial('--strict does not count checks of an optional method the module leaves out', async (t) => {
-  const { code, stdout } = await run([fixture('backup-memory'), '--grep', 'delete(key) of a missing key', '--strict'], {
-    MEMORY_BACKEND_DISCARDS: 'false',
-  });
+  // An etcd keeps the cluster journey from being skipped; --grep leaves it out, so none need answer there.
+  const { code, stdout } = await run(
+    [fixture('backup-memory'), '--grep', 'delete(key) of a missing key', '--strict', '--etcd', 'http://127.0.0.1:9'],
+    { MEMORY_BACKEND_DISCARDS: 'false' },
+  );
   t.is(code, 0, stdout);
   t.regex(stdout, /- skipped: discarding what interrupted writes left \(method discardPartialWrites, optional\)\n/);
   t.regex(stdout, /\n2 passed, 0 failed, 1 skipped\n$/);
+});
+
+test.serial('without --etcd, the cluster journey of an external module is skipped, naming the option', async (t) => {
+  const args = [fixture('backup-memory'), '--grep', 'delete(key) of a missing key'];
+  const relaxed = await run(args);
+  t.is(relaxed.code, 0, relaxed.stdout);
+  t.regex(relaxed.stdout, /- skipped: the journey through a cluster of three Strata nodes \(option cluster\)\n/);
+  t.is((await run([...args, '--strict'])).code, 1, 'a provider that never ran it is not conformant under --strict');
+  const empty = await run([...args, '--etcd', ' , ']);
+  t.is(empty.code, 2);
+  t.regex(empty.stderr, /--etcd needs at least one URL/);
 });
 
 test.serial('a module that does not load, or bad usage, exits 2 and says why', async (t) => {
@@ -93,5 +107,5 @@ test('strata conformance runs the same suite from an application that has @strat
     );
   });
   t.is(code, 0, stdout);
-  t.regex(stdout, /\n2 passed, 0 failed, 1 skipped\n$/);
+  t.regex(stdout, /\n2 passed, 0 failed, 2 skipped\n$/);
 });

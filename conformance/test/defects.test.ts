@@ -89,5 +89,6 @@ test('a backend without discardPartialWrites has its checks skipped, as optional
     { checks: 'bounded memory of large writes and reads', reason: 'option inMemory' },
     { checks: 'discarding what interrupted writes left', reason: 'method discardPartialWrites', optional: true },
     { checks: 'the journey through a Strata node', reason: 'option journey' },
+    { checks: 'the journey through a cluster of three Strata nodes', reason: 'option journey' },
   ]);
 });

@@ -1,17 +1,22 @@
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
+import { startEtcd } from '@strata/testing';
 import test from 'ava';
 import { describeBackendConformance } from '../src/index.js';
 
 const memoryModule = fileURLToPath(new URL('../../test/fixtures/backup-memory', import.meta.url));
 
-// The reference backend passes every check, the journey through a node included, and the secrets
-// check has a secret to look for.
+// The reference backend passes every check, both journeys included (its instances share one store,
+// as a cluster's nodes share a bucket), and the secrets check has a secret to look for.
+const etcd = await startEtcd();
 const plan = await describeBackendConformance(test, {
   module: memoryModule,
   env: { MEMORY_BACKEND_TOKEN: 'memory-token-5c09d2' },
   inMemory: true,
+  cluster: { etcdEndpoints: [etcd.endpoint] },
 });
+// Declared after the suite: ava takes declarations only until the first await after one.
+test.after.always(() => etcd.stop());
 
 test('the plan lists what was left out and why', (t) => {
   t.is(plan.module, 'backup-memory');
@@ -25,6 +30,10 @@ test('the plan lists what was left out and why', (t) => {
     'external registers the cluster check',
   );
   t.true(plan.checks.some((title) => title.startsWith('journey:')));
+  t.true(
+    plan.checks.some((title) => title.startsWith('cluster journey:')),
+    'external and an etcd: the cluster journey',
+  );
   t.true(plan.checks.some((title) => title.startsWith('secrets:')));
   for (const run of ['[raw]', '[scope.path]']) {
     t.is(
