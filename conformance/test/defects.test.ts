@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
+import { startEtcd } from '@strata/testing';
 import test from 'ava';
 import { runConformance } from '../src/index.js';
 import type { Defect } from './memory-module.js';
@@ -91,4 +92,19 @@ test('a backend without discardPartialWrites has its checks skipped, as optional
     { checks: 'the journey through a Strata node', reason: 'option journey' },
     { checks: 'the journey through a cluster of three Strata nodes', reason: 'option journey' },
   ]);
+});
+
+test('a backend whose instances do not share their objects fails the cluster journey', async (t) => {
+  const etcd = await startEtcd();
+  t.teardown(() => etcd.stop());
+  const report = await runConformance({
+    module: memoryModule,
+    env: { MEMORY_BACKEND_DEFECT: 'instances-not-shared' },
+    inMemory: true,
+    cluster: { etcdEndpoints: [etcd.endpoint] },
+    grep: 'cluster journey:',
+  });
+  t.is(report.results.length, 1);
+  t.false(report.results[0]?.passed, 'three nodes with storage of their own each passed for one cluster');
+  t.log(report.results[0]?.failures[0]);
 });
