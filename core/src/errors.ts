@@ -902,6 +902,20 @@ export const ClassRecordInvalidError = defineError(
   (field: string, problem: string) => `the class record's ${field} ${problem}`,
 );
 
+/**
+ * A restore held for a cluster (`Database.holdRestored`) would move a shard into a directory that
+ * exists already, though no class of the node has it: a leftover, never overwritten.
+ */
+export const ShardDirectoryExistsError = defineError(
+  'STRATA_DB_SHARD_DIRECTORY_EXISTS',
+  500,
+  (className: string, shard: string, directory: string) =>
+    `cannot restore shard ${excerpt(shard)} of class ${excerpt(className)}: its directory ${excerpt(directory)} ` +
+    'exists already, though no class of this node has it (left by a crash or an earlier restore). Nothing was ' +
+    'moved. Move that directory out of the data path (restarting the node moves every directory no class ' +
+    'accounts for to .orphaned/), then restore again',
+);
+
 // ---------------------------------------------------------------------------------------------
 // Backup and restore (core/src/backup). Messages are Weaviate's where it has one.
 // ---------------------------------------------------------------------------------------------
