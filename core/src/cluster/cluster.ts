@@ -161,6 +161,20 @@ export class Cluster {
     })();
     return this.#stopping;
   }
+
+  /**
+   * Creates classes whose definitions and placement were decided elsewhere (a restore's, its shards held
+   * on their nodes), all or none: recorded in etcd in one transaction up to 128 classes (more go in
+   * turn, not atomically to watchers: SchemaStore.createMany). Answers once this node has applied every
+   * class and every live peer has too (at most 2 s for the peers, as any schema change; a peer that does
+   * not answer is not waited for). Each record is checked as a node will apply it before etcd sees it.
+   * @throws ClassRecordInvalidError, ClassExistsError (nothing is created), TypeError when two records
+   *   name one class, ClusterUnavailableError while etcd is unreachable, SchemaNotAppliedError when this
+   *   node has not applied a class in time (it is in etcd all the same)
+   */
+  createClasses(records: readonly import('../db/index.js').ClassRecord[]): Promise<void> {
+    return this.data.createClasses(records);
+  }
 }
 
 /** Records each of `db`'s classes in etcd, as they are placed on this node. */
