@@ -902,6 +902,20 @@ export const ClassRecordInvalidError = defineError(
   (field: string, problem: string) => `the class record's ${field} ${problem}`,
 );
 
+/**
+ * A restore held for a cluster (`Database.holdRestored`) would move a shard into a directory that
+ * exists already, though no class of the node has it: a leftover, never overwritten.
+ */
+export const ShardDirectoryExistsError = defineError(
+  'STRATA_DB_SHARD_DIRECTORY_EXISTS',
+  500,
+  (className: string, shard: string, directory: string) =>
+    `cannot restore shard ${excerpt(shard)} of class ${excerpt(className)}: its directory ${excerpt(directory)} ` +
+    'exists already, though no class of this node has it (left by a crash or an earlier restore). Nothing was ' +
+    'moved. Move that directory out of the data path (restarting the node moves every directory no class ' +
+    'accounts for to .orphaned/), then restore again',
+);
+
 // ---------------------------------------------------------------------------------------------
 // Backup and restore (core/src/backup). Messages are Weaviate's where it has one.
 // ---------------------------------------------------------------------------------------------
@@ -1087,6 +1101,27 @@ export const RestoreNodeError = defineError(
   (backupNode: string, thisNode: string) =>
     `the backup holds node "${excerpt(backupNode)}", but this node is "${thisNode}": restore with ` +
     `"node_mapping": {"${excerpt(backupNode)}": "${thisNode}"}, or start this node with CLUSTER_HOSTNAME=${excerpt(backupNode)}`,
+);
+
+/** A `node_mapping` that cannot be applied: a key that is no node of the backup, two nodes onto one. */
+export const RestoreMappingError = defineError(
+  'STRATA_RESTORE_NODE_MAPPING',
+  422,
+  (node: string, problem: string) => `node_mapping: node ${JSON.stringify(excerpt(node))} ${problem}`,
+);
+
+/** A node of the backup, after `node_mapping`, that is no live member of the cluster restoring it. */
+export const RestoreNodeNotLiveError = defineError(
+  'STRATA_RESTORE_NODE_NOT_LIVE',
+  422,
+  (backupNode: string, target: string, live: readonly string[]) =>
+    `the backup holds node "${excerpt(backupNode)}",` +
+    (backupNode === target ? '' : ` mapped to "${excerpt(target)}",`) +
+    ` but no live member of this cluster is named so (live: ${[...live]
+      .sort()
+      .map((n) => excerpt(n))
+      .join(', ')}): start ` +
+    `that node, or restore with "node_mapping": {"${excerpt(backupNode)}": "<a live node>"}`,
 );
 
 export const RestoreSpaceError = defineError(
@@ -1340,28 +1375,11 @@ export const ClusterSchemaConflictError = defineError(
     'another data path',
 );
 
-export const BackupSpansNodesError = defineError(
-  'STRATA_CLUSTER_BACKUP_SPANS_NODES',
-  422,
-  (className: string, nodes: readonly string[]) =>
-    `class ${excerpt(className)} has shards on ${nodes.map((node) => excerpt(node)).join(', ')}: this version backs up only classes ` +
-    'whose shards are all on the node that receives the request. Backups that span a cluster come with the next ' +
-    'release; until then, exclude the class or back it up before it is spread',
-);
-
 /** Weaviate's refusal and message (errLocalBackendDBRO's text in usecases/backup). */
 export const LocalBackendOnClusterError = defineError(
   'STRATA_CLUSTER_LOCAL_BACKEND',
   422,
   () => 'local filesystem backend is not viable for backing up a node cluster, try s3 or gcs',
-);
-
-export const ClusterRestoreUnsupportedError = defineError(
-  'STRATA_CLUSTER_RESTORE_UNSUPPORTED',
-  422,
-  () =>
-    'restoring into a cluster is not supported by this version (it has to place the classes in etcd); restores ' +
-    'into a cluster come with the next release. Restore into a single node (no CLUSTER_ETCD_ENDPOINTS) meanwhile',
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1403,4 +1421,17 @@ export const OperationFencedError = defineError(
         ? `is held under another lease of node ${excerpt(node)} (an earlier process of it, or a lease it lost)`
         : `is coordinated by node ${excerpt(holder)} now, not by node ${excerpt(node)}`) +
     '; this write to it was refused, so the outcome of the node that coordinates it stands',
+);
+
+/**
+ * A cancel received by a node that does not coordinate the operation, whose coordinator neither
+ * answered nor was replaced by another node in time. 503: asking again shortly reaches the node that
+ * adopts it.
+ */
+export const CancelUnreachableError = defineError(
+  'STRATA_CLUSTER_CANCEL_UNREACHABLE',
+  503,
+  (kind: string, id: string, coordinator: string) =>
+    `cannot cancel ${kind} ${excerpt(id)} now: its coordinator, node ${excerpt(coordinator)}, does not answer and ` +
+    'no other node has taken it over yet; try again in a few seconds',
 );

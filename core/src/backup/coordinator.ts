@@ -6,16 +6,25 @@ import {
   BackupNotRestorableError,
   BackupVersionError,
   RestoreFinalizingError,
+  RestoreMappingError,
   RestoreNodeError,
+  RestoreNodeNotLiveError,
 } from '../errors.js';
 import type { BackupBackend } from '../provider/backend.js';
 import type { ModuleLogger } from '../provider/module-definition.js';
 import { deleteBackupObjects } from './backup-cleanup.js';
-import { BACKUP_FORMAT_VERSION, ZERO_TIME } from './descriptors.js';
+import { selectClasses } from './class-selection.js';
+import { BACKUP_FORMAT_VERSION, type GlobalDescriptor, ZERO_TIME } from './descriptors.js';
 import { BackupHome } from './home.js';
 import type { DescriptorAuthor } from './operation-descriptors.js';
 import { OperationRun } from './operation-run.js';
-import { endedBecause, type OperationState, type OperationStore, operationKey } from './operation-store.js';
+import {
+  endedBecause,
+  type ListedOperation,
+  type OperationState,
+  type OperationStore,
+  operationKey,
+} from './operation-store.js';
 import type { OperationRef, Participant, Prepared } from './participant.js';
 import type { Progress } from './progress.js';
 import { missingDescriptor, readGlobalDescriptor } from './read-descriptors.js';
@@ -33,12 +42,21 @@ export interface CoordinatorOptions {
   readonly store: OperationStore;
   /** The participants for the nodes an operation spans. */
   readonly participants: (nodes: readonly string[]) => readonly Participant[];
-  /** The nodes of the cluster: this one alone, on a single node. */
+  /** The nodes of the cluster: this one alone, on a single node; the live members of a cluster. */
   readonly nodes: () => readonly string[];
   readonly author: DescriptorAuthor;
   readonly logger: ModuleLogger;
   /** How long stopping waits for the running operation to end (default {@link STOP_GRACE_MS}). */
   readonly stopGraceMs?: number;
+  /**
+   * The coordinator of a cluster's operations: a restore ends by `finalize` (its classes created in
+   * the cluster's schema), a failed put of an outcome is tried again every `retryStoreMs` (etcd
+   * down), and a node that stops hands its operation over to another node instead of failing it.
+   */
+  readonly cluster?: {
+    readonly finalize: (state: OperationState) => Promise<void>;
+    readonly retryStoreMs: number;
+  };
 }
 
 /**
@@ -53,6 +71,8 @@ export interface LiveStatus {
   readonly state: OperationState;
   readonly progress: Progress;
 }
+
+type GlobalNodes = GlobalDescriptor['nodes'];
 
 const refOf = (target: Target, kind: OperationRef['kind']): OperationRef => ({
   kind,
@@ -69,11 +89,17 @@ export class Coordinator {
     this.#options = options;
   }
 
-  /** Starts a backup; resolves once it is recorded and its participants committed. */
-  async backup(plan: BackupPlan): Promise<void> {
+  /**
+   * Starts a backup; resolves once it is recorded and its participants committed. `nodeClasses`: the
+   * classes each node holds shards of (a cluster's); without it, this node takes every class.
+   */
+  async backup(plan: BackupPlan, nodeClasses?: Readonly<Record<string, readonly string[]>>): Promise<void> {
     const { backend, id, scope, home } = plan;
-    const nodes = this.#options.nodes();
-    const state = this.#state(plan, 'backup', nodes, plan.classes, plan.compression);
+    const nodes = nodeClasses === undefined ? this.#options.nodes() : Object.keys(nodeClasses);
+    const state: OperationState = {
+      ...this.#state(plan, 'backup', nodes, plan.classes, plan.compression),
+      ...(nodeClasses === undefined ? {} : { nodeClasses }),
+    };
     const run = this.#reserve(state, backend, this.#options.participants(nodes));
     try {
       // First, so a missing bucket or refused credentials are reported as such, not as a failed read.
@@ -93,7 +119,7 @@ export class Coordinator {
         await participant.prepare({
           ...refOf(plan, 'backup'),
           kind: 'backup',
-          classes: plan.classes,
+          classes: nodeClasses?.[participant.node] ?? plan.classes,
           compression: plan.compression,
           concurrency: plan.concurrency,
           startedAt: state.startedAt,
@@ -121,42 +147,39 @@ export class Coordinator {
     if (Number.parseInt(global.version, 10) > Number.parseInt(BACKUP_FORMAT_VERSION, 10)) {
       throw new BackupVersionError(global.version, BACKUP_FORMAT_VERSION);
     }
-    const nodes = this.#options.nodes();
-    const backupNodes = Object.keys(global.nodes);
-    if (backupNodes.length !== nodes.length) {
-      throw new BackupCorruptError(
-        new BackupHome(id).globalKey,
-        `expected ${nodes.length === 1 ? 'one node' : `${nodes.length} nodes`}, found ${backupNodes.length}`,
-      );
-    }
-    // Each node of the backup, mapped, must be a node here; the participant of each restores its part.
-    const targets = backupNodes.map((node) => plan.nodeMapping[node] ?? node);
-    for (const [i, node] of backupNodes.entries()) {
-      if (!nodes.includes(targets[i] as string)) throw new RestoreNodeError(node, nodes[0] as string);
-    }
-    const participants = this.#options.participants(targets);
+    const sources = this.#sources(plan, global.nodes);
+    const participants = this.#options.participants(sources.map((source) => source.target));
     const ref = refOf(plan, 'restore');
     const prepared = new Map<Participant, Prepared>();
     let run: OperationRun;
     try {
-      for (const participant of participants) {
-        const backupNode = backupNodes[targets.indexOf(participant.node)] as string;
+      for (const [i, participant] of participants.entries()) {
+        const { backupNode, classes } = sources[i] as (typeof sources)[number];
         prepared.set(
           participant,
           await participant.prepare({
             ...ref,
             kind: 'restore',
             backupNode,
-            include: plan.include,
-            exclude: plan.exclude,
+            include: classes,
             concurrency: plan.concurrency,
           }),
         );
       }
-      const parts = [...prepared.values()];
+      const parts = [...prepared.entries()];
       const state = {
-        ...this.#state(plan, 'restore', targets, (parts[0] as Prepared).classes, 'DefaultCompression'),
-        attaches: parts.flatMap((part) => part.attaches ?? []),
+        ...this.#state(
+          plan,
+          'restore',
+          participants.map((participant) => participant.node),
+          [...new Set(parts.flatMap(([, part]) => part.classes))],
+          'DefaultCompression',
+        ),
+        attaches: parts.flatMap(([participant, part]) =>
+          (part.attaches ?? []).map((attach) =>
+            this.#options.cluster === undefined ? attach : { ...attach, node: participant.node },
+          ),
+        ),
       };
       run = this.#reserve(state, backend, participants);
     } catch (error) {
@@ -172,6 +195,20 @@ export class Coordinator {
       throw error;
     }
     return run.state.classes;
+  }
+
+  /**
+   * Takes over `listed`, an operation whose coordinator died, adopted by this node: follows it to its
+   * end (operation-run.ts resume). Throws BackupInProgressError while this node runs another.
+   */
+  resume(listed: ListedOperation, backend: BackupBackend): void {
+    const run = this.#reserve(listed.state, backend, this.#options.participants(listed.state.nodes));
+    run.resume(listed.coordinator);
+  }
+
+  /** True while this node coordinates an operation. */
+  get busy(): boolean {
+    return this.#running !== undefined;
   }
 
   /** The running operation's status, when it is the one `target` names. */
@@ -201,6 +238,10 @@ export class Coordinator {
   async close(): Promise<void> {
     const run = this.#running;
     if (run === undefined) return;
+    if (this.#options.cluster !== undefined) {
+      run.handOver();
+      return;
+    }
     const { kind, id } = run.state;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
@@ -221,6 +262,51 @@ export class Coordinator {
     const run = this.#running;
     const key = operationKey({ kind, backend: target.module.name, id: target.id, scope: target.scope });
     return run !== undefined && operationKey(run.state) === key ? run : undefined;
+  }
+
+  /**
+   * The nodes of the backup that restore the plan's classes, each with its target (after
+   * `node_mapping`) and its classes among those selected.
+   * @throws RestoreMappingError, RestoreNodeError (one node), RestoreNodeNotLiveError (a cluster), and
+   * class-selection.ts's errors
+   */
+  #sources(
+    plan: RestorePlan,
+    backupNodes: GlobalNodes,
+  ): Array<{ backupNode: string; target: string; classes: string[] }> {
+    const names = Object.keys(backupNodes);
+    for (const from of Object.keys(plan.nodeMapping)) {
+      if (!names.includes(from))
+        throw new RestoreMappingError(from, `is not a node of backup ${plan.id} (its nodes: ${names.join(', ')})`);
+    }
+    const selected = selectClasses(
+      names.flatMap((node) => (backupNodes[node] as GlobalNodes[string]).classes),
+      plan,
+      'restore',
+    );
+    const live = this.#options.nodes();
+    const sources = names
+      .map((backupNode) => ({
+        backupNode,
+        target: plan.nodeMapping[backupNode] ?? backupNode,
+        classes: (backupNodes[backupNode] as GlobalNodes[string]).classes.filter((name) => selected.includes(name)),
+      }))
+      .filter((source) => source.classes.length > 0);
+    for (const { backupNode, target } of sources) {
+      if (live.includes(target)) continue;
+      if (this.#options.cluster === undefined) throw new RestoreNodeError(backupNode, live[0] as string);
+      throw new RestoreNodeNotLiveError(backupNode, target, live);
+    }
+    for (const [i, { target }] of sources.entries()) {
+      const other = sources.findIndex((source) => source.target === target);
+      if (other !== i) {
+        throw new RestoreMappingError(
+          (sources[i] as (typeof sources)[number]).backupNode,
+          `and ${(sources[other] as (typeof sources)[number]).backupNode} would both be restored on ${target}; map each node of the backup onto a node of its own`,
+        );
+      }
+    }
+    return sources;
   }
 
   #state(
@@ -262,6 +348,12 @@ export class Coordinator {
       release: () => {
         if (this.#running === run) this.#running = undefined;
       },
+      ...(this.#options.cluster === undefined
+        ? {}
+        : {
+            retryStoreMs: this.#options.cluster.retryStoreMs,
+            ...(state.kind === 'restore' ? { finalize: this.#options.cluster.finalize } : {}),
+          }),
     });
     this.#running = run;
     return run;

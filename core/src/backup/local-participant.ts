@@ -43,6 +43,12 @@ export interface LocalParticipantOptions {
   readonly serverVersion: string;
   /** Files are grouped into chunks of about this size (BACKUP_CHUNK_TARGET_SIZE). */
   readonly chunkTargetBytes: number;
+  /**
+   * A cluster's participant: a restore ends with its shards held in place (db.holdRestored) rather than
+   * attached, and its coordinator creates the classes in the cluster's schema, which opens them; an
+   * abort after such a restore succeeded releases what it holds (the coordinator could not finish).
+   */
+  readonly holdRestores?: boolean;
 }
 
 interface Job {
@@ -55,10 +61,17 @@ interface Job {
   readonly restore?: { readonly descriptor: NodeDescriptor; readonly classes: readonly ClassDescriptor[] };
   phase: ParticipantPhase | 'DONE';
   committed: boolean;
+  outcome?: Extract<ParticipantEvent, { type: 'done' }>['outcome'];
 }
 
 /** Finished operations kept for a late subscriber to their events. */
 const KEPT_FINISHED = 16;
+
+/**
+ * How long a prepared operation waits for its commit before it is dropped: a coordinator that died
+ * between the two must not keep the operation's key taken here forever.
+ */
+export const PREPARED_TTL_MS = 60_000;
 
 export class LocalParticipant implements Participant {
   readonly node: string;
@@ -85,22 +98,27 @@ export class LocalParticipant implements Participant {
       committed: false,
     };
     if (request.kind === 'backup') {
-      this.#jobs.set(key, job);
+      this.#hold(key, job);
       return { classes: request.classes };
     }
     const restore = await this.#prepareRestore(request, backend);
     if (this.#jobs.has(key)) throw new BackupInProgressError(request.kind, request.id);
-    this.#jobs.set(key, { ...job, restore });
+    this.#hold(key, { ...job, restore });
     return {
       classes: restore.classes.map((c) => c.name),
       attaches: restore.classes.map((c) => ({ class: c.name, shards: c.shards.map((shard) => shard.name) })),
     };
   }
 
+  /** Starts the prepared operation; one committed already (a coordinator that adopted it commits again) goes on. */
   async commit(operation: OperationRef): Promise<void> {
-    const job = this.#jobs.get(operationKey(operation));
-    if (job === undefined || job.committed)
+    const key = operationKey(operation);
+    const job = this.#jobs.get(key);
+    if (job === undefined) {
+      if (this.#finished.has(key)) return;
       throw new TypeError(`commit: ${operation.kind} ${operation.id} is not prepared`);
+    }
+    if (job.committed) return;
     job.committed = true;
     void this.#run(job);
   }
@@ -119,13 +137,28 @@ export class LocalParticipant implements Participant {
   async abort(operation: OperationRef, reason: string): Promise<void> {
     const key = operationKey(operation);
     const job = this.#jobs.get(key);
-    if (job === undefined) return;
+    if (job === undefined) {
+      const done = this.#finished.get(key);
+      // Restored and held, but the coordinator could not create the classes: what is held goes.
+      if (done?.restore !== undefined && done.outcome === 'SUCCESS' && this.#options.holdRestores === true) {
+        await this.#options.db.releaseHeld(done.restore.classes.map((c) => c.name));
+      }
+      return;
+    }
     if (!job.committed) {
       this.#jobs.delete(key);
       return;
     }
     if (job.phase === 'FINALIZING') throw new RestoreFinalizingError(operation.id);
     job.abort.abort(new Error(reason));
+  }
+
+  /** Holds a prepared job until its commit, for at most {@link PREPARED_TTL_MS}. */
+  #hold(key: string, job: Job): void {
+    this.#jobs.set(key, job);
+    setTimeout(() => {
+      if (this.#jobs.get(key) === job && !job.committed) this.#jobs.delete(key);
+    }, PREPARED_TTL_MS).unref();
   }
 
   #job(operation: OperationRef): Job | undefined {
@@ -140,11 +173,16 @@ export class LocalParticipant implements Participant {
     if (descriptor === undefined) {
       throw new BackupCorruptError(home.node(request.backupNode).descriptorKey, 'the node descriptor is missing');
     }
-    const selected = selectClasses(
-      descriptor.classes.map((c) => c.name),
-      request,
-      'restore',
-    );
+    // The coordinator names the classes backup_config.json lists for this node: each must be here.
+    const held = descriptor.classes.map((c) => c.name);
+    const absent = request.include?.find((name) => !held.includes(name));
+    if (absent !== undefined) {
+      throw new BackupCorruptError(
+        home.node(request.backupNode).descriptorKey,
+        `it does not hold class ${absent}, which backup_config.json lists for node ${request.backupNode}`,
+      );
+    }
+    const selected = selectClasses(held, request, 'restore');
     const conflicts = selected.filter((name) => this.#options.db.getClass(name) !== undefined);
     if (conflicts.length > 0) throw new RestoreConflictError(conflicts);
     const classes = descriptor.classes.filter((c) => selected.includes(c.name));
@@ -181,6 +219,7 @@ export class LocalParticipant implements Participant {
     );
     const key = operationKey(job.request);
     job.phase = 'DONE';
+    job.outcome = done.outcome;
     this.#jobs.delete(key);
     this.#finished.set(key, job);
     for (const old of this.#finished.keys()) {
@@ -228,11 +267,11 @@ export class LocalParticipant implements Participant {
       classes: restore.classes,
       nodeName: this.node,
       concurrency: request.concurrency,
-      db,
       dataPath,
       signal,
       progress,
       onPhase,
+      attach: (staged) => (this.#options.holdRestores === true ? db.holdRestored(staged) : db.attachClasses(staged)),
     });
     return progress.snapshot().totalBytes;
   }

@@ -54,7 +54,10 @@ export function globalDescriptorOf(
     compressionType: compressionTypeOf(state.compression),
     node_mapping: null,
     nodes: Object.fromEntries(
-      state.nodes.map((node) => [node, { classes: state.classes, ...(parts.get(node) ?? whole) }]),
+      state.nodes.map((node) => [
+        node,
+        { classes: state.nodeClasses?.[node] ?? state.classes, ...(parts.get(node) ?? whole) },
+      ]),
     ),
   };
 }

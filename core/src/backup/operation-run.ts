@@ -1,8 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OperationFencedError } from '../errors.js';
 import type { BackupBackend } from '../provider/backend.js';
 import type { ModuleLogger } from '../provider/module-definition.js';
+import { deleteBackupObjects, discardPartialWrites } from './backup-cleanup.js';
 import { type BackupStatus, FINISHED } from './descriptors.js';
+import { BackupHome } from './home.js';
 import { type DescriptorAuthor, type NodePart, writeDescriptor } from './operation-descriptors.js';
-import type { OperationState, OperationStore } from './operation-store.js';
+import { endedBecause, type OperationState, type OperationStore } from './operation-store.js';
 import type { OperationRef, Participant, ParticipantEvent, ParticipantPhase } from './participant.js';
 import type { Progress } from './progress.js';
 
@@ -12,7 +16,14 @@ import type { Progress } from './progress.js';
  * outcomes (SUCCESS when all succeed; CANCELED when a user canceled it; FAILED with the reason
  * otherwise) and records the outcome: in the operation store first, then in the provider, and only
  * then forgets it. If the provider cannot be written, the store keeps the outcome (status answers
- * it, start-up writes it again).
+ * it, start-up writes it again). A backup that did not succeed has what its participants wrote
+ * deleted, so a participant that died mid-upload leaves no chunk behind.
+ *
+ * Every change is put in the store before the provider sees it. In a cluster the store fences each
+ * put on this node's claim: a put refused (OperationFencedError) means another node coordinates the
+ * operation now, and the run stops at once, writing and aborting nothing, so the successor's outcome
+ * stands. A run can also start from a recorded state ({@link OperationRun.resume}): the adoption of
+ * an operation whose coordinator died.
  */
 
 export interface OperationRunOptions {
@@ -24,6 +35,17 @@ export interface OperationRunOptions {
   readonly logger: ModuleLogger;
   /** Frees the coordinator's slot; called once the outcome is recorded. */
   readonly release: () => void;
+  /**
+   * A restore's last step once every participant succeeded, before it is SUCCESS: a cluster creates
+   * the restored classes in its schema here. Throws the reason the restore fails.
+   */
+  readonly finalize?: (state: OperationState) => Promise<void>;
+  /**
+   * How long to wait between tries of a put the store failed (etcd unreachable): the outcome is
+   * put until the store takes it or refuses it as fenced. Without it, a failed put of the outcome is
+   * logged and the provider written all the same (a single node's file).
+   */
+  readonly retryStoreMs?: number;
 }
 
 const PHASES: readonly ParticipantPhase[] = ['STARTED', 'TRANSFERRING', 'TRANSFERRED', 'FINALIZING'];
@@ -42,8 +64,10 @@ export class OperationRun {
   #state: OperationState;
   #cancel: string | undefined;
   #stop: string | undefined;
-  /** Why the coordinator itself failed the operation (a descriptor it could not write). */
+  /** Why the coordinator itself failed the operation (a descriptor it could not write, a finalize). */
   #failure: string | undefined;
+  /** Another node coordinates the operation now: this run writes nothing more. */
+  #fenced = false;
   #begun = false;
   #committed = false;
   /** Descriptor writes, one at a time and in order. */
@@ -82,10 +106,36 @@ export class OperationRun {
    */
   async commit(): Promise<void> {
     await writeDescriptor(this.#options.backend, this.#state, this.#options.author);
+    this.#state = { ...this.#state, committed: true };
+    await this.#options.store.put(this.#state);
     this.#committed = true;
     const { logger } = this.#options;
     const { kind, id, backend, classes } = this.#state;
     logger.info({ id, backend, classes }, `${kind} started`);
+    void this.#follow();
+  }
+
+  /**
+   * Takes over a recorded operation whose coordinator died, in the background: one committed is
+   * followed to its end (every participant still going is committed again, which does nothing to one
+   * already running, and its events read from the first); one not committed is ended FAILED, its
+   * participants aborted; one already finished has its outcome written to the provider.
+   */
+  resume(previous: string): void {
+    const { kind, id, backend } = this.#state;
+    this.#options.logger.warn({ id, backend, previous }, `adopted ${kind} ${id} from node ${previous}`);
+    this.#begun = true;
+    if (FINISHED.has(this.#state.status)) {
+      void this.#record();
+      return;
+    }
+    if (this.#state.committed !== true) {
+      this.#failure = endedBecause.uncommitted(kind, previous);
+      void this.#abortAll(this.#failure).then(() => this.#record());
+      return;
+    }
+    this.#committed = true;
+    if (this.#state.cancelRequested === true) this.#cancel = endedBecause.canceled(kind);
     void this.#follow();
   }
 
@@ -105,12 +155,16 @@ export class OperationRun {
 
   /** The bytes moved of the total, over every participant. */
   async progress(): Promise<Progress> {
-    const statuses = await Promise.all(this.#options.participants.map((p) => p.status(this.#ref)));
+    // A participant that does not answer (a node down) counts nothing: its events end its part.
+    const statuses = await Promise.allSettled(this.#options.participants.map((p) => p.status(this.#ref)));
     return statuses.reduce<Progress>(
-      (sum, status) => ({
-        doneBytes: sum.doneBytes + (status?.progress.doneBytes ?? 0),
-        totalBytes: sum.totalBytes + (status?.progress.totalBytes ?? 0),
-      }),
+      (sum, settled) => {
+        const status = settled.status === 'fulfilled' ? settled.value : undefined;
+        return {
+          doneBytes: sum.doneBytes + (status?.progress.doneBytes ?? 0),
+          totalBytes: sum.totalBytes + (status?.progress.totalBytes ?? 0),
+        };
+      },
       { doneBytes: 0, totalBytes: 0 },
     );
   }
@@ -124,22 +178,24 @@ export class OperationRun {
       const before = this.#state;
       this.#cancel = reason;
       this.#state = { ...this.#state, status: 'CANCELLING', cancelRequested: true };
+      // Recorded first, so a coordinator that lost the operation to another node aborts nothing.
+      await this.#options.store.put(this.#state).catch((error: unknown) => {
+        if (this.#fence(error)) throw error;
+        this.#options.logger.error(
+          { id: this.#state.id, err: error },
+          `could not record the cancel of ${this.#state.id}`,
+        );
+      });
       if (this.#committed) {
         try {
           await Promise.all(this.#options.participants.map((p) => p.abort(this.#ref, reason)));
         } catch (error) {
           this.#cancel = undefined;
           this.#state = before;
-          this.#advance();
+          this.#advance(true);
           throw error;
         }
       }
-      await this.#options.store.put(this.#state).catch((error: unknown) => {
-        this.#options.logger.error(
-          { id: this.#state.id, err: error },
-          `could not record the cancel of ${this.#state.id}`,
-        );
-      });
     }
     await this.#done;
   }
@@ -149,6 +205,18 @@ export class OperationRun {
     this.#stop = reason;
     if (this.#committed) await this.#abortAll(reason);
     await this.#done;
+  }
+
+  /**
+   * Stops following the operation without settling it: the node leaves its cluster, whose lease
+   * goes with it, and another node adopts the operation and follows its participants to the end.
+   */
+  handOver(): void {
+    if (this.#fenced) return;
+    this.#fenced = true;
+    this.#options.logger.info({ id: this.#state.id }, `${this.#state.kind} ${this.#state.id} left to another node`);
+    this.#options.release();
+    this.#settle();
   }
 
   /** Follows every participant to its end, then records the outcome. Never rejects. */
@@ -164,7 +232,21 @@ export class OperationRun {
       );
     }
     await this.#writes;
+    await this.#finalize();
     await this.#record();
+  }
+
+  /** A restore's last step, once every participant succeeded; a failure fails the restore and releases what they hold. */
+  async #finalize(): Promise<void> {
+    const { finalize } = this.#options;
+    const succeeded = [...this.#parts.values()].every((part) => part.done?.outcome === 'SUCCESS');
+    if (finalize === undefined || !succeeded || this.#failure !== undefined || this.#fenced) return;
+    try {
+      await finalize(this.#state);
+    } catch (error) {
+      this.#failure = (error as Error).message;
+      await this.#abortAll(this.#failure);
+    }
   }
 
   async #followOne(participant: Participant, part: Part): Promise<void> {
@@ -174,8 +256,7 @@ export class OperationRun {
         part.bytes = event.bytes;
         if (event.type === 'done') {
           part.done = event;
-          if (event.outcome === 'FAILED')
-            void this.#abortAll(`${participant.node} failed: ${event.error}`, participant);
+          if (event.outcome === 'FAILED') this.#failed(participant, event.error);
           return;
         }
         part.phase = event.phase;
@@ -183,8 +264,38 @@ export class OperationRun {
       }
     } catch (error) {
       part.done = { type: 'done', outcome: 'FAILED', error: (error as Error).message, bytes: part.bytes };
-      void this.#abortAll(`${participant.node} failed: ${part.done.error}`, participant);
+      this.#failed(participant, part.done.error);
     }
+  }
+
+  /**
+   * One participant failed: the operation cannot succeed, so the others are aborted, once a put shows
+   * this node still coordinates it (a stalled coordinator whose polls timed out must not abort the
+   * participants its successor follows).
+   */
+  #failed(participant: Participant, error: string): void {
+    this.#writes = this.#writes.then(async () => {
+      if (this.#fenced) return;
+      try {
+        await this.#options.store.put(this.#state);
+      } catch (putError) {
+        if (this.#fence(putError)) return;
+      }
+      void this.#abortAll(`${participant.node} failed: ${error}`, participant);
+    });
+  }
+
+  /** True, and the run stopped, when `error` is the store's refusal: another node coordinates it now. */
+  #fence(error: unknown): boolean {
+    if (!OperationFencedError.is(error)) return false;
+    if (!this.#fenced) {
+      this.#options.logger.warn(
+        { id: this.#state.id, err: error },
+        `${this.#state.kind} ${this.#state.id}: ${(error as Error).message}`,
+      );
+      this.handOver();
+    }
+    return true;
   }
 
   /**
@@ -201,23 +312,35 @@ export class OperationRun {
     return [...this.#parts.values()].reduce((sum, part) => sum + part.bytes, 0);
   }
 
-  /** Moves the operation to its participants' least advanced phase, and writes it, unless it is canceling. */
-  #advance(): void {
-    if (this.#state.status === 'CANCELLING' || this.#failure !== undefined) return;
+  /**
+   * Moves the operation to its participants' least advanced phase, and writes it (store, then
+   * provider), unless it is canceling. `force` writes it even when the phase is unchanged.
+   */
+  #advance(force = false): void {
+    if (this.#state.status === 'CANCELLING' || this.#failure !== undefined || this.#fenced) return;
     const parts = [...this.#parts.values()];
     const phase = PHASES[Math.min(...parts.map((part) => PHASES.indexOf(part.phase)))] as BackupStatus;
     const bytes = this.#bytes();
-    if (phase === this.#state.status && bytes === this.#state.preCompressionSizeBytes) return;
+    if (!force && phase === this.#state.status && bytes === this.#state.preCompressionSizeBytes) return;
     this.#state = { ...this.#state, status: phase, preCompressionSizeBytes: bytes };
     const state = this.#state;
-    this.#writes = this.#writes.then(() =>
-      writeDescriptor(this.#options.backend, state, this.#options.author, this.#nodeParts(state)).catch(
+    this.#writes = this.#writes.then(async () => {
+      if (this.#fenced) return;
+      try {
+        await this.#options.store.put(state);
+      } catch (error) {
+        // Unreachable (etcd down): the provider waits for the next phase, the participants go on.
+        if (this.#fence(error)) return;
+        this.#options.logger.warn({ id: state.id, err: error }, `could not record ${state.kind} ${state.id} ${phase}`);
+        return;
+      }
+      await writeDescriptor(this.#options.backend, state, this.#options.author, this.#nodeParts(state)).catch(
         (error: unknown) => {
           this.#failure ??= (error as Error).message;
           void this.#abortAll(this.#failure);
         },
-      ),
-    );
+      );
+    });
   }
 
   /**
@@ -235,6 +358,40 @@ export class OperationRun {
     return { status: 'FAILED', error: failed?.done?.error ?? 'no participant reported an outcome' };
   }
 
+  /**
+   * Puts the outcome: once, logging a failure, for a store of one node; with {@link
+   * OperationRunOptions.retryStoreMs}, until the store takes it. False when it was fenced (the run
+   * stopped).
+   */
+  async #put(settled: OperationState): Promise<boolean> {
+    const { store, logger, retryStoreMs } = this.#options;
+    for (let tries = 1; ; tries++) {
+      try {
+        await store.put(settled);
+        return true;
+      } catch (error) {
+        if (this.#fence(error)) return false;
+        const message = `could not record the outcome of ${settled.kind} ${settled.id} in the operation store`;
+        if (retryStoreMs === undefined) {
+          logger.error({ id: settled.id, err: error }, message);
+          return true;
+        }
+        if (tries % 10 === 1) logger.warn({ id: settled.id, err: error, tries }, `${message}; trying again`);
+        await sleep(retryStoreMs);
+      }
+    }
+  }
+
+  /** Deletes what the participants of a backup that did not succeed wrote (a dead one could not). */
+  async #clean(state: OperationState): Promise<void> {
+    const home = new BackupHome(state.id);
+    const nodes = Object.fromEntries(
+      state.nodes.map((node) => [node, { classes: state.nodeClasses?.[node] ?? state.classes }]),
+    );
+    await deleteBackupObjects(this.#options.backend, home, nodes, state.scope);
+    await discardPartialWrites(this.#options.backend, home, state.scope, this.#options.logger);
+  }
+
   #nodeParts(state: OperationState): Map<string, NodePart> {
     const parts = new Map<string, NodePart>();
     for (const [participant, part] of this.#parts) {
@@ -244,20 +401,28 @@ export class OperationRun {
     return parts;
   }
 
-  /** Records the outcome (store, then provider, then forgets it) and frees the slot. */
+  /**
+   * Records the outcome (store, then what a failed backup wrote deleted, then provider, then forgets
+   * it) and frees the slot. An outcome recorded already (an adopted finished one) is written again.
+   */
   async #record(): Promise<void> {
+    if (this.#fenced) return;
     const { store, backend, author, logger } = this.#options;
-    const outcome = this.#outcome();
-    const settled: OperationState = {
-      ...this.#state,
-      ...outcome,
-      completedAt: new Date().toISOString(),
-      preCompressionSizeBytes: this.#bytes(),
-    };
+    const settled: OperationState = FINISHED.has(this.#state.status)
+      ? this.#state
+      : {
+          ...this.#state,
+          ...this.#outcome(),
+          completedAt: new Date().toISOString(),
+          preCompressionSizeBytes: this.#bytes(),
+        };
     const { kind, id } = settled;
     const logError = (message: string) => (error: unknown) => logger.error({ id, err: error }, message);
     // The store first: if the provider cannot be written, the store still holds the outcome.
-    await store.put(settled).catch(logError(`could not record the outcome of ${kind} ${id} in the operation store`));
+    if (!(await this.#put(settled))) return;
+    if (kind === 'backup' && settled.status !== 'SUCCESS') {
+      await this.#clean(settled).catch(logError(`could not delete what ${kind} ${id} wrote`));
+    }
     const recorded = await writeDescriptor(backend, settled, author, this.#nodeParts(settled)).then(
       () => true,
       (error: unknown) => {
@@ -265,7 +430,12 @@ export class OperationRun {
         return false;
       },
     );
-    if (recorded) await store.remove(settled).catch(logError(`could not forget ${kind} ${id}`));
+    if (recorded) {
+      await store.remove(settled).catch((error: unknown) => {
+        if (!this.#fence(error)) logError(`could not forget ${kind} ${id}`)(error);
+      });
+    }
+    if (this.#fenced) return;
     this.#state = settled;
     this.#options.release();
     this.#settle();

@@ -14,6 +14,8 @@ import type { BackupStatus } from './descriptors.js';
 export interface Attachment {
   readonly class: string;
   readonly shards: readonly string[];
+  /** The node the shards are restored on (a cluster's participant; absent on a single node). */
+  readonly node?: string;
 }
 
 /** One operation as recorded. */
@@ -31,6 +33,8 @@ export interface OperationState {
   readonly classes: readonly string[];
   /** The nodes taking part. */
   readonly nodes: readonly string[];
+  /** A backup's classes on each node taking part, when they are not all `classes` (a cluster's). */
+  readonly nodeClasses?: Readonly<Record<string, readonly string[]>>;
   readonly compression: CompressionLevel;
   /** A restore's attachments, recorded once its participants prepared. */
   readonly attaches?: readonly Attachment[];
@@ -39,6 +43,11 @@ export interface OperationState {
   readonly error: string;
   readonly completedAt: string;
   readonly preCompressionSizeBytes: number;
+  /**
+   * Its participants were told to start (or about to be): a coordinator that adopts it follows them
+   * to the end; one not committed is ended FAILED, its participants aborted.
+   */
+  readonly committed?: boolean;
   /** A user asked to cancel it: an interrupted operation then ends CANCELED. */
   readonly cancelRequested?: boolean;
   /** Its provider still holds what an interrupted run left there (cleaned once its module is enabled). */
@@ -55,11 +64,39 @@ export interface OperationStore {
   remove(state: OperationState): Promise<void>;
 }
 
+/** One operation as a store shared by a cluster lists it. */
+export interface ListedOperation {
+  readonly state: OperationState;
+  /** The node whose claim holds it; when unclaimed, the node that wrote it last (dead, or its lease lapsed). */
+  readonly coordinator: string;
+  /** Its claim exists, so its coordinator's lease was alive when listed; false: an orphan, to adopt. */
+  readonly claimed: boolean;
+  /** The record's revision: {@link SharedOperationStore.adopt} of this listing refuses a record changed since. */
+  readonly revision: string;
+}
+
+/**
+ * The operation store of a cluster: every node's operations, each held by its coordinator's claim,
+ * with every write fenced on it (OperationFencedError once another node holds it, or the lease
+ * lapsed). An operation whose coordinator died is an orphan, for another node to adopt.
+ */
+export interface SharedOperationStore extends OperationStore {
+  /** Every operation, oldest first, with its coordinator and whether its claim is alive. */
+  snapshot(): Promise<{ readonly operations: readonly ListedOperation[] }>;
+  /** Claims an orphan for this node; true when this node holds it now, false when another won it. */
+  adopt(operation: ListedOperation): Promise<boolean>;
+  /** Calls `listener` with the orphans as they appear (and again while any are left); returns the stop. */
+  watchOrphans(listener: (orphans: readonly ListedOperation[]) => void): () => void;
+}
+
 /** Why an operation ended other than by its participants' outcome: the `error` it records. */
 export const endedBecause = {
   canceled: (kind: OperationState['kind']) => `${kind} canceled by user`,
   stopped: (kind: OperationState['kind']) => `node stopped during ${kind}`,
   restarted: (kind: OperationState['kind']) => `node restarted during ${kind}`,
+  /** Its coordinator died (or stalled past its lease) before it told its participants to start. */
+  uncommitted: (kind: OperationState['kind'], coordinator: string) =>
+    `coordinator ${coordinator} stopped before the ${kind} started`,
 };
 
 /** What identifies an operation: its kind, module, id and location. */

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { type Database, type StagedClass, shardDirectory } from '../db/index.js';
+import { type StagedClass, shardDirectory } from '../db/index.js';
 import { BackupCorruptError, NotFoundError } from '../errors.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
 import { chunkTooLong } from './chunk-codec.js';
@@ -30,12 +30,13 @@ export interface RestoreRun {
   /** The node the restored shards belong to. */
   readonly nodeName: string;
   readonly concurrency: number;
-  readonly db: Database;
   readonly dataPath: string;
   readonly signal: AbortSignal;
   readonly progress: ProgressCounter;
   /** Told FINALIZING once every file is downloaded and verified, before the classes are attached. */
   onPhase(phase: ParticipantPhase): void;
+  /** Attaches the staged classes (a single node's schema), or holds them for the cluster's (db.holdRestored). */
+  attach(classes: readonly StagedClass[]): Promise<void>;
 }
 
 /** `source`, failing at the first byte past `limit` (the worker checks the exact size and hash). */
@@ -126,7 +127,7 @@ export async function runRestore(run: RestoreRun): Promise<void> {
       }
       staged.push({ definition: cls.schema, shards });
     }
-    await run.db.attachClasses(staged);
+    await run.attach(staged);
   } finally {
     await workers.close();
     await removeStaging(staging);

@@ -11,8 +11,9 @@ import { enabledBackend, type RequestContext, target } from './requests.js';
 
 /**
  * Status and list queries. An operation's status is, in this order: the running operation's (with
- * progress); the outcome the operation store holds while its provider lacks it (including operations
- * whose module is not enabled any more); what its descriptor in the provider records. A damaged
+ * progress); what the operation store holds: on a cluster, an operation another node coordinates, and
+ * everywhere an outcome its provider lacks (including operations whose module is not enabled any
+ * more); what its descriptor in the provider records. A damaged
  * descriptor reads FAILED, with the reason.
  */
 
@@ -96,8 +97,9 @@ export async function operationStatus(
   const where = target(context, backendName, id, scope);
   const live = await context.coordinator.live(kind, where);
   if (live !== undefined) return statusOf(backendName, where.home, live.state, live.progress);
+  // Another node's running operation (a cluster's store holds every node's), or an outcome the provider lacks.
   const state = await recorded(context, kind, backendName, id, scope);
-  if (state !== undefined && FINISHED.has(state.status)) return statusOf(backendName, where.home, state);
+  if (state !== undefined) return statusOf(backendName, where.home, state);
   const { backend, home } = where;
   let descriptor: OperationRecord | undefined;
   try {

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type BatchResult,
   type ClassDefinition,
+  type ClassRecord,
   capitalizeClassName,
   type DataApi,
   type Database,
@@ -62,14 +63,26 @@ export class ClusterData implements DataApi {
    */
   async createClass(input: unknown): Promise<ClassDefinition> {
     const definition = await this.#schema.createClass(input);
-    await this.#spread(definition.class, true);
+    await this.#spread([definition.class], true);
     return definition;
+  }
+
+  /**
+   * Creates classes placed elsewhere (a restore's) in etcd, all or none (ClusterSchema.createClasses),
+   * and answers once every live node has applied every one of them (or {@link SPREAD_TIMEOUT_MS} passed).
+   */
+  async createClasses(records: readonly ClassRecord[]): Promise<void> {
+    await this.#schema.createClasses(records);
+    await this.#spread(
+      records.map((record) => capitalizeClassName(record.definition.class)),
+      true,
+    );
   }
 
   /** Deletes the class in etcd and answers once every live node has dropped it (or the timeout passed). */
   async deleteClass(name: string): Promise<boolean> {
     const deleted = await this.#schema.deleteClass(name);
-    await this.#spread(capitalizeClassName(name), false);
+    await this.#spread([capitalizeClassName(name)], false);
     return deleted;
   }
 
@@ -191,23 +204,32 @@ export class ClusterData implements DataApi {
     return page.slice(0, query.limit);
   }
 
-  /** Waits until each live peer has (or no longer has) class `name`; a peer that does not answer is not waited for. */
-  async #spread(name: string, present: boolean): Promise<void> {
+  /**
+   * Waits until each live peer has (or no longer has) every class of `names`, for at most
+   * {@link SPREAD_TIMEOUT_MS} in all; a peer that does not answer is not waited for any longer.
+   */
+  async #spread(names: readonly string[], present: boolean): Promise<void> {
     const deadline = Date.now() + SPREAD_TIMEOUT_MS;
     await Promise.all(
       this.#calls.peers().map(async (peer) => {
-        while (Date.now() < deadline) {
-          try {
-            await this.#calls.call(peer, 'shardStats', { className: name });
-            if (present) return;
-          } catch (error) {
-            if (!ClassNotFoundError.is(error)) return;
-            if (!present) return;
-          }
-          await sleep(SPREAD_POLL_MS);
-        }
+        for (const name of names) if (!(await this.#seen(peer, name, present, deadline))) return;
       }),
     );
+  }
+
+  /** True once `peer` has (or no longer has) class `name`; false when it did not answer or `deadline` passed. */
+  async #seen(peer: string, name: string, present: boolean, deadline: number): Promise<boolean> {
+    while (Date.now() < deadline) {
+      try {
+        await this.#calls.call(peer, 'shardStats', { className: name });
+        if (present) return true;
+      } catch (error) {
+        if (!ClassNotFoundError.is(error)) return false;
+        if (!present) return true;
+      }
+      await sleep(SPREAD_POLL_MS);
+    }
+    return false;
   }
 
   /** Where an object of `input` goes, with the id it will have; undefined when the local database should answer. */

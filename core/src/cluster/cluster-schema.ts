@@ -5,6 +5,7 @@
  * only ever changes from etcd's, in etcd's order.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { validateClassRecord } from '../db/class-record.js';
 import {
   type ClassDefinition,
   type ClassRecord,
@@ -79,6 +80,27 @@ export class ClusterSchema {
     await this.#store.create(record);
     await this.#applied(definition.class, true);
     return this.#db.getClass(definition.class) as ClassDefinition;
+  }
+
+  /**
+   * Creates classes whose definitions and placement were decided elsewhere (a restore's), all or none
+   * (SchemaStore.createMany: one etcd transaction up to 128 classes), and answers once this node has
+   * applied every one of them. Each record is checked as {@link Database.applyClass} will check it
+   * (class-record.ts), so a record no node could apply never reaches etcd; the records are stored as
+   * checked, definitions with their defaults filled in.
+   * @throws ClassRecordInvalidError naming the record's field that is wrong; ClassExistsError when a class
+   *   exists here or in etcd (nothing is created); TypeError when two records name one class;
+   *   ClusterUnavailableError while etcd is unreachable; SchemaNotAppliedError when this node has not
+   *   applied a class within the timeout (it is recorded in etcd all the same).
+   */
+  async createClasses(records: readonly ClassRecord[]): Promise<void> {
+    const checked = records.map((record) => validateClassRecord(record));
+    for (const { definition } of checked) {
+      if (this.#db.getClass(definition.class) !== undefined) throw new ClassExistsError(definition.class);
+    }
+    this.#requireEtcd();
+    await this.#store.createMany(checked);
+    for (const { definition } of checked) await this.#applied(definition.class, true);
   }
 
   /**

@@ -6,19 +6,23 @@
 import { hostname } from 'node:os';
 import type { Etcd3 } from 'etcd3';
 import type { FastifyBaseLogger } from 'fastify';
+import type { BackupCluster } from '../backup/backup-cluster.js';
 import type { Participant } from '../backup/participant.js';
-import type { Database, NodeStatus } from '../db/index.js';
+import type { ClassRecord, Database, NodeStatus } from '../db/index.js';
 import { ClassExistsError, ClusterIdentityMismatchError, ClusterSchemaConflictError } from '../errors.js';
 import { ClusterData } from './cluster-data.js';
 import { newClusterIdentity, readClusterIdentity, writeClusterIdentity } from './cluster-file.js';
 import { ClusterSchema } from './cluster-schema.js';
+import type { CoordinatorCalls } from './coordinator-handlers.js';
 import { connectEtcd } from './etcd-client.js';
+import { EtcdOperationStore } from './etcd-operation-store.js';
 import { type InternalApi, startInternalApi } from './internal-api.js';
 import { localHandlers } from './local-handlers.js';
 import { clusterId, Membership } from './membership.js';
 import { NodeCalls } from './node-calls.js';
 import { clusterNodeStatuses } from './node-statuses.js';
 import { PeerClient } from './peer-client.js';
+import { RemoteParticipant } from './remote-participant.js';
 import { SchemaStore } from './schema-store.js';
 
 /** Cluster mode's settings: present only when CLUSTER_ETCD_ENDPOINTS is set. */
@@ -41,6 +45,8 @@ export interface ClusterOptions {
    * coordinators on other nodes.
    */
   readonly participant: Participant;
+  /** This node's backup coordinator, for the cancels other nodes forward to it. */
+  readonly coordinator: CoordinatorCalls;
   /** The interface the node listens on; the internal API listens there too. */
   readonly host: string;
   readonly version: string;
@@ -57,6 +63,8 @@ function advertised(host: string): string {
 export class Cluster {
   /** The REST API's data: every class and object of the cluster, from this node. */
   readonly data: ClusterData;
+  /** What backups need of the cluster: the operation store in etcd, the other nodes' participants, ... */
+  readonly backups: BackupCluster;
   readonly #client: Etcd3;
   readonly #api: InternalApi;
   readonly #membership: Membership;
@@ -71,6 +79,7 @@ export class Cluster {
     schema: ClusterSchema;
     calls: NodeCalls;
     data: ClusterData;
+    operations: EtcdOperationStore;
   }) {
     this.#client = parts.client;
     this.#api = parts.api;
@@ -78,6 +87,15 @@ export class Cluster {
     this.#schema = parts.schema;
     this.#calls = parts.calls;
     this.data = parts.data;
+    const membership = parts.membership;
+    const calls = parts.calls;
+    this.backups = {
+      store: parts.operations,
+      liveNodes: () => [...new Set([membership.self.name, ...membership.members().map((m) => m.name)])],
+      participant: (node) => new RemoteParticipant(node, calls),
+      cancelOn: async (node, operation) => (await calls.call(node, 'coordinatorCancel', { operation })) ?? undefined,
+      createClasses: (records) => this.createClasses(records),
+    };
   }
 
   /**
@@ -97,7 +115,7 @@ export class Cluster {
         throw new ClusterIdentityMismatchError(db.dataPath, recorded.clusterId, id);
       }
       const identity = recorded ?? newClusterIdentity(id);
-      const handlers = localHandlers(db, options.participant);
+      const handlers = localHandlers(db, options.participant, options.coordinator);
       api = await startInternalApi({
         host: options.host,
         port: config.dataBindPort,
@@ -127,7 +145,13 @@ export class Cluster {
       const schema = new ClusterSchema(db, store, joined, logger);
       await schema.start();
       logger.info({ internalUrl, clusterId: id }, `Strata internal API listening on ${api.url}`);
-      return new Cluster({ client, api, membership, schema, calls, data: new ClusterData(db, schema, calls) });
+      const operations = new EtcdOperationStore(client, {
+        node: options.nodeName,
+        leaseId: () => joined.leaseId,
+        onError: (error) => logger.warn({ err: error }, 'cluster operations'),
+      });
+      const data = new ClusterData(db, schema, calls);
+      return new Cluster({ client, api, membership, schema, calls, data, operations });
     } catch (error) {
       await membership?.leave();
       await api?.close();
@@ -160,6 +184,20 @@ export class Cluster {
       this.#client.close();
     })();
     return this.#stopping;
+  }
+
+  /**
+   * Creates classes whose definitions and placement were decided elsewhere (a restore's, its shards held
+   * on their nodes), all or none: recorded in etcd in one transaction up to 128 classes (more go in
+   * turn, not atomically to watchers: SchemaStore.createMany). Answers once this node has applied every
+   * class and every live peer has too (at most 2 s for the peers, as any schema change; a peer that does
+   * not answer is not waited for). Each record is checked as a node will apply it before etcd sees it.
+   * @throws ClassRecordInvalidError, ClassExistsError (nothing is created), TypeError when two records
+   *   name one class, ClusterUnavailableError while etcd is unreachable, SchemaNotAppliedError when this
+   *   node has not applied a class in time (it is in etcd all the same)
+   */
+  createClasses(records: readonly ClassRecord[]): Promise<void> {
+    return this.data.createClasses(records);
   }
 }
 

@@ -10,7 +10,7 @@
  * never overwrite what its successor wrote. Nothing here reads a key and then writes what it read.
  */
 import { CompareResult, CompareTarget, type Etcd3, type ICompare, type IKeyValue, type IOperation } from 'etcd3';
-import type { OperationState, OperationStore } from '../backup/operation-store.js';
+import type { ListedOperation, OperationState, SharedOperationStore } from '../backup/operation-store.js';
 import { ClusterRecordInvalidError, OperationFencedError } from '../errors.js';
 import { unreachable } from './etcd-client.js';
 import {
@@ -46,17 +46,6 @@ export interface EtcdOperationStoreOptions {
   readonly onError?: (error: unknown) => void;
   /** How often {@link EtcdOperationStore.watchOrphans} lists again, to repair missed events; 2000 ms unless told. */
   readonly relistMs?: number;
-}
-
-/** One operation as etcd holds it. */
-export interface ListedOperation {
-  readonly state: OperationState;
-  /** The node whose claim holds it; when unclaimed, the node that wrote it last (dead, or its lease lapsed). */
-  readonly coordinator: string;
-  /** Its claim exists, so its coordinator's lease was alive when listed; false: an orphan, to adopt. */
-  readonly claimed: boolean;
-  /** The record's mod revision: {@link EtcdOperationStore.adopt} of this listing refuses a record changed since. */
-  readonly revision: string;
 }
 
 /** Every operation etcd holds, and the keys whose values are no operation record. */
@@ -108,7 +97,7 @@ const nested = (compares: readonly ICompare[], success: readonly IOperation[], f
  * fails within a few seconds when etcd does not answer (EtcdUnreachableError). Safe to use from any
  * number of nodes at once.
  */
-export class EtcdOperationStore implements OperationStore {
+export class EtcdOperationStore implements SharedOperationStore {
   readonly #client: Etcd3;
   readonly #node: string;
   readonly #leaseId: () => string | undefined;

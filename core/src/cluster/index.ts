@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 
+export type { ListedOperation } from '../backup/operation-store.js';
 // The errors this package raises, so a caller can tell them by class as well as by code.
 export {
   ClusterRecordInvalidError,
@@ -37,7 +38,6 @@ export {
 export {
   EtcdOperationStore,
   type EtcdOperationStoreOptions,
-  type ListedOperation,
   type OperationSnapshot,
 } from './etcd-operation-store.js';
 export {

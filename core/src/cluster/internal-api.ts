@@ -50,6 +50,7 @@ const ROUTES: Readonly<Record<PeerCallName, Route>> = {
   participantStatus: {},
   participantAbort: {},
   participantEvents: { waits: true },
+  coordinatorCancel: {},
 };
 
 /** How to start the internal API. */

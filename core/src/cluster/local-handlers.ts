@@ -1,12 +1,14 @@
 /**
  * The calls of the internal API served on this node: the object calls from its own Database, the
- * participant calls from its backup participant (participant-handlers.ts). Arguments come off the
+ * participant calls from its backup participant (participant-handlers.ts), the coordinator call from
+ * its backup scheduler (coordinator-handlers.ts). Arguments come off the
  * wire, so each call checks their shape before it touches the data.
  */
 import type { Participant } from '../backup/participant.js';
 import type { Database, ObjectInput } from '../db/index.js';
 import { PeerCallArgsError, serializeError } from '../errors.js';
 import { argObject, argString, type Fields } from './call-args.js';
+import { type CoordinatorCalls, coordinatorHandlers } from './coordinator-handlers.js';
 import { participantHandlers } from './participant-handlers.js';
 import type { PeerCallName, PeerHandlers } from './peer-calls.js';
 
@@ -24,9 +26,9 @@ const input = (call: PeerCallName, value: unknown) => argObject(call, value, 'in
 
 /**
  * Every call of the internal API: the object calls answered by `db` (which serves only this node's
- * shards), the participant calls by `participant`.
+ * shards), the participant calls by `participant`, the coordinator call by `coordinator`.
  */
-export function localHandlers(db: Database, participant: Participant): PeerHandlers {
+export function localHandlers(db: Database, participant: Participant, coordinator: CoordinatorCalls): PeerHandlers {
   return {
     getObject: async (args) =>
       (await db.getObject(text('getObject', args, 'className'), text('getObject', args, 'id'))) ?? null,
@@ -63,5 +65,6 @@ export function localHandlers(db: Database, participant: Participant): PeerHandl
     },
     shardStats: (args) => db.shardStats(optionalText('shardStats', args, 'className')),
     ...participantHandlers(participant),
+    ...coordinatorHandlers(coordinator),
   };
 }

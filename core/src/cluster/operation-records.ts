@@ -46,10 +46,18 @@ function stateProblem(state: Fields): string | undefined {
   }
   const attaches = state.attaches;
   if (attaches !== undefined) {
-    const valid = (a: unknown) => isObject(a) && typeof a.class === 'string' && isStrings(a.shards);
+    const valid = (a: unknown) =>
+      isObject(a) &&
+      typeof a.class === 'string' &&
+      isStrings(a.shards) &&
+      (a.node === undefined || typeof a.node === 'string');
     if (!Array.isArray(attaches) || !attaches.every(valid)) return 'state.attaches is not a list of attachments';
   }
-  for (const field of ['cancelRequested', 'cleanupPending']) {
+  const nodeClasses = state.nodeClasses;
+  if (nodeClasses !== undefined && (!isObject(nodeClasses) || !Object.values(nodeClasses).every(isStrings))) {
+    return 'state.nodeClasses is not a record of class lists';
+  }
+  for (const field of ['cancelRequested', 'cleanupPending', 'committed']) {
     if (state[field] !== undefined && typeof state[field] !== 'boolean') return `state.${field} is not a boolean`;
   }
   return undefined;

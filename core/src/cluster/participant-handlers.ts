@@ -48,7 +48,7 @@ function concurrency(call: PeerCallName, value: unknown, field: string): number 
 }
 
 /** The operation `value` names, as far as an operation key and a backend call need: checked, rebuilt. */
-function operation(call: PeerCallName, value: unknown, field = 'operation'): OperationRef {
+export function operation(call: PeerCallName, value: unknown, field = 'operation'): OperationRef {
   const ref = argObject(call, value, field);
   if (ref.kind !== 'backup' && ref.kind !== 'restore') {
     throw new PeerCallArgsError(call, `${field}.kind must be backup or restore`);

@@ -4,6 +4,7 @@
  * `{"error": SerializedError}`, revived by code on the caller's side. Plain JSON both ways, so the
  * node that serves a call needs nothing of the one that makes it.
  */
+import type { OperationState } from '../backup/operation-store.js';
 import type {
   OperationRef,
   ParticipantEvent,
@@ -56,6 +57,14 @@ export interface PeerCalls {
     args: { operation: OperationRef; from: number; waitMs: number };
     result: { events: ParticipantEvent[]; next: number };
   };
+
+  // The node's backup coordinator, for a cancel another node received.
+
+  /**
+   * Cancels the operation if this node coordinates it; answers once it is settled, with its state,
+   * or null when it runs elsewhere (or not at all).
+   */
+  coordinatorCancel: { args: { operation: OperationRef }; result: OperationState | null };
 }
 
 /**

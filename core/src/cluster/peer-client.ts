@@ -53,6 +53,8 @@ export const PEER_CALL_TIMEOUTS: Readonly<Record<PeerCallName, number>> = {
   participantStatus: SINGLE_CALL_TIMEOUT_MS,
   participantAbort: SINGLE_CALL_TIMEOUT_MS,
   participantEvents: EVENTS_CALL_TIMEOUT_MS,
+  // A cancel answers once its participants stopped and the outcome is recorded.
+  coordinatorCancel: BULK_CALL_TIMEOUT_MS,
 };
 
 /**

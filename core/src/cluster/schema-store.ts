@@ -2,15 +2,29 @@
  * The cluster's schema in etcd: one key per class under `strata/classes/`, each holding the class
  * record (definition and shard placement) as JSON. Every change is one transaction whose compare
  * decides it (create only if absent, delete only if present), never a read followed by a write, so
- * two nodes racing for one class name cannot both win. Nodes follow changes with
+ * two nodes racing for one class name cannot both win; only a create of more classes than etcd takes
+ * in one transaction is a few in turn (createMany). Nodes follow changes with
  * {@link SchemaStore.subscribe}.
  */
-import type { Etcd3, IKeyValue } from 'etcd3';
+import type { ComparatorBuilder, Etcd3, IKeyValue, IRequestOp, ITxnResponse } from 'etcd3';
 import type { ClassRecord } from '../db/index.js';
 import { ClassExistsError, ClusterUnavailableError } from '../errors.js';
 import { isUnavailable, reasonOf, unreachable } from './etcd-client.js';
 import { CLASSES_PREFIX, classKey, nameOf } from './etcd-keys.js';
 import { byCreateRevision, PrefixMirror, readRecord } from './prefix-mirror.js';
+
+/**
+ * etcd's default `--max-txn-ops`: a transaction holds at most this many compares, and at most this many
+ * operations in each branch. {@link SchemaStore.createMany} creates at most this many classes at once.
+ */
+export const MAX_TXN_OPS = 128;
+
+/**
+ * The bytes of class records {@link SchemaStore.createMany} puts in one transaction: under etcd's default
+ * `--max-request-bytes` (1.5 MiB), with room for the keys and the framing. A class of many properties
+ * takes tens of kilobytes, so 128 of them could exceed it.
+ */
+export const MAX_TXN_BYTES = 1024 * 1024;
 
 /** Options of {@link SchemaStore}. */
 export interface SchemaStoreOptions {
@@ -40,6 +54,40 @@ function recordProblem(name: string | undefined) {
     if (!Array.isArray(value.shards)) return 'shards is not an array';
     return undefined;
   };
+}
+
+/** A read of `key` for a transaction's branch: whether it exists, at which revision, without its value. */
+function exists(key: string): IRequestOp {
+  return { request_range: { key: Buffer.from(key), keys_only: true } };
+}
+
+/** A class record as {@link SchemaStore.createMany} puts it: its class's name, key and JSON. */
+interface Put {
+  readonly name: string;
+  readonly key: string;
+  readonly value: string;
+}
+
+/**
+ * `puts` in transactions of at most {@link MAX_TXN_OPS} records and {@link MAX_TXN_BYTES} of them, in
+ * order; a record larger than that goes alone (and etcd refuses it if it is too large even so).
+ */
+function batches(puts: readonly Put[]): Put[][] {
+  const all: Put[][] = [];
+  let batch: Put[] = [];
+  let bytes = 0;
+  for (const put of puts) {
+    const size = Buffer.byteLength(put.value);
+    if (batch.length === MAX_TXN_OPS || (batch.length > 0 && bytes + size > MAX_TXN_BYTES)) {
+      all.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(put);
+    bytes += size;
+  }
+  if (batch.length > 0) all.push(batch);
+  return all;
 }
 
 /** `error` as a {@link ClusterUnavailableError} when etcd did not answer; unchanged otherwise. */
@@ -85,6 +133,45 @@ export class SchemaStore {
       throw unavailable(error);
     }
     if (!succeeded) throw new ClassExistsError(record.definition.class);
+  }
+
+  /**
+   * Creates the classes of `records`, all or none: in one transaction that compares every class's key
+   * as absent and puts every record, so watchers see them appear together. Above {@link MAX_TXN_OPS}
+   * classes (or {@link MAX_TXN_BYTES} of records) the create is split into transactions of at most that
+   * many, one after another, and is then NOT atomic to watchers: they may see, even apply, the first
+   * ones before a later transaction fails. A failed one deletes what the earlier ones created, each
+   * with a transaction that compares their revision, so a record someone replaced meanwhile is kept.
+   * Classes created in one transaction share its revision: {@link list} gives them in key order.
+   *
+   * @throws TypeError when two records name one class (ignoring case): a caller's mistake.
+   * @throws ClassExistsError naming a class that exists (ignoring case); nothing is created.
+   * @throws ClusterUnavailableError when etcd does not answer, as {@link create}: usually nothing was
+   *   created, but a transaction whose answer alone was lost may have gone through, and if etcd stops
+   *   answering while earlier transactions are being undone, some of their classes may remain: {@link list}
+   *   tells.
+   */
+  async createMany(records: readonly ClassRecord[]): Promise<void> {
+    const keys = new Set<string>();
+    const puts: Put[] = records.map((record) => {
+      const put = {
+        name: record.definition.class,
+        key: classKey(record.definition.class),
+        value: JSON.stringify(record),
+      };
+      if (keys.has(put.key)) throw new TypeError(`createMany: class ${put.name} is given twice`);
+      keys.add(put.key);
+      return put;
+    });
+    const created: Array<{ keys: readonly string[]; revision: string }> = [];
+    for (const batch of batches(puts)) {
+      try {
+        created.push(await this.#createAll(batch));
+      } catch (error) {
+        await this.#undo(created);
+        throw error;
+      }
+    }
   }
 
   /**
@@ -157,6 +244,63 @@ export class SchemaStore {
       this.#mirror = undefined;
       this.#latest = undefined;
     };
+  }
+
+  /**
+   * Creates `batch` in one transaction, answering its keys and the revision its records were put at.
+   * @throws ClassExistsError naming a class that exists (read in the same transaction), ClusterUnavailableError
+   */
+  async #createAll(batch: readonly Put[]): Promise<{ keys: readonly string[]; revision: string }> {
+    const keys = batch.map((put) => put.key);
+    const puts = batch.map((put) => this.#client.put(put.key).value(put.value));
+    let response: ITxnResponse;
+    try {
+      response = await this.#all(keys, 'Create', 0)
+        .then(...puts)
+        .else(...keys.map(exists))
+        .commit();
+    } catch (error) {
+      throw unavailable(error);
+    }
+    if (!response.succeeded) {
+      const taken = response.responses.findIndex((op) => (op.response_range?.kvs.length ?? 0) > 0);
+      // The else branch read the keys at the revision the compares failed at: one of them is there.
+      throw new ClassExistsError((batch[Math.max(0, taken)] as Put).name);
+    }
+    return { keys, revision: response.header.revision };
+  }
+
+  /**
+   * Deletes what earlier transactions of a {@link createMany} created: per transaction, every key still
+   * at the revision it was put at, in one transaction comparing that. A key someone replaced (or
+   * deleted) meanwhile fails the compare; the else branch reads the keys, and the rest are deleted.
+   * @throws ClusterUnavailableError when etcd does not answer: what is not deleted yet stays.
+   */
+  async #undo(created: ReadonlyArray<{ keys: readonly string[]; revision: string }>): Promise<void> {
+    for (const { keys, revision } of [...created].reverse()) {
+      let ours = keys;
+      while (ours.length > 0) {
+        let response: ITxnResponse;
+        try {
+          const deletes = ours.map((key) => this.#client.delete().key(key));
+          response = await this.#all(ours, 'Mod', revision)
+            .then(...deletes)
+            .else(...ours.map(exists))
+            .commit();
+        } catch (error) {
+          throw unavailable(error);
+        }
+        if (response.succeeded) break;
+        // Strictly fewer each time: the key that failed the compare is at another revision now.
+        ours = ours.filter((_, i) => response.responses[i]?.response_range?.kvs[0]?.mod_revision === revision);
+      }
+    }
+  }
+
+  /** A transaction comparing `target` of every key (at least one) with `value`. */
+  #all(keys: readonly string[], target: 'Create' | 'Mod', value: string | number): ComparatorBuilder {
+    const [first, ...rest] = keys as [string, ...string[]];
+    return rest.reduce((txn, key) => txn.and(key, target, '==', value), this.#client.if(first, target, '==', value));
   }
 
   #records(kvs: readonly IKeyValue[]): SchemaSnapshot {

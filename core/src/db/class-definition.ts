@@ -127,6 +127,11 @@ export function capitalizeClassName(name: string): string {
   return name.length === 0 ? name : name[0]?.toUpperCase() + name.slice(1);
 }
 
+/** A class name as a key: class names are unique ignoring case, so the schema and its holds key them so. */
+export function classNameKey(name: string): string {
+  return capitalizeClassName(name).toLowerCase();
+}
+
 /** True for a JSON object (not null, not an array): what class and object fields must be. */
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

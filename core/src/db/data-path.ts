@@ -81,8 +81,9 @@ export class DataPath {
 
   /**
    * Moves every class directory of no class in `classNames` to `.orphaned/<name>-<time>`, never
-   * deleting it: such a directory is left by a crash during a class deletion or an attach, and may
-   * hold the only copy of something.
+   * deleting it: such a directory is left by a crash during a class deletion or an attach, or holds
+   * shards a crashed node held for a restore (Database.holdRestored), and may hold the only copy of
+   * something.
    */
   moveOrphans(classNames: readonly string[], warn?: (fields: object, message: string) => void): void {
     const known = new Set(classNames.map(classDirectoryName));

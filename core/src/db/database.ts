@@ -22,6 +22,7 @@ import type { ClassRecord, ShardRecord } from './schema-file.js';
 import { SchemaRegistry } from './schema-registry.js';
 import type { Shard } from './shard.js';
 import { attachClasses, type StagedClass } from './shard-attach.js';
+import { holdRestored, releaseHeld } from './shard-hold.js';
 import { shardRecordFor } from './shard-routing.js';
 import { type ClassSnapshot, snapshotClasses } from './shard-snapshot.js';
 import { countShards, type ShardStats } from './shard-stats.js';
@@ -169,7 +170,10 @@ export class Database {
    * `nodeName`; else all). Resolves false, changing nothing, when a class of that name exists. The
    * record is checked as hostile input first: its definition by normalizeClass, its shard count against
    * `shardingConfig.desiredCount` (1 to 64), its shard names (names.ts SHARD_NAME, unique ignoring case)
-   * and node names (NODE_NAME); a bad record creates nothing.
+   * and node names (NODE_NAME); a bad record creates nothing. A class held by {@link holdRestored} opens
+   * its held directories when the record's shards on this node are exactly the held ones; otherwise
+   * the hold is released (its directories deleted) before any shard is opened. If opening fails, a
+   * held class stays held.
    * @throws ClassRecordInvalidError naming the field that is wrong, or what the filesystem or a store throws.
    */
   applyClass(record: ClassRecord): Promise<boolean> {
@@ -255,13 +259,49 @@ export class Database {
    * Attaches restored classes, all or none, with schema.json's rename as the commit point: a failure
    * before it moves the staged directories back and leaves the schema as it was; after it, the classes
    * stay attached even though the call rejects.
-   * @throws ClassExistsError when a class exists already, or what the filesystem or a store throws.
+   * @throws ClassExistsError when a class exists already (or is held, {@link holdRestored}), or what the
+   *   filesystem or a store throws.
    */
   attachClasses(classes: readonly StagedClass[]): Promise<void> {
     return attachClasses(this.#schema, this.#path, classes);
   }
 
-  /** Closes every shard store (flushing them) and releases the data path. */
+  /**
+   * Holds restored classes for a restore into a cluster, all or none, as one schema change: moves each
+   * staged shard directory to where that shard of the class lives (`<data path>/<class>/<shard>`) and
+   * makes the new names durable, but adds no class and writes no schema.json. The cluster's schema
+   * adds the classes later: {@link applyClass} of a held class whose shards on this node are exactly
+   * the held ones opens the held directories, with the restored data. A restore that fails before that
+   * calls {@link releaseHeld}. A failure part-way moves back what was moved and removes the class
+   * directories it made.
+   *
+   * Holds live in memory only. {@link close} releases them; after a crash, the held directories belong
+   * to no class of schema.json, and the next {@link open} moves them to `.orphaned/` as it does every
+   * directory no class accounts for: the restore they were for has failed with the node.
+   * @throws ClassExistsError when a class exists or is held already; ShardDirectoryExistsError when a
+   *   shard's directory exists already (a leftover); TypeError for an invalid shard name, one repeated
+   *   ignoring case, or a class given twice; or what the filesystem throws.
+   */
+  holdRestored(classes: readonly StagedClass[]): Promise<void> {
+    return holdRestored(this.#schema, this.#path, classes);
+  }
+
+  /**
+   * Releases the holds of classes `classNames` (any case), as one schema change: of each that is held
+   * and not in the schema, deletes exactly the shard directories {@link holdRestored} moved into place,
+   * and the class directory if the hold made it and it is empty now. Names not held are ignored, so
+   * releasing twice resolves.
+   * @throws what the filesystem throws; releasing again finishes what is left.
+   */
+  releaseHeld(classNames: readonly string[]): Promise<void> {
+    return releaseHeld(this.#schema, classNames);
+  }
+
+  /**
+   * Releases every hold ({@link releaseHeld}: a closed node's holds are lost, and deleting their
+   * directories beats leaving them to be moved aside), closes every shard store (flushing them) and
+   * releases the data path.
+   */
   async close(): Promise<void> {
     await this.#schema.close();
     this.#path.release();

@@ -4,12 +4,13 @@
  * open while they use it, and deleting a class waits for them.
  */
 import { ClassExistsError, ClassNotFoundError } from '../errors.js';
-import { type ClassDefinition, capitalizeClassName, normalizeClass } from './class-definition.js';
+import { type ClassDefinition, capitalizeClassName, classNameKey, normalizeClass } from './class-definition.js';
 import { validateClassRecord } from './class-record.js';
 import type { DataPath } from './data-path.js';
 import { newShardName } from './names.js';
 import { type ClassRecord, loadSchema, replaceSchema, type ShardRecord, syncSchema } from './schema-file.js';
 import type { Shard } from './shard.js';
+import { ShardHolds } from './shard-hold.js';
 
 /**
  * A class as it is served: its record in schema.json (every shard, wherever it is) and the shards
@@ -27,7 +28,7 @@ interface Entry {
   drained?: () => void;
 }
 
-const keyOf = (name: string) => capitalizeClassName(name).toLowerCase();
+const keyOf = classNameKey;
 
 /** The schema of one data path: its classes, in the order they were created. */
 export class SchemaRegistry {
@@ -38,6 +39,11 @@ export class SchemaRegistry {
   readonly #classes = new Map<string, Entry>();
   /** Serialises schema changes, so schema.json is written by one change at a time. */
   #changing: Promise<unknown> = Promise.resolve();
+  /**
+   * Classes restored for a cluster and held until the cluster's schema adds them (shard-hold.ts):
+   * adding a class of a held name settles its hold first. Changed only within {@link change}.
+   */
+  readonly holds: ShardHolds;
 
   /**
    * `nodeName` owns the shards of the classes this registry creates. With `ownShardsOnly`, only the
@@ -47,6 +53,7 @@ export class SchemaRegistry {
     this.#path = path;
     this.#nodeName = nodeName;
     this.#ownShardsOnly = ownShardsOnly;
+    this.holds = new ShardHolds(path);
   }
 
   /** Loads schema.json and opens the shards this node serves of every class in it. */
@@ -172,9 +179,14 @@ export class SchemaRegistry {
     syncSchema(this.#path.fs, this.#path.root);
   }
 
-  /** Waits for the schema change in progress, then closes every shard store (flushing them). */
+  /**
+   * Waits for the schema change in progress, releases every hold (shard-hold.ts: lost with the node's
+   * memory anyway, and deleting beats leaving them to the next start's orphan scan), then closes every
+   * shard store (flushing them).
+   */
   async close(): Promise<void> {
     await this.#changing.catch(() => {});
+    this.holds.releaseAll();
     await Promise.allSettled(
       [...this.#classes.values()].flatMap((entry) => entry.live.shards.map((shard) => shard.store.close())),
     );
@@ -188,22 +200,29 @@ export class SchemaRegistry {
 
   /**
    * Opens the shards of `record` this node serves, then records and serves the class. Call from
-   * within {@link change}, for a class that does not exist. When opening or recording fails, the
-   * stores are closed and the class's directory removed, and the schema is as it was.
+   * within {@link change}, for a class that does not exist. A class held for a restore whose held
+   * directories are exactly those shards' opens them (its restored data); one held with other shards
+   * is released first (ShardHolds.settle). When opening or recording fails, the stores are closed and
+   * the schema is as it was: the class's directory is removed, unless it holds a restore's data,
+   * which stays held for another try.
    */
   async #addClass(record: ClassRecord): Promise<void> {
     const className = record.definition.class;
+    const served = record.shards.filter((shard) => this.#serves(shard));
+    const adopting = this.holds.settle(
+      className,
+      served.map((shard) => shard.name),
+    );
     const shards: Shard[] = [];
     try {
-      for (const shard of record.shards) {
-        if (this.#serves(shard)) shards.push(await this.#path.openShard(className, shard.name, shard.node));
-      }
+      for (const shard of served) shards.push(await this.#path.openShard(className, shard.name, shard.node));
       this.add([{ record, shards }]);
     } catch (error) {
       await Promise.allSettled(shards.map((shard) => shard.store.close()));
-      this.#path.removeClass(className);
+      if (!adopting) this.#path.removeClass(className);
       throw error;
     }
+    if (adopting) this.holds.adopted(className);
     this.sync();
   }
 

@@ -24,13 +24,17 @@ export interface StagedClass {
  * moved back and the schema left as it was. Names come from a backup, so the rollback deletes nothing
  * recursively: it removes only the (then empty) class directories this call created. Once schema.json
  * is renamed the classes stay attached, even if making the rename durable fails (that still rejects).
- * @throws ClassExistsError when a class exists already, or what the filesystem or a store throws.
+ * @throws ClassExistsError when a class exists (or is held for a restore) already, or what the filesystem or
+ *   a store throws.
  */
 export function attachClasses(schema: SchemaRegistry, path: DataPath, classes: readonly StagedClass[]): Promise<void> {
   const { fs } = path;
   return schema.change(async () => {
     for (const { definition, shards } of classes) {
-      if (schema.find(definition.class) !== undefined) throw new ClassExistsError(definition.class);
+      // A held class is as good as taken: its restore is on its way into the cluster's schema.
+      if (schema.find(definition.class) !== undefined || schema.holds.has(definition.class)) {
+        throw new ClassExistsError(definition.class);
+      }
       const bad = shards.find((shard) => !SHARD_NAME.test(shard.name));
       if (bad !== undefined) throw new TypeError(`attachClasses: invalid shard name ${JSON.stringify(bad.name)}`);
     }

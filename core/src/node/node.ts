@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { type DependencyContainer, container as globalContainer } from 'tsyringe';
-import { assertRootOutsideDataPath, BackupScheduler } from '../backup/index.js';
+import { assertRootOutsideDataPath, BackupScheduler, LocalParticipant } from '../backup/index.js';
 import { Cluster } from '../cluster/index.js';
 import { Database, type NodeStatus } from '../db/index.js';
 import { buildServer } from '../http/server.js';
@@ -101,27 +101,39 @@ export class StrataNode {
         ownShardsOnly: config.cluster !== undefined,
       });
       const local = db;
-      const backups = new BackupScheduler({
+      const participant = new LocalParticipant({
+        db,
+        modules,
+        nodeName: config.hostname,
+        dataPath: config.dataPath,
+        serverVersion: CORE_VERSION,
+        chunkTargetBytes: config.chunkTargetBytes,
+        holdRestores: config.cluster !== undefined,
+      });
+      // Built once the cluster is joined (its store is etcd's); a cancel forwarded before that finds nothing.
+      let backups: BackupScheduler | undefined;
+      if (config.cluster !== undefined) {
+        cluster = await Cluster.start({
+          config: config.cluster,
+          nodeName: config.hostname,
+          db,
+          participant,
+          coordinator: { cancel: async (operation) => backups?.cancelHere(operation) },
+          host,
+          version: CORE_VERSION,
+          logger,
+        });
+      }
+      backups = new BackupScheduler({
         db,
         modules,
         nodeName: config.hostname,
         dataPath: config.dataPath,
         serverVersion: CORE_VERSION,
         logger,
-        chunkTargetBytes: config.chunkTargetBytes,
-        ...(config.cluster === undefined ? {} : { clusterNodes: () => cluster?.nodeNames() ?? [] }),
+        participant,
+        cluster: cluster?.backups,
       });
-      if (config.cluster !== undefined) {
-        cluster = await Cluster.start({
-          config: config.cluster,
-          nodeName: config.hostname,
-          db,
-          participant: backups.participant,
-          host,
-          version: CORE_VERSION,
-          logger,
-        });
-      }
       const joined = cluster;
       await backups.recover();
       let url = '';

@@ -175,7 +175,11 @@ test('stopping waits for a stuck operation no longer than the grace, and leaves 
   await coordinator.close();
   clearInterval(ticking);
   t.true(ticks.count < 20, `close() returned after the grace (${ticks.count} ticks of 50 ms)`);
-  t.like((await store.list())[0], { id: 'stuck', status: 'STARTED' }, 'recorded, for the next start to settle');
+  t.like(
+    (await store.list())[0],
+    { id: 'stuck', status: 'TRANSFERRING' },
+    'recorded at its last phase, for the next start to settle',
+  );
   // Let it end before the node and its directories go.
   hold.release();
   await finished('backup', 'stuck');

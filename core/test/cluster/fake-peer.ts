@@ -96,6 +96,7 @@ export function fakeHandlers(objects = new Map<string, StoredObject>(), calls: s
     participantStatus: notFaked('participantStatus'),
     participantAbort: notFaked('participantAbort'),
     participantEvents: notFaked('participantEvents'),
+    coordinatorCancel: notFaked('coordinatorCancel'),
   };
 }
 

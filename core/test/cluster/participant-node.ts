@@ -22,6 +22,9 @@ import { type BackupNode, startBackupNode } from '../helpers/backups.js';
 import { capturedLogger } from '../helpers/logs.js';
 
 /** The participant's node name, as the node's own Database has it. */
+/** A node that coordinates nothing: every forwarded cancel finds no operation. */
+const NO_COORDINATOR = { cancel: async () => undefined };
+
 export const NODE = 'node1';
 
 export interface ParticipantNode {
@@ -50,7 +53,7 @@ export async function startParticipantNode(t: ExecutionContext): Promise<Partici
   const api = await startInternalApi({
     host: '127.0.0.1',
     port: 0,
-    handlers: localHandlers(db, local),
+    handlers: localHandlers(db, local, NO_COORDINATOR),
     logger,
   });
   t.teardown(() => api.close());
@@ -58,7 +61,7 @@ export async function startParticipantNode(t: ExecutionContext): Promise<Partici
   const remote = (options?: RemoteParticipantOptions, timeouts: Partial<Record<PeerCallName, number>> = {}) =>
     new RemoteParticipant(
       NODE,
-      new NodeCalls('coordinator', localHandlers(db, local), new PeerClient({ timeouts }), members),
+      new NodeCalls('coordinator', localHandlers(db, local, NO_COORDINATOR), new PeerClient({ timeouts }), members),
       options,
     );
   return { node, local, api, logs, remote };

@@ -1,17 +1,11 @@
 import 'reflect-metadata';
-import { cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { Database, type StagedClass } from '../../src/db/index.js';
 import { LsmStoreFactory } from '../../src/store/index.js';
 import { FaultyFs } from './helpers/faulty-fs.js';
-
-async function tempDir(t: { teardown(fn: () => Promise<void>): void }, prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { snapshotInto, tempDir } from './helpers/staged.js';
 
 async function openDatabase(t: { teardown(fn: () => Promise<void>): void }, dataPath?: string) {
   const path = dataPath ?? (await tempDir(t, 'strata-db-'));
@@ -23,22 +17,6 @@ async function openDatabase(t: { teardown(fn: () => Promise<void>): void }, data
   });
   t.teardown(() => db.close());
   return { db, path };
-}
-
-/** Snapshots `names` of `db` and copies the staged files into a fresh staging layout, as a restore would. */
-async function snapshotInto(db: Database, names: string[], staging: string, restored: string): Promise<StagedClass[]> {
-  const snapshots = await db.snapshotClasses(names, staging);
-  const staged: StagedClass[] = [];
-  for (const snapshot of snapshots) {
-    const shards = [];
-    for (const shard of snapshot.shards) {
-      const directory = join(restored, snapshot.definition.class.toLowerCase(), shard.name);
-      await cp(join(staging, snapshot.definition.class.toLowerCase(), shard.name), directory, { recursive: true });
-      shards.push({ name: shard.name, node: shard.node, directory });
-    }
-    staged.push({ definition: snapshot.definition, shards });
-  }
-  return staged;
 }
 
 test('a snapshot holds every acknowledged write as hard links, and later writes leave it alone', async (t) => {

@@ -186,6 +186,13 @@ function renameFirstFile(path: string): Pick<Forged, 'entries'> {
 }
 
 /** Class Article renamed to `name` everywhere a descriptor names it (schema, file paths, chunk keys). */
+/** The backup's class (Article) renamed `name` in backup_config.json's list of its node's classes. */
+const renameInGlobal = (name: string) => (global: Json) => {
+  for (const part of Object.values(global.nodes) as Json[]) {
+    part.classes = part.classes.map((c: string) => (c === 'Article' ? name : c));
+  }
+};
+
 function renameClass(name: string): Pick<Forged, 'entries'> {
   return {
     entries: (entries, node) => {
@@ -355,7 +362,13 @@ const cases: Case[] = [
   {
     title: 'a class named after the live class',
     ...renameClass('Live'),
+    global: renameInGlobal('Live'),
     refused: /^cannot restore class Live: already exists on this node/,
+  },
+  {
+    title: 'a node descriptor without the class backup_config.json lists for its node',
+    ...renameClass('Other'),
+    refused: inNode('it does not hold class Article, which backup_config.json lists for node node1'),
   },
   {
     title: "a class whose name is not its schema's",

@@ -1,11 +1,13 @@
 /**
  * SchemaStore on a real etcd: create, delete and list in creation order; one winner when two nodes
  * create a class at once; subscribers that follow changes, across an etcd restart too; values that
- * are no class record skipped and reported; and schema changes refused within seconds while etcd is
- * down.
+ * are no class record skipped and reported; createMany all or none (in one transaction, or in turn
+ * above etcd's limits, undoing the first ones when a later one fails, but never a record someone
+ * replaced); and schema changes refused within seconds while etcd is down.
  */
-import { ClusterRecordInvalidError, ClusterUnavailableError, SchemaStore } from '@strata/core/cluster';
+import { ClusterRecordInvalidError, ClusterUnavailableError, classKey, SchemaStore } from '@strata/core/cluster';
 import test from 'ava';
+import type { Etcd3 } from 'etcd3';
 import { clientOf, freshEtcd, Reported, waitFor } from './fixtures.js';
 
 /** A class record, as @strata/core's db defines it. */
@@ -150,6 +152,7 @@ test('create() and delete() while etcd is down fail with ClusterUnavailableError
   await etcd.kill();
   for (const [what, change] of [
     ['create', () => store.create(record('During'))],
+    ['createMany', () => store.createMany([record('During'), record('Also')])],
     ['delete', () => store.delete('Before')],
   ] as const) {
     const start = Date.now();
@@ -162,4 +165,135 @@ test('create() and delete() while etcd is down fail with ClusterUnavailableError
   }
   await etcd.restart();
   t.deepEqual(names(await store.list()), ['Before'], 'nothing changed');
+});
+
+/**
+ * `client` with its transactions counted: `before(n)` runs before the n-th commit (from 1), so a test
+ * can change etcd between the transactions of one createMany.
+ */
+function counted(client: Etcd3, before: (n: number) => Promise<void> = async () => {}) {
+  let commits = 0;
+  const proxy = new Proxy(client, {
+    get(target, name) {
+      if (name !== 'if') return Reflect.get(target, name, target);
+      return (...args: Parameters<Etcd3['if']>) => {
+        const builder = target.if(...args);
+        const commit = builder.commit.bind(builder);
+        builder.commit = async () => {
+          await before(++commits);
+          return commit();
+        };
+        return builder;
+      };
+    },
+  });
+  return { client: proxy, commits: () => commits };
+}
+
+/** `count` records named `Class0`, `Class1`, ... */
+const many = (count: number) => Array.from({ length: count }, (_, i) => record(`Class${i}`));
+
+test('createMany() creates every class in one transaction: at one revision, seen by watchers together', async (t) => {
+  const etcd = await freshEtcd(t);
+  const client = await clientOf(t, etcd);
+  const store = new SchemaStore(client);
+  const seen: number[] = [];
+  t.teardown(new SchemaStore(await clientOf(t, etcd)).subscribe(({ records }) => seen.push(records.length)));
+  await waitFor(t, 'the first list', () => seen.length === 1, 3000);
+  await store.createMany(many(5));
+  t.deepEqual(names(await store.list()), names(many(5)), 'created at one revision: in key order');
+  const revisions = await Promise.all(
+    many(5).map(async (r) => (await client.get(classKey(r.definition.class)).exec()).kvs[0]?.create_revision),
+  );
+  t.is(new Set(revisions).size, 1, 'one transaction');
+  await waitFor(t, 'the create', () => seen.at(-1) === 5, 3000);
+  t.deepEqual(seen, [0, 5], 'never a part of them');
+});
+
+test('createMany() with one class that exists (in any case) creates none, and names it', async (t) => {
+  const etcd = await freshEtcd(t);
+  const store = new SchemaStore(await clientOf(t, etcd));
+  await store.create(record('Mango'));
+  const error = await t.throwsAsync(store.createMany([record('Apple'), record('MANGO', 'node-b'), record('Kiwi')]));
+  t.is((error as { code?: string }).code, 'STRATA_DB_CLASS_EXISTS');
+  t.is(error?.message, 'class name MANGO already exists');
+  t.deepEqual(await store.list(), [record('Mango')], 'nothing created, the existing record untouched');
+});
+
+test('createMany() of 130 classes: two transactions (etcd takes 128 operations in one), every class created', async (t) => {
+  const etcd = await freshEtcd(t);
+  const { client, commits } = counted(await clientOf(t, etcd));
+  const store = new SchemaStore(client);
+  await store.createMany(many(130));
+  t.is(commits(), 2);
+  const listed = names(await store.list());
+  t.deepEqual(listed.slice(0, 128), names(many(128)).sort(), 'the first transaction first, in key order');
+  t.deepEqual(listed.slice(128), ['Class128', 'Class129']);
+});
+
+test('createMany() undoes the first 128 classes when the second transaction meets a class that exists', async (t) => {
+  const etcd = await freshEtcd(t);
+  const { client, commits } = counted(await clientOf(t, etcd));
+  const store = new SchemaStore(client);
+  await store.create(record('Class129', 'node-b'));
+  await t.throwsAsync(store.createMany(many(130)), {
+    code: 'STRATA_DB_CLASS_EXISTS',
+    message: 'class name Class129 already exists',
+  });
+  t.is(commits(), 1 + 3, 'the one create, two transactions of the createMany, one undoing the first');
+  t.deepEqual(await store.list(), [record('Class129', 'node-b')]);
+});
+
+test('createMany() undoing the first transaction keeps a record someone replaced meanwhile, and minds one deleted', async (t) => {
+  const etcd = await freshEtcd(t);
+  const other = await clientOf(t, etcd);
+  // Before the createMany's second transaction (the first is the create below): another node's changes.
+  const { client } = counted(await clientOf(t, etcd), async (n) => {
+    if (n !== 3) return;
+    await other.put(classKey('Class5')).value(JSON.stringify(record('Class5', 'node-b')));
+    await other.delete().key(classKey('Class6'));
+  });
+  const store = new SchemaStore(client);
+  await store.create(record('Class129', 'node-b'));
+  await t.throwsAsync(store.createMany(many(130)), { code: 'STRATA_DB_CLASS_EXISTS' });
+  t.deepEqual(
+    (await store.list()).sort((a, b) => a.definition.class.localeCompare(b.definition.class)),
+    [record('Class129', 'node-b'), record('Class5', 'node-b')],
+    'the replaced record is kept, every other one undone',
+  );
+});
+
+test('createMany() puts at most 1 MiB of records in a transaction: two of 800 KB, which etcd refuses in one request', async (t) => {
+  const etcd = await freshEtcd(t);
+  const raw = await clientOf(t, etcd);
+  const { client, commits } = counted(raw);
+  const store = new SchemaStore(client);
+  const large = (name: string): ClassRecord => {
+    const base = record(name);
+    return { ...base, definition: { ...base.definition, description: 'x'.repeat(800 * 1024) } };
+  };
+  const both = [large('Large0'), large('Large1')];
+  await t.throwsAsync(
+    raw
+      .if(classKey('Large0'), 'Create', '==', 0)
+      .then(...both.map((r) => raw.put(classKey(r.definition.class)).value(JSON.stringify(r))))
+      .commit(),
+    { message: /too large/ },
+  );
+  await store.createMany(both);
+  t.is(commits(), 2);
+  t.deepEqual(names(await store.list()), ['Large0', 'Large1']);
+});
+
+test('createMany() of a class given twice (ignoring case) is a TypeError and creates nothing; of none, does nothing', async (t) => {
+  const etcd = await freshEtcd(t);
+  const { client, commits } = counted(await clientOf(t, etcd));
+  const store = new SchemaStore(client);
+  await t.throwsAsync(store.createMany([record('Apple'), record('Kiwi'), record('APPLE')]), {
+    instanceOf: TypeError,
+    message: 'createMany: class APPLE is given twice',
+  });
+  await store.createMany([]);
+  t.is(commits(), 0);
+  t.deepEqual(await store.list(), []);
 });
