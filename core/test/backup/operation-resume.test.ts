@@ -16,6 +16,7 @@ import {
   SpyParticipant,
   settled,
   startCluster,
+  until,
 } from './cluster-nodes.js';
 
 const LAYOUT = { node1: { Article: 150 }, node2: { Book: 150 } };
@@ -242,4 +243,68 @@ test('resume() throws BackupInProgressError while the coordinator runs another o
   } as never);
   hold.release();
   await idle(coordinator);
+});
+
+// Known bugs (see the commit message): each test states what should happen and fails until it does.
+
+test.failing('resume() of a FINISHED backup records each node’s bytes in backup_config.json, as its first coordinator would have', async (t) => {
+  const cluster = await startCluster(t, LAYOUT);
+  const first = cluster.coordinator('node1');
+  cluster.refuseDescriptors((status) => status === 'SUCCESS');
+  const plan = cluster.plan('sizes', ['Article', 'Book']);
+  await first.backup(plan, cluster.nodeClasses(plan.classes));
+  await idle(first);
+  cluster.refuseDescriptors(() => false);
+  const { successor } = await adoptOnNode2(cluster);
+  await idle(successor);
+  const global = await cluster.global('sizes');
+  t.is(global?.status, 'SUCCESS');
+  for (const name of ['node1', 'node2']) {
+    t.true((global?.nodes[name]?.preCompressionSizeBytes ?? 0) > 0, `${name}: ${JSON.stringify(global?.nodes[name])}`);
+  }
+});
+
+test.failing('a coordinator that stalls before its commit writes no STARTED descriptor over the FAILED its successor wrote', async (t) => {
+  const cluster = await startCluster(t, LAYOUT);
+  const stall = gate();
+  const reached = gate();
+  const first = cluster.coordinator('node1', {
+    participant: (name) =>
+      name === 'node2'
+        ? stalledPrepare(cluster.node('node2').participant, stall.opened, reached.open)
+        : cluster.node(name).participant,
+  });
+  const plan = cluster.plan('stale-commit', ['Article', 'Book']);
+  const started = first.backup(plan, cluster.nodeClasses(plan.classes));
+  await reached.opened;
+  const { successor } = await adoptOnNode2(cluster);
+  await idle(successor);
+  t.like(await cluster.global('stale-commit'), { status: 'FAILED' });
+
+  // node1 wakes up: its prepare answers, and it goes on to commit.
+  stall.open();
+  const refused = await t.throwsAsync(started);
+  t.is((refused as { code?: string } | undefined)?.code, 'STRATA_CLUSTER_OPERATION_FENCED');
+  t.like(await cluster.global('stale-commit'), { status: 'FAILED' }, 'the successor’s outcome stands in the provider');
+});
+
+test.failing('resume() of an operation canceled before its commit ends it CANCELED, as a recorded cancel does everywhere else', async (t) => {
+  const cluster = await startCluster(t, LAYOUT);
+  const stall = gate();
+  const reached = gate();
+  const first = cluster.coordinator('node1', {
+    participant: (name) =>
+      name === 'node2'
+        ? stalledPrepare(cluster.node('node2').participant, stall.opened, reached.open)
+        : cluster.node(name).participant,
+  });
+  const plan = cluster.plan('cancel-early', ['Article', 'Book']);
+  first.backup(plan, cluster.nodeClasses(plan.classes)).catch(() => {});
+  await reached.opened;
+  first.cancel('backup', plan).catch(() => {});
+  await until(() => cluster.store.entry(backupRef(plan))?.state.cancelRequested === true);
+  // node1 dies with the cancel recorded.
+  const { successor } = await adoptOnNode2(cluster);
+  await idle(successor);
+  t.like(await cluster.global('cancel-early'), { status: 'CANCELED', error: 'backup canceled by user' });
 });

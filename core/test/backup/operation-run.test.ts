@@ -315,3 +315,24 @@ test('a phase the store cannot take is not written to the provider; the particip
   t.false(cluster.journal.includes('write backup_config.json TRANSFERRING'), cluster.journal.join('\n'));
   t.is((await cluster.global('phase-lost'))?.status, 'SUCCESS');
 });
+
+// A known bug (see the commit message): the test states what should happen and fails until it does.
+
+test.failing('backup() refused because the backup exists aborts none of the participants running it for another coordinator', async (t) => {
+  const cluster = await startCluster(t, LAYOUT);
+  const first = cluster.coordinator('node1');
+  const hold = cluster.holdChunks();
+  t.teardown(() => hold.release());
+  const plan = cluster.plan('twice', ['Article', 'Book']);
+  await first.backup(plan, cluster.nodeClasses(plan.classes));
+  await hold.reached;
+
+  // node2 is asked for the same backup (its requireIdle listed the store before node1's first put).
+  const second = cluster.coordinator('node2');
+  const refused = await t.throwsAsync(second.backup(plan, cluster.nodeClasses(plan.classes)));
+  t.is((refused as { code?: string } | undefined)?.code, 'STRATA_BACKUP_EXISTS');
+  hold.release();
+  await idle(first);
+  const global = await cluster.global('twice');
+  t.like(global, { status: 'SUCCESS' }, `node1’s backup is not aborted by node2’s refusal: ${global?.error}`);
+});
