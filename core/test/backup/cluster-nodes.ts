@@ -108,7 +108,11 @@ function objects(name: string, count: number) {
 export async function startCluster(
   t: ExecutionContext,
   layout: Readonly<Record<string, Readonly<Record<string, number>>>>,
-  options: { holdRestores?: boolean } = {},
+  options: {
+    holdRestores?: boolean;
+    /** Declares the filesystem module reachable from every node (as S3 is), so a scheduler of several live nodes takes it. */
+    external?: boolean;
+  } = {},
 ): Promise<Cluster> {
   const root = await mkdtemp(join(tmpdir(), 'strata-cluster-unit-'));
   t.teardown(() => rm(root, { recursive: true, force: true }));
@@ -157,7 +161,13 @@ export async function startCluster(
       return real.write(key, body, callOptions);
     },
   };
-  const modules = new ModuleRegistry(loaded.modules.map((module) => ({ ...module, backend })));
+  const modules = new ModuleRegistry(
+    loaded.modules.map((module) => ({
+      ...module,
+      backend,
+      capabilities: { ...module.capabilities, external: options.external ?? module.capabilities.external },
+    })),
+  );
   const { logger, logs } = capturedLogger('info');
 
   const nodes = new Map<string, ClusterNode>();
