@@ -43,6 +43,8 @@ export class FakeOperationStore {
   #revision = 0;
   /** Called before each put is looked at, with the writing node and the state (to take over at a given phase). */
   beforePut: (node: string, state: OperationState) => void = () => {};
+  /** Awaited before each adopt is looked at (a slow etcd round trip). */
+  beforeAdopt: (node: string, listed: ListedOperation) => Promise<void> = async () => {};
 
   constructor(journal: string[] = []) {
     this.journal = journal;
@@ -55,7 +57,10 @@ export class FakeOperationStore {
       put: async (state) => this.#put(node, state),
       remove: async (state) => this.#remove(node, state),
       snapshot: async () => ({ operations: this.listed() }),
-      adopt: async (listed) => this.#adopt(node, listed),
+      adopt: async (listed) => {
+        await this.beforeAdopt(node, listed);
+        return this.#adopt(node, listed);
+      },
       watchOrphans: (listener) => {
         this.#listeners.add(listener);
         const orphans = this.orphans();
