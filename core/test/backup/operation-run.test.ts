@@ -316,6 +316,93 @@ test('a phase the store cannot take is not written to the provider; the particip
   t.is((await cluster.global('phase-lost'))?.status, 'SUCCESS');
 });
 
+test('backup() whose first put fails rejects with the store’s error, writes nothing and frees the slot', async (t) => {
+  const cluster = await startCluster(t, LAYOUT);
+  const { byNode, participant } = spies(cluster);
+  const coordinator = cluster.coordinator('node1', { participant });
+  cluster.store.failPuts(1);
+  const plan = cluster.plan('unrecorded', ['Article', 'Book']);
+  const error = await t.throwsAsync(coordinator.backup(plan, cluster.nodeClasses(plan.classes)));
+  t.is((error as { code?: string } | undefined)?.code, 'STRATA_CLUSTER_ETCD_UNREACHABLE');
+  t.deepEqual(cluster.journal, ['unreachable STARTED']);
+  for (const spy of byNode.values()) t.false(spy.calls.includes('prepare'), spy.node);
+  t.false(coordinator.busy);
+  t.deepEqual(await cluster.files('unrecorded'), []);
+});
+
+test('backup() whose STARTED descriptor cannot be written rejects, drops the prepared jobs and forgets the operation', async (t) => {
+  const cluster = await startCluster(t, LAYOUT);
+  const coordinator = cluster.coordinator('node1');
+  cluster.refuseDescriptors((status) => status === 'STARTED');
+  const plan = cluster.plan('unstarted', ['Article', 'Book']);
+  await t.throwsAsync(coordinator.backup(plan, cluster.nodeClasses(plan.classes)), {
+    message: 'the provider refused backup_config.json (test)',
+  });
+  t.deepEqual(cluster.journal, ['put STARTED', 'unwritable backup_config.json STARTED', 'remove']);
+  for (const name of ['node1', 'node2']) t.is(await cluster.node(name).participant.status(backupRef(plan)), undefined);
+  t.false(coordinator.busy);
+});
+
+test('a phase descriptor the provider refuses fails the backup with the provider’s error and aborts the participants', async (t) => {
+  const cluster = await startCluster(t, LAYOUT);
+  const { byNode, participant } = spies(cluster);
+  const coordinator = cluster.coordinator('node1', { participant });
+  const hold = cluster.holdChunks();
+  t.teardown(() => hold.release());
+  cluster.refuseDescriptors((status) => status !== 'STARTED' && status !== 'FAILED');
+  const plan = cluster.plan('unwritable', ['Article', 'Book']);
+  await coordinator.backup(plan, cluster.nodeClasses(plan.classes));
+  await hold.reached;
+  hold.release();
+  await idle(coordinator);
+  t.like(await cluster.global('unwritable'), {
+    status: 'FAILED',
+    error: 'the provider refused backup_config.json (test)',
+  });
+  for (const spy of byNode.values()) {
+    t.deepEqual(spy.aborts, ['abort: the provider refused backup_config.json (test)'], spy.node);
+  }
+  t.deepEqual(await cluster.files('unwritable'), ['backup_config.json']);
+});
+
+test('cancel() with the store unreachable still aborts the participants; the backup ends CANCELED', async (t) => {
+  const cluster = await startCluster(t, LAYOUT);
+  const coordinator = cluster.coordinator('node1');
+  const hold = cluster.holdChunks();
+  t.teardown(() => hold.release());
+  const plan = cluster.plan('cancel-unreachable', ['Article', 'Book']);
+  await coordinator.backup(plan, cluster.nodeClasses(plan.classes));
+  await hold.reached;
+  cluster.store.failPuts(1, (state) => state.status === 'CANCELLING');
+  const state = await coordinator.cancel('backup', plan);
+  t.like(state, { status: 'CANCELED', error: 'backup canceled by user' });
+  t.true(cluster.journal.includes('unreachable CANCELLING committed'));
+  t.like(await cluster.global('cancel-unreachable'), { status: 'CANCELED' });
+  t.true(cluster.logs.some((line) => line.msg === 'could not record the cancel of cancel-unreachable'));
+  t.deepEqual(await cluster.files('cancel-unreachable'), ['backup_config.json']);
+});
+
+test('live() counts nothing of a participant that does not answer its status', async (t) => {
+  const cluster = await startCluster(t, LAYOUT);
+  const silent = new SpyParticipant(cluster.node('node2').participant);
+  silent.status = async () => {
+    throw new Error('node2 does not answer (test)');
+  };
+  const coordinator = cluster.coordinator('node1', {
+    participant: (name) => (name === 'node2' ? silent : cluster.node(name).participant),
+  });
+  const hold = cluster.holdChunks();
+  t.teardown(() => hold.release());
+  const plan = cluster.plan('half-seen', ['Article', 'Book']);
+  await coordinator.backup(plan, cluster.nodeClasses(plan.classes));
+  await hold.reached;
+  const live = await coordinator.live('backup', plan);
+  const node1 = await cluster.node('node1').participant.status(backupRef(plan));
+  t.deepEqual(live?.progress, node1?.progress);
+  hold.release();
+  await idle(coordinator);
+});
+
 // A known bug (see the commit message): the test states what should happen and fails until it does.
 
 test.failing('backup() refused because the backup exists aborts none of the participants running it for another coordinator', async (t) => {
