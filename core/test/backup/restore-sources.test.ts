@@ -10,7 +10,7 @@ import { idle, SpyParticipant, startCluster } from './cluster-nodes.js';
 
 /** Two nodes, one class each, and a backup of both. */
 async function backedUp(t: ExecutionContext) {
-  const cluster = await startCluster(t, { node1: { Article: 40 }, node2: { Book: 40 } });
+  const cluster = await startCluster(t, { node1: { Article: 40, Extra: 5 }, node2: { Book: 40 } });
   const coordinator = cluster.coordinator('node1');
   const plan = cluster.plan('src', ['Article', 'Book']);
   await coordinator.backup(plan, cluster.nodeClasses(plan.classes));
@@ -112,3 +112,37 @@ for (const request of [{ include: ['Article'] }, { exclude: ['Book'] }]) {
     t.is(cluster.node('node2').db.getClass('Article'), undefined);
   });
 }
+
+test('restore() refused by a participant’s prepare aborts only the participants that prepared, and records nothing', async (t) => {
+  const { cluster, spies, journalAt } = await backedUp(t);
+  await cluster.node('node1').db.deleteClass('Article');
+  // Book is still on node2.
+  const coordinator = cluster.coordinator('node1', { participant: (node) => spies.get(node) as SpyParticipant });
+  const error = await t.throwsAsync(coordinator.restore(cluster.restorePlan('src')));
+  t.is((error as { code?: string } | undefined)?.code, 'STRATA_RESTORE_CLASS_EXISTS');
+  t.deepEqual(spies.get('node1')?.calls, ['prepare', 'abort: restore refused']);
+  t.deepEqual(spies.get('node2')?.calls, ['prepare']);
+  const ref = { kind: 'restore' as const, id: 'src', backend: 'backup-filesystem', scope: {} };
+  t.is(await cluster.node('node1').participant.status(ref), undefined, 'node1’s prepared restore is dropped');
+  t.deepEqual(cluster.journal.slice(journalAt), []);
+  t.false(coordinator.busy);
+});
+
+test('restore() while the coordinator runs another operation is refused and drops what its participants prepared', async (t) => {
+  const { cluster, spies, journalAt } = await backedUp(t);
+  await cluster.node('node1').db.deleteClass('Article');
+  await cluster.node('node2').db.deleteClass('Book');
+  const coordinator = cluster.coordinator('node1', { participant: (node) => spies.get(node) as SpyParticipant });
+  const hold = cluster.holdChunks();
+  t.teardown(() => hold.release());
+  await coordinator.backup(cluster.plan('other', ['Extra']), { node1: ['Extra'] });
+  await hold.reached;
+  await t.throwsAsync(coordinator.restore(cluster.restorePlan('src')), { message: 'backup other already in progress' });
+  for (const name of ['node1', 'node2']) {
+    t.deepEqual(spies.get(name)?.calls.slice(-2), ['prepare', 'abort: restore refused'], name);
+  }
+  t.false(cluster.journal.slice(journalAt).some((entry) => /restore/.test(entry)));
+  hold.release();
+  await idle(coordinator);
+  t.is((await cluster.global('other'))?.status, 'SUCCESS', 'the running backup goes on');
+});
