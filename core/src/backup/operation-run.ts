@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OperationFencedError } from '../errors.js';
+import { OperationFencedError, ParticipantOperationUnknownError } from '../errors.js';
 import type { BackupBackend } from '../provider/backend.js';
 import type { ModuleLogger } from '../provider/module-definition.js';
 import { deleteBackupObjects, discardPartialWrites } from './backup-cleanup.js';
@@ -242,6 +242,12 @@ export class OperationRun {
     const succeeded = [...this.#parts.values()].every((part) => part.done?.outcome === 'SUCCESS');
     if (finalize === undefined || !succeeded || this.#failure !== undefined || this.#fenced) return;
     try {
+      // A participant that restarted since it finished has lost what it held: its shards would open empty.
+      for (const participant of this.#options.participants) {
+        if ((await participant.status(this.#ref)) === undefined) {
+          throw new ParticipantOperationUnknownError(participant.node, this.#ref.kind, this.#ref.id);
+        }
+      }
       await finalize(this.#state);
     } catch (error) {
       this.#failure = (error as Error).message;

@@ -130,16 +130,17 @@ test('a node that stops answering ends events() FAILED once the bound since its 
   const calls = new NodeCalls('coordinator', {} as never, client, () => [
     { name: 'node3', internalUrl: `http://127.0.0.1:${port}`, version: 'test' },
   ]);
+  // So many failed polls allowed that only the time bound can end it (1000 polls would take minutes).
   const participant = new RemoteParticipant('node3', calls, {
     unreachableMs: 300,
-    maxFailedPolls: 10,
+    maxFailedPolls: 1000,
     retryPollMs: 50,
   });
   const started = Date.now();
   const seen = await collect(participant.events(backupRequest('frozen', ['Article'])));
   const elapsed = Date.now() - started;
-  // Two polls of 200 ms: the second ends past the 300 ms bound.
-  t.true(elapsed >= 300 && elapsed < 1_500, `gave up after ${elapsed} ms`);
+  // Two polls of 200 ms: the second ends past the 300 ms bound. The ceiling is loose: a loaded machine is slow.
+  t.true(elapsed >= 300 && elapsed < 10_000, `gave up after ${elapsed} ms`);
   t.deepEqual(seen, [
     { type: 'done', outcome: 'FAILED', error: 'node node3 is unavailable: no answer within 200 ms', bytes: 0 },
   ]);

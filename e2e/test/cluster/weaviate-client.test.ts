@@ -1,4 +1,4 @@
-import { startCluster } from '@strata/testing';
+import { startCluster, startS3Server } from '@strata/testing';
 import test from 'ava';
 import weaviate, { type WeaviateObject } from 'weaviate-ts-client';
 import { waitFor } from '../../src/cluster-helpers.js';
@@ -94,4 +94,54 @@ test("Weaviate's TypeScript client works through any node of a cluster", async (
 
   await two.schema.classDeleter().withClassName('Paper').do();
   await waitFor('Paper gone from node1', 2000, async () => ((await one.schema.exists('Paper')) ? undefined : true));
+});
+
+test("Weaviate's TypeScript client backs up through one node and restores through another, waiting for each", async (t) => {
+  const s3 = await startS3Server({ buckets: ['backups'] });
+  t.teardown(() => s3.stop());
+  const cluster = await startCluster({ nodes: 3, env: { ENABLE_MODULES: 'backup-s3', ...s3.env('backups') } });
+  t.teardown(() => cluster.stop());
+  const [one, two, three] = cluster.nodes.map((node) => clientFor(node.url)) as [
+    ReturnType<typeof clientFor>,
+    ReturnType<typeof clientFor>,
+    ReturnType<typeof clientFor>,
+  ];
+  await one.schema
+    .classCreator()
+    .withClass({ class: 'Paper', properties: [{ name: 'year', dataType: ['int'] }] })
+    .do();
+  const papers = Array.from({ length: 120 }, (_, year) => ({ class: 'Paper', properties: { year } }));
+  await one.batch
+    .objectsBatcher()
+    .withObjects(...papers)
+    .do();
+
+  const created = await two.backup
+    .creator()
+    .withBackend('s3')
+    .withBackupId('client-backup')
+    .withIncludeClassNames('Paper')
+    .withWaitForCompletion(true)
+    .do();
+  t.like(created, { id: 'client-backup', backend: 's3', status: 'SUCCESS', classes: ['Paper'] });
+  t.like(await three.backup.createStatusGetter().withBackend('s3').withBackupId('client-backup').do(), {
+    status: 'SUCCESS',
+  });
+
+  await one.schema.classDeleter().withClassName('Paper').do();
+  const restored = await three.backup
+    .restorer()
+    .withBackend('s3')
+    .withBackupId('client-backup')
+    .withWaitForCompletion(true)
+    .do();
+  t.like(restored, { id: 'client-backup', backend: 's3', status: 'SUCCESS', classes: ['Paper'] });
+  t.like(await one.backup.restoreStatusGetter().withBackend('s3').withBackupId('client-backup').do(), {
+    status: 'SUCCESS',
+  });
+  const listed = await two.data.getter().withClassName('Paper').withLimit(200).do();
+  t.deepEqual(
+    (listed.objects ?? []).map((o: WeaviateObject) => (o.properties as { year: number }).year).sort((a, b) => a - b),
+    papers.map((p) => p.properties.year),
+  );
 });
