@@ -10,9 +10,13 @@ Runs the backup provider conformance suite (@strata/conformance, installed besid
 application) against <module>, loaded exactly as ENABLE_MODULES loads it, with its BACKUP_*
 variables from the environment. Same as running strata-conformance; its options:
 
-  --strict        fail when any check is skipped
+  --strict        fail when any check is skipped for a capability the module does not declare or
+                  an option, not for an optional method the module leaves out by design
   --grep <text>   run only the checks whose title includes <text>
-  --no-journey    leave out the journey through a Strata node
+  --no-journey    leave out the journeys through Strata nodes
+  --etcd <urls>   the client URLs (comma-separated) of a fresh etcd, for the journey through a
+                  cluster of three nodes that modules declaring \`external\` get; without it, that
+                  journey is skipped
   --deadline <s>  fail a check that takes longer than <s> seconds, naming the backend calls that
                   did not return (default: $STRATA_CONFORMANCE_DEADLINE, else 120)
   -h, --help      show this help
