@@ -13,7 +13,8 @@ import { clearStaging } from './staging.js';
 /**
  * Start-up: settles every operation the operation store still holds, whatever point a crash hit.
  * An interrupted backup ends FAILED ("node restarted during backup"; CANCELED if a cancel was
- * recorded), with its chunks and whatever its cut-short writes left deleted. An interrupted restore
+ * recorded), with its chunks and whatever its cut-short writes left deleted (a restore's cut-short
+ * descriptor write too). An interrupted restore
  * ends SUCCESS when its classes were attached before the node died (the schema holds them with the
  * backup's shards), FAILED (or CANCELED) otherwise. An outcome the provider did not get is written
  * again. An operation whose module is not enabled any more is kept, answering FAILED here, and
@@ -100,8 +101,11 @@ async function settle(
   // The outcome reached the provider before the crash; only the store still held the operation.
   const ours = current !== undefined && current.startedAt === state.startedAt;
   if (ours && FINISHED.has(current.status) && state.cleanupPending !== true) return undefined;
-  if (kind === 'backup' && state.cleanupPending === true) {
-    await deleteBackupObjects(backend, home, Object.fromEntries(state.nodes.map((n) => [n, state])), scope);
+  if (state.cleanupPending === true) {
+    if (kind === 'backup') {
+      await deleteBackupObjects(backend, home, Object.fromEntries(state.nodes.map((n) => [n, state])), scope);
+    }
+    // A restore writes only its descriptor, but a crash can cut that write short too.
     await discardPartialWrites(backend, home, scope, options.logger);
   }
   await writeDescriptor(backend, state, options.author);
