@@ -101,6 +101,7 @@ export class Coordinator {
       ...(nodeClasses === undefined ? {} : { nodeClasses }),
     };
     const run = this.#reserve(state, backend, this.#options.participants(nodes));
+    const prepared: Participant[] = [];
     try {
       // First, so a missing bucket or refused credentials are reported as such, not as a failed read.
       try {
@@ -124,10 +125,11 @@ export class Coordinator {
           concurrency: plan.concurrency,
           startedAt: state.startedAt,
         });
+        prepared.push(participant);
       }
       await run.commit();
     } catch (error) {
-      await run.abandon();
+      await run.abandon(prepared);
       throw error;
     }
   }
@@ -140,10 +142,19 @@ export class Coordinator {
     const { backend, id, scope, home } = plan;
     // The running backup's own status is fresher than what its descriptor says.
     const backup = this.#find('backup', plan);
-    if (backup !== undefined) throw new BackupNotRestorableError(id, backup.state.status);
+    if (backup !== undefined) {
+      // SUCCESS while it writes its descriptor: it holds the slot for a moment more.
+      if (backup.state.status === 'SUCCESS') throw new BackupInProgressError('backup', id);
+      throw new BackupNotRestorableError(id, backup.state.status);
+    }
     const global = await readGlobalDescriptor(backend, id, scope);
     if (global === undefined) throw missingDescriptor('backup', id, home);
-    if (global.status !== 'SUCCESS') throw new BackupNotRestorableError(id, global.status);
+    // A SUCCESS the store holds is the backup's outcome while its descriptor is being written (on a
+    // cluster, by another node): the descriptor then still says the phase before.
+    const key = operationKey({ kind: 'backup', backend: plan.module.name, id, scope });
+    const recorded = (await this.#options.store.list()).find((state) => operationKey(state) === key);
+    const succeeded = recorded?.status === 'SUCCESS' && recorded.startedAt === global.startedAt;
+    if (global.status !== 'SUCCESS' && !succeeded) throw new BackupNotRestorableError(id, global.status);
     if (Number.parseInt(global.version, 10) > Number.parseInt(BACKUP_FORMAT_VERSION, 10)) {
       throw new BackupVersionError(global.version, BACKUP_FORMAT_VERSION);
     }
@@ -191,19 +202,29 @@ export class Coordinator {
       await run.begin();
       await run.commit();
     } catch (error) {
-      await run.abandon();
+      await run.abandon(participants);
       throw error;
     }
     return run.state.classes;
   }
 
   /**
-   * Takes over `listed`, an operation whose coordinator died, adopted by this node: follows it to its
-   * end (operation-run.ts resume). Throws BackupInProgressError while this node runs another.
+   * Takes over `listed`, an operation whose coordinator died: takes the slot, then claims it with
+   * `claim` (the store's adopt), and follows it to its end (operation-run.ts resume). The slot is
+   * taken first, so an adoption never wins a claim it cannot run. Resolves false, holding nothing,
+   * when another node claimed it first.
+   * @throws BackupInProgressError while this node runs another operation; what `claim` throws
    */
-  resume(listed: ListedOperation, backend: BackupBackend): void {
+  async adopt(listed: ListedOperation, backend: BackupBackend, claim: () => Promise<boolean>): Promise<boolean> {
     const run = this.#reserve(listed.state, backend, this.#options.participants(listed.state.nodes));
-    run.resume(listed.coordinator);
+    let won = false;
+    try {
+      won = await claim();
+    } finally {
+      if (!won && this.#running === run) this.#running = undefined;
+    }
+    if (won) run.resume(listed.coordinator);
+    return won;
   }
 
   /** True while this node coordinates an operation. */

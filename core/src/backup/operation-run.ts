@@ -80,7 +80,12 @@ export class OperationRun {
     this.#state = options.state;
     const { kind, id, backend, scope } = options.state;
     this.#ref = { kind, id, backend, scope };
-    for (const participant of options.participants) this.#parts.set(participant, { phase: 'STARTED', bytes: 0 });
+    // An adopted operation's bytes start as its first coordinator recorded them.
+    // and its phase as recorded (every part had reached it), so the status never steps back.
+    const phase = PHASES.find((p) => p === options.state.status) ?? 'STARTED';
+    for (const participant of options.participants) {
+      this.#parts.set(participant, { phase, bytes: options.state.nodeBytes?.[participant.node] ?? 0 });
+    }
     this.#done = new Promise((resolve) => {
       this.#settle = resolve;
     });
@@ -105,9 +110,11 @@ export class OperationRun {
    * Throws only when the descriptor cannot be written; after that, every failure is the outcome.
    */
   async commit(): Promise<void> {
-    await writeDescriptor(this.#options.backend, this.#state, this.#options.author);
+    // Recorded (fenced) before the provider sees it: a coordinator that lost the operation while its
+    // participants prepared must not write STARTED over what its successor wrote.
     this.#state = { ...this.#state, committed: true };
     await this.#options.store.put(this.#state);
+    await writeDescriptor(this.#options.backend, this.#state, this.#options.author);
     this.#committed = true;
     const { logger } = this.#options;
     const { kind, id, backend, classes } = this.#state;
@@ -129,19 +136,25 @@ export class OperationRun {
       void this.#record();
       return;
     }
+    if (this.#state.cancelRequested === true) this.#cancel = endedBecause.canceled(kind);
     if (this.#state.committed !== true) {
-      this.#failure = endedBecause.uncommitted(kind, previous);
-      void this.#abortAll(this.#failure).then(() => this.#record());
+      if (this.#cancel === undefined) this.#failure = endedBecause.uncommitted(kind, previous);
+      void this.#abortAll(this.#cancel ?? this.#failure ?? '').then(() => this.#record());
       return;
     }
     this.#committed = true;
-    if (this.#state.cancelRequested === true) this.#cancel = endedBecause.canceled(kind);
     void this.#follow();
   }
 
-  /** Undoes an operation whose start failed (nothing of it is in the provider): forgets it, frees the slot. */
-  async abandon(): Promise<void> {
-    await this.#abortAll('the operation did not start');
+  /**
+   * Undoes an operation whose start failed (nothing of it is in the provider): drops what `prepared`
+   * hold of it, forgets it, frees the slot.
+   */
+  async abandon(prepared: readonly Participant[]): Promise<void> {
+    // Only those this run prepared: another coordinator's run of the same key may be what refused it.
+    await Promise.allSettled(
+      prepared.map((participant) => participant.abort(this.#ref, 'the operation did not start')),
+    );
     if (this.#begun)
       await this.#options.store.remove(this.#state).catch((error: unknown) => {
         this.#options.logger.error(
@@ -285,7 +298,15 @@ export class OperationRun {
       try {
         await this.#options.store.put(this.#state);
       } catch (putError) {
-        if (this.#fence(putError)) return;
+        // Fenced: another node coordinates it. Unreachable: this node cannot tell, so it aborts nothing
+        // (the others finish their part for nothing; the outcome is FAILED all the same).
+        if (!this.#fence(putError)) {
+          this.#options.logger.warn(
+            { id: this.#state.id, err: putError },
+            `${participant.node} failed; not aborting the others while the operation store does not answer`,
+          );
+        }
+        return;
       }
       void this.#abortAll(`${participant.node} failed: ${error}`, participant);
     });
@@ -313,6 +334,11 @@ export class OperationRun {
     await Promise.allSettled(others.map((participant) => participant.abort(this.#ref, reason)));
   }
 
+  /** Each participant's bytes, by node, as the state records them. */
+  #nodeBytes(): Record<string, number> {
+    return Object.fromEntries([...this.#parts].map(([participant, part]) => [participant.node, part.bytes]));
+  }
+
   /** The bytes of the files the participants move, as far as they reported them. */
   #bytes(): number {
     return [...this.#parts.values()].reduce((sum, part) => sum + part.bytes, 0);
@@ -328,7 +354,7 @@ export class OperationRun {
     const phase = PHASES[Math.min(...parts.map((part) => PHASES.indexOf(part.phase)))] as BackupStatus;
     const bytes = this.#bytes();
     if (!force && phase === this.#state.status && bytes === this.#state.preCompressionSizeBytes) return;
-    this.#state = { ...this.#state, status: phase, preCompressionSizeBytes: bytes };
+    this.#state = { ...this.#state, status: phase, preCompressionSizeBytes: bytes, nodeBytes: this.#nodeBytes() };
     const state = this.#state;
     this.#writes = this.#writes.then(async () => {
       if (this.#fenced) return;
@@ -365,19 +391,20 @@ export class OperationRun {
   }
 
   /**
-   * Puts the outcome: once, logging a failure, for a store of one node; with {@link
-   * OperationRunOptions.retryStoreMs}, until the store takes it. False when it was fenced (the run
-   * stopped).
+   * Has the store take the outcome's `change` (its put, then its remove): once, logging a failure, for
+   * a store of one node (its next start settles what is left); with {@link
+   * OperationRunOptions.retryStoreMs}, until the store takes it, as what a cluster's store keeps under
+   * this node's live claim no other node would settle. False when it was fenced (the run stopped).
    */
-  async #put(settled: OperationState): Promise<boolean> {
-    const { store, logger, retryStoreMs } = this.#options;
+  async #durably(settled: OperationState, what: string, change: () => Promise<void>): Promise<boolean> {
+    const { logger, retryStoreMs } = this.#options;
     for (let tries = 1; ; tries++) {
       try {
-        await store.put(settled);
+        await change();
         return true;
       } catch (error) {
         if (this.#fence(error)) return false;
-        const message = `could not record the outcome of ${settled.kind} ${settled.id} in the operation store`;
+        const message = `could not ${what} ${settled.kind} ${settled.id} in the operation store`;
         if (retryStoreMs === undefined) {
           logger.error({ id: settled.id, err: error }, message);
           return true;
@@ -421,11 +448,14 @@ export class OperationRun {
           ...this.#outcome(),
           completedAt: new Date().toISOString(),
           preCompressionSizeBytes: this.#bytes(),
+          nodeBytes: this.#nodeBytes(),
         };
     const { kind, id } = settled;
     const logError = (message: string) => (error: unknown) => logger.error({ id, err: error }, message);
     // The store first: if the provider cannot be written, the store still holds the outcome.
-    if (!(await this.#put(settled))) return;
+    if (!(await this.#durably(settled, 'record the outcome of', () => store.put(settled)))) return;
+    // Answered from now on, as every other node answers it from the store.
+    this.#state = settled;
     if (kind === 'backup' && settled.status !== 'SUCCESS') {
       await this.#clean(settled).catch(logError(`could not delete what ${kind} ${id} wrote`));
     }
@@ -436,13 +466,8 @@ export class OperationRun {
         return false;
       },
     );
-    if (recorded) {
-      await store.remove(settled).catch((error: unknown) => {
-        if (!this.#fence(error)) logError(`could not forget ${kind} ${id}`)(error);
-      });
-    }
+    if (recorded) await this.#durably(settled, 'forget', () => store.remove(settled));
     if (this.#fenced) return;
-    this.#state = settled;
     this.#options.release();
     this.#settle();
     logger.info(

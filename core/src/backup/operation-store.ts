@@ -43,6 +43,8 @@ export interface OperationState {
   readonly error: string;
   readonly completedAt: string;
   readonly preCompressionSizeBytes: number;
+  /** Each node's part of `preCompressionSizeBytes`, as its participant reported it. */
+  readonly nodeBytes?: Readonly<Record<string, number>>;
   /**
    * Its participants were told to start (or about to be): a coordinator that adopts it follows them
    * to the end; one not committed is ended FAILED, its participants aborted.

@@ -55,7 +55,7 @@ import {
  * How long a cancel waits for an operation whose coordinator died to be adopted by another node
  * (its lease's TTL and a moment), before it answers that it cannot cancel it now.
  */
-const CANCEL_WAIT_MS = 20_000;
+export const CANCEL_WAIT_MS = 20_000;
 /** How often it looks meanwhile; also how often a cluster's coordinator tries a put etcd failed again. */
 const RETRY_MS = 500;
 
@@ -70,6 +70,8 @@ export interface SchedulerOptions {
   readonly participant: Participant;
   /** The node's cluster; none for a single node. */
   readonly cluster?: BackupCluster | undefined;
+  /** How long a cancel waits for another node to coordinate the operation (default {@link CANCEL_WAIT_MS}). */
+  readonly cancelWaitMs?: number;
 }
 
 export class BackupScheduler {
@@ -237,7 +239,7 @@ export class BackupScheduler {
         const module = this.#options.modules.find(listed.state.backend);
         if (module === undefined || this.#coordinator.busy) continue;
         try {
-          if (await cluster.store.adopt(listed)) this.#coordinator.resume(listed, module.backend);
+          await this.#coordinator.adopt(listed, module.backend, () => cluster.store.adopt(listed));
         } catch (error) {
           this.#options.logger.warn(
             { id: listed.state.id, err: error },
@@ -262,7 +264,7 @@ export class BackupScheduler {
   ): Promise<OperationState | undefined> {
     const ref: OperationRef = { kind, id: where.id, backend: where.module.name, scope: where.scope };
     const key = operationKey(ref);
-    const deadline = Date.now() + CANCEL_WAIT_MS;
+    const deadline = Date.now() + (this.#options.cancelWaitMs ?? CANCEL_WAIT_MS);
     let coordinator = '';
     for (;;) {
       const { operations } = await cluster.store.snapshot();

@@ -57,6 +57,10 @@ function stateProblem(state: Fields): string | undefined {
   if (nodeClasses !== undefined && (!isObject(nodeClasses) || !Object.values(nodeClasses).every(isStrings))) {
     return 'state.nodeClasses is not a record of class lists';
   }
+  const nodeBytes = state.nodeBytes;
+  if (nodeBytes !== undefined && (!isObject(nodeBytes) || !Object.values(nodeBytes).every(Number.isSafeInteger))) {
+    return 'state.nodeBytes is not a record of byte counts';
+  }
   for (const field of ['cancelRequested', 'cleanupPending', 'committed']) {
     if (state[field] !== undefined && typeof state[field] !== 'boolean') return `state.${field} is not a boolean`;
   }

@@ -159,3 +159,31 @@ test('a participant that fails skips finalize; the one that succeeded releases w
   t.false(existsSync(join(cluster.node('node1').dataPath, 'article')), 'node1 released Article');
   t.is(cluster.node('node1').db.getClass('Article'), undefined);
 });
+
+/** node2's participant as after a restart: every call passes, but it holds nothing once its part is done. */
+class RestartedWhenDone extends SpyParticipant {
+  override async status(operation: Parameters<Participant['status']>[0]) {
+    const status = await super.status(operation);
+    return status?.phase === 'DONE' ? undefined : status;
+  }
+}
+
+test('a participant that lost its part after it finished (its node restarted) fails the restore before any class is created', async (t) => {
+  const cluster = await backedUp(t);
+  const calls: OperationState[] = [];
+  const restarted = new RestartedWhenDone(cluster.node('node2').participant);
+  const coordinator = cluster.coordinator('node1', {
+    participant: (name) => (name === 'node2' ? restarted : cluster.node(name).participant),
+    cluster: { finalize: creating(cluster, calls), retryStoreMs: 5 },
+  });
+  await coordinator.restore(cluster.restorePlan('held'));
+  await idle(coordinator);
+  t.is(calls.length, 0, 'no class created');
+  t.like(await restoreDescriptor(cluster, 'held'), {
+    status: 'FAILED',
+    error:
+      'node "node2" holds no restore "held": it was not prepared there, was aborted, finished long ago, or the node restarted since; start the operation again',
+  });
+  t.is(cluster.node('node1').db.getClass('Article'), undefined);
+  t.false(existsSync(join(cluster.node('node1').dataPath, 'article')), "node1's held shards released");
+});
