@@ -24,6 +24,8 @@ import { waitFor } from '../../src/cluster-helpers.js';
 // leaves every participant going, unless a test kills a participant on purpose.
 
 const TTL_S = 2;
+/** A hold never let go: the held request's process is killed, and the proxy then drops it. */
+const NEVER = new Promise<void>(() => {});
 /** The bound the docs state for an adoption: the lease's TTL, and a few seconds for the rest. */
 const ADOPTION_BOUND_MS = TTL_S * 1000 + 5000;
 
@@ -83,7 +85,7 @@ test.serial(
       if (stallChunks && puts(url, method, CHUNK)) return { kind: 'stall', ms: 1500 };
       if (!stallChunks && !held && method === 'DELETE' && NODE_DESCRIPTOR.test(url.split('?')[0] ?? '')) {
         held = true;
-        return { kind: 'stall', ms: 120_000 };
+        return { kind: 'hold', until: NEVER };
       }
       return undefined;
     });
@@ -116,7 +118,7 @@ test.serial(
     const { nodes, node4, backend } = await setUp(t, ({ method, url }) => {
       if (!held && puts(url, method, GLOBAL)) {
         held = true;
-        return { kind: 'stall', ms: 120_000 };
+        return { kind: 'hold', until: NEVER };
       }
       return undefined;
     });
@@ -172,7 +174,7 @@ test.serial(
       if (puts(url, method, NODE_DESCRIPTOR)) nodeDescriptors += 1;
       else if (!held && nodeDescriptors === 3 && puts(url, method, GLOBAL)) {
         held = true;
-        return { kind: 'stall', ms: 120_000 };
+        return { kind: 'hold', until: NEVER };
       }
       return undefined;
     });
