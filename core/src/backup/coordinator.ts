@@ -14,7 +14,7 @@ import type { BackupBackend } from '../provider/backend.js';
 import type { ModuleLogger } from '../provider/module-definition.js';
 import { deleteBackupObjects } from './backup-cleanup.js';
 import { selectClasses } from './class-selection.js';
-import { BACKUP_FORMAT_VERSION, type GlobalDescriptor, ZERO_TIME } from './descriptors.js';
+import { BACKUP_FORMAT_VERSION, FINISHED, type GlobalDescriptor, ZERO_TIME } from './descriptors.js';
 import { BackupHome } from './home.js';
 import type { DescriptorAuthor } from './operation-descriptors.js';
 import { OperationRun } from './operation-run.js';
@@ -24,6 +24,7 @@ import {
   type OperationState,
   type OperationStore,
   operationKey,
+  settledOf,
 } from './operation-store.js';
 import type { OperationRef, Participant, Prepared } from './participant.js';
 import type { Progress } from './progress.js';
@@ -66,6 +67,9 @@ export interface CoordinatorOptions {
  */
 export const STOP_GRACE_MS = 10_000;
 
+/** How long a new operation waits for the last one to finish writing an outcome it already answers. */
+const SETTLING_WAIT_MS = 10_000;
+
 /** A running operation's status, with its progress. */
 export interface LiveStatus {
   readonly state: OperationState;
@@ -94,6 +98,7 @@ export class Coordinator {
    * classes each node holds shards of (a cluster's); without it, this node takes every class.
    */
   async backup(plan: BackupPlan, nodeClasses?: Readonly<Record<string, readonly string[]>>): Promise<void> {
+    await this.#settling();
     const { backend, id, scope, home } = plan;
     const nodes = nodeClasses === undefined ? this.#options.nodes() : Object.keys(nodeClasses);
     const state: OperationState = {
@@ -140,19 +145,17 @@ export class Coordinator {
    */
   async restore(plan: RestorePlan): Promise<readonly string[]> {
     const { backend, id, scope, home } = plan;
+    await this.#settling();
     // The running backup's own status is fresher than what its descriptor says.
     const backup = this.#find('backup', plan);
-    if (backup !== undefined) {
-      // SUCCESS while it writes its descriptor: it holds the slot for a moment more.
-      if (backup.state.status === 'SUCCESS') throw new BackupInProgressError('backup', id);
-      throw new BackupNotRestorableError(id, backup.state.status);
-    }
+    if (backup !== undefined) throw new BackupNotRestorableError(id, backup.state.status);
     const global = await readGlobalDescriptor(backend, id, scope);
     if (global === undefined) throw missingDescriptor('backup', id, home);
     // A SUCCESS the store holds is the backup's outcome while its descriptor is being written (on a
     // cluster, by another node): the descriptor then still says the phase before.
     const key = operationKey({ kind: 'backup', backend: plan.module.name, id, scope });
-    const recorded = (await this.#options.store.list()).find((state) => operationKey(state) === key);
+    const listed = (await this.#options.store.list()).find((state) => operationKey(state) === key);
+    const recorded = listed === undefined ? undefined : settledOf(listed);
     const succeeded = recorded?.status === 'SUCCESS' && recorded.startedAt === global.startedAt;
     if (global.status !== 'SUCCESS' && !succeeded) throw new BackupNotRestorableError(id, global.status);
     if (Number.parseInt(global.version, 10) > Number.parseInt(BACKUP_FORMAT_VERSION, 10)) {
@@ -216,12 +219,13 @@ export class Coordinator {
    * @throws BackupInProgressError while this node runs another operation; what `claim` throws
    */
   async adopt(listed: ListedOperation, backend: BackupBackend, claim: () => Promise<boolean>): Promise<boolean> {
+    await this.#settling();
     const run = this.#reserve(listed.state, backend, this.#options.participants(listed.state.nodes));
     let won = false;
     try {
       won = await claim();
     } finally {
-      if (!won && this.#running === run) this.#running = undefined;
+      if (!won) await run.abandon([]);
     }
     if (won) run.resume(listed.coordinator);
     return won;
@@ -277,6 +281,22 @@ export class Coordinator {
           'it stays recorded and the next start settles it',
       );
     }
+  }
+
+  /**
+   * Waits for a run whose outcome is recorded to be done writing it (a moment): it answers its
+   * outcome already, so a client that saw it finish may ask for the next operation at once. At most
+   * {@link SETTLING_WAIT_MS}: one whose store keeps refusing its last write leaves the slot taken.
+   */
+  async #settling(): Promise<void> {
+    const run = this.#running;
+    if (run === undefined || !FINISHED.has(run.state.status)) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SETTLING_WAIT_MS);
+    });
+    await Promise.race([run.finished, late]);
+    clearTimeout(timer);
   }
 
   #find(kind: OperationRef['kind'], target: Target): OperationRun | undefined {

@@ -3,12 +3,13 @@ import { OperationFencedError, ParticipantOperationUnknownError } from '../error
 import type { BackupBackend } from '../provider/backend.js';
 import type { ModuleLogger } from '../provider/module-definition.js';
 import { deleteBackupObjects, discardPartialWrites } from './backup-cleanup.js';
-import { type BackupStatus, FINISHED } from './descriptors.js';
+import { type BackupStatus, FINISHED, type OperationRecord } from './descriptors.js';
 import { BackupHome } from './home.js';
 import { type DescriptorAuthor, type NodePart, writeDescriptor } from './operation-descriptors.js';
-import { endedBecause, type OperationState, type OperationStore } from './operation-store.js';
+import { endedBecause, type OperationState, type OperationStore, settledOf } from './operation-store.js';
 import type { OperationRef, Participant, ParticipantEvent, ParticipantPhase } from './participant.js';
 import type { Progress } from './progress.js';
+import { readGlobalDescriptor, readRestoreDescriptor } from './read-descriptors.js';
 
 /**
  * One operation from the coordinator's side, from its record to its outcome: it follows each
@@ -95,6 +96,22 @@ export class OperationRun {
     return this.#state;
   }
 
+  /** The outcome of this run (same startedAt) the provider holds already, if it does; undefined when unreadable. */
+  async #providerOutcome(): Promise<OperationRecord | undefined> {
+    const { backend } = this.#options;
+    const { kind, id, scope, startedAt } = this.#state;
+    const read = kind === 'backup' ? readGlobalDescriptor : readRestoreDescriptor;
+    const current = await read(backend, id, scope).catch(() => undefined);
+    return current !== undefined && current.startedAt === startedAt && FINISHED.has(current.status)
+      ? current
+      : undefined;
+  }
+
+  /** Resolves once the run is over: its outcome recorded (or the operation handed over) and the slot free. */
+  get finished(): Promise<void> {
+    return this.#done;
+  }
+
   get participants(): readonly Participant[] {
     return this.#options.participants;
   }
@@ -132,6 +149,23 @@ export class OperationRun {
     const { kind, id, backend } = this.#state;
     this.#options.logger.warn({ id, backend, previous }, `adopted ${kind} ${id} from node ${previous}`);
     this.#begun = true;
+    void this.#resumeFrom(previous);
+  }
+
+  async #resumeFrom(previous: string): Promise<void> {
+    const { kind } = this.#state;
+    // An outcome its coordinator decided stands.
+    this.#state = settledOf(this.#state);
+    const written = FINISHED.has(this.#state.status) ? undefined : await this.#providerOutcome();
+    if (written !== undefined) {
+      // Its coordinator wrote the outcome to the provider and died before the store forgot it.
+      const { status, error, completedAt, preCompressionSizeBytes } = written;
+      this.#state = { ...this.#state, status, error, completedAt, preCompressionSizeBytes };
+      if (!(await this.#durably(this.#state, 'forget', () => this.#options.store.remove(this.#state)))) return;
+      this.#options.release();
+      this.#settle();
+      return;
+    }
     if (FINISHED.has(this.#state.status)) {
       void this.#record();
       return;
@@ -452,10 +486,14 @@ export class OperationRun {
         };
     const { kind, id } = settled;
     const logError = (message: string) => (error: unknown) => logger.error({ id, err: error }, message);
-    // The store first: if the provider cannot be written, the store still holds the outcome.
-    if (!(await this.#durably(settled, 'record the outcome of', () => store.put(settled)))) return;
-    // Answered from now on, as every other node answers it from the store.
-    this.#state = settled;
+    // The outcome decided goes to the store first (a crash from here on settles with it), beside the
+    // phase the provider still has, which every node answers until the provider has the outcome. The
+    // put is fenced: a coordinator that lost the operation deletes and writes nothing.
+    const { status, error, completedAt } = settled;
+    const deciding = FINISHED.has(this.#state.status)
+      ? settled
+      : { ...settled, status: this.#state.status, error: this.#state.error, outcome: { status, error, completedAt } };
+    if (!(await this.#durably(settled, 'record the outcome of', () => store.put(deciding)))) return;
     if (kind === 'backup' && settled.status !== 'SUCCESS') {
       await this.#clean(settled).catch(logError(`could not delete what ${kind} ${id} wrote`));
     }
@@ -466,8 +504,13 @@ export class OperationRun {
         return false;
       },
     );
-    if (recorded) await this.#durably(settled, 'forget', () => store.remove(settled));
-    if (this.#fenced) return;
+    this.#state = settled;
+    // Forgotten once in the provider; else kept as the outcome, answered from the store and written
+    // again later (the node's next start, or the node that adopts it).
+    const kept = recorded
+      ? await this.#durably(settled, 'forget', () => store.remove(settled))
+      : await this.#durably(settled, 'record the outcome of', () => store.put(settled));
+    if (!kept) return;
     this.#options.release();
     this.#settle();
     logger.info(

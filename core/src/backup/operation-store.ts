@@ -43,6 +43,12 @@ export interface OperationState {
   readonly error: string;
   readonly completedAt: string;
   readonly preCompressionSizeBytes: number;
+  /**
+   * The outcome its coordinator decided and is writing to the provider, while `status` still says
+   * the phase the provider has: what every node answers until the provider has the outcome too. A
+   * crash from then on settles the operation with it ({@link settledOf}).
+   */
+  readonly outcome?: Pick<OperationState, 'status' | 'error' | 'completedAt'>;
   /** Each node's part of `preCompressionSizeBytes`, as its participant reported it. */
   readonly nodeBytes?: Readonly<Record<string, number>>;
   /**
@@ -100,6 +106,13 @@ export const endedBecause = {
   uncommitted: (kind: OperationState['kind'], coordinator: string) =>
     `coordinator ${coordinator} stopped before the ${kind} started`,
 };
+
+/** `state` with the outcome its coordinator decided ({@link OperationState.outcome}), if it decided one. */
+export function settledOf(state: OperationState): OperationState {
+  if (state.outcome === undefined) return state;
+  const { outcome, ...rest } = state;
+  return { ...rest, ...outcome };
+}
 
 /** What identifies an operation: its kind, module, id and location. */
 export function operationKey(state: Pick<OperationState, 'kind' | 'backend' | 'id' | 'scope'>): string {

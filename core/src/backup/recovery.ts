@@ -6,7 +6,7 @@ import { deleteBackupObjects, discardPartialWrites } from './backup-cleanup.js';
 import { FINISHED, type OperationRecord } from './descriptors.js';
 import { BackupHome } from './home.js';
 import { type DescriptorAuthor, writeDescriptor } from './operation-descriptors.js';
-import { endedBecause, type OperationState, type OperationStore } from './operation-store.js';
+import { endedBecause, type OperationState, type OperationStore, settledOf } from './operation-store.js';
 import { readGlobalDescriptor, readRestoreDescriptor } from './read-descriptors.js';
 import { clearStaging } from './staging.js';
 
@@ -34,7 +34,9 @@ export interface RecoveryOptions {
 export async function recoverOperations(options: RecoveryOptions): Promise<void> {
   const { store, modules, logger } = options;
   await clearStaging(options.dataPath);
-  for (const recorded of await store.list()) {
+  for (const listed of await store.list()) {
+    // An outcome the coordinator decided before the crash stands.
+    const recorded = settledOf(listed);
     const { kind, id, backend } = recorded;
     const state = FINISHED.has(recorded.status) ? recorded : interrupted(recorded, options.db);
     const module = modules.find(backend);
@@ -98,9 +100,11 @@ async function settle(
     kind === 'backup'
       ? await readGlobalDescriptor(backend, id, scope)
       : await readRestoreDescriptor(backend, id, scope);
-  // The outcome reached the provider before the crash; only the store still held the operation.
+  // The outcome reached the provider before the crash; only the store still held the operation (it is
+  // forgotten only after the provider has it, and the provider is written only with the outcome).
   const ours = current !== undefined && current.startedAt === state.startedAt;
-  if (ours && FINISHED.has(current.status) && state.cleanupPending !== true) return undefined;
+  const written = ours && FINISHED.has(current.status);
+  if (written && (state.cleanupPending !== true || !FINISHED.has(recorded.status))) return undefined;
   if (state.cleanupPending === true) {
     if (kind === 'backup') {
       await deleteBackupObjects(backend, home, Object.fromEntries(state.nodes.map((n) => [n, state])), scope);

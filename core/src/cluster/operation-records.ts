@@ -57,6 +57,13 @@ function stateProblem(state: Fields): string | undefined {
   if (nodeClasses !== undefined && (!isObject(nodeClasses) || !Object.values(nodeClasses).every(isStrings))) {
     return 'state.nodeClasses is not a record of class lists';
   }
+  const outcome = state.outcome;
+  if (
+    outcome !== undefined &&
+    (!isObject(outcome) || !['status', 'error', 'completedAt'].every((field) => typeof outcome[field] === 'string'))
+  ) {
+    return 'state.outcome is not an outcome (status, error, completedAt)';
+  }
   const nodeBytes = state.nodeBytes;
   if (nodeBytes !== undefined && (!isObject(nodeBytes) || !Object.values(nodeBytes).every(Number.isSafeInteger))) {
     return 'state.nodeBytes is not a record of byte counts';

@@ -9,7 +9,7 @@
  * an unreachable etcd does ({@link FakeOperationStore.failPuts}).
  *
  * Every call is written to `journal` (`put STARTED`, `put STARTED committed`, `refused TRANSFERRED`,
- * `unreachable SUCCESS`, `remove`), which a test shares with a recording backend to check the order
+ * `put TRANSFERRED committed -> SUCCESS` for an outcome decided, `unreachable SUCCESS`, `remove`), which a test shares with a recording backend to check the order
  * of the store's writes and the provider's.
  */
 
@@ -136,7 +136,8 @@ export class FakeOperationStore {
 
   #put(node: string, state: OperationState): void {
     this.beforePut(node, state);
-    const what = `${state.status}${state.committed === true ? ' committed' : ''}`;
+    const decided = state.outcome === undefined ? '' : ` -> ${state.outcome.status}`;
+    const what = `${state.status}${state.committed === true ? ' committed' : ''}${decided}`;
     const failure = this.#failures.find((f) => f.count > 0 && f.when(state));
     if (failure !== undefined) {
       failure.count--;

@@ -312,3 +312,72 @@ test('resume() of an operation canceled before its commit ends it CANCELED, as a
   await idle(successor);
   t.like(await cluster.global('cancel-early'), { status: 'CANCELED', error: 'backup canceled by user' });
 });
+
+/** What node1 left recorded of backup `plan`, run at `startedAt`: the phase the provider has, and `extra`. */
+function leftBy(plan: ReturnType<Cluster['plan']>, startedAt: string, extra: Partial<OperationState>): OperationState {
+  return {
+    kind: 'backup',
+    id: plan.id,
+    backend: plan.module.name,
+    backendNames: [plan.module.name, ...plan.module.altNames],
+    scope: {},
+    home: plan.home,
+    startedAt,
+    classes: ['Article', 'Book'],
+    nodes: ['node1', 'node2'],
+    nodeClasses: { node1: ['Article'], node2: ['Book'] },
+    compression: 'DefaultCompression',
+    status: 'TRANSFERRED',
+    error: '',
+    completedAt: '0001-01-01T00:00:00.000Z',
+    preCompressionSizeBytes: 0,
+    committed: true,
+    ...extra,
+  };
+}
+
+test('resume() of an outcome decided but not yet written settles with it, following no participant', async (t) => {
+  const cluster = await startCluster(t, LAYOUT);
+  const first = cluster.coordinator('node1');
+  cluster.refuseDescriptors((status) => status === 'SUCCESS');
+  const plan = cluster.plan('decided', ['Article', 'Book']);
+  await first.backup(plan, cluster.nodeClasses(plan.classes));
+  await idle(first);
+  const { startedAt } = (await cluster.global('decided')) as { startedAt: string };
+  // node1 decided SUCCESS and died writing it.
+  const outcome = { status: 'SUCCESS' as const, error: '', completedAt: '2026-12-02T00:00:00.000Z' };
+  cluster.store.takeOver(leftBy(plan, startedAt, {}), 'node1', leftBy(plan, startedAt, { outcome }));
+  cluster.refuseDescriptors(() => false);
+  const spies = new Map<string, SpyParticipant>();
+  const { successor } = await adoptOnNode2(cluster, {
+    participant: (name) => {
+      const spy = new SpyParticipant(cluster.node(name).participant);
+      spies.set(name, spy);
+      return spy;
+    },
+  });
+  await idle(successor);
+  t.deepEqual(
+    [...spies.values()].flatMap((spy) => spy.calls),
+    [],
+    'no participant followed',
+  );
+  t.like(await cluster.global('decided'), { status: 'SUCCESS', completedAt: outcome.completedAt, leader: 'node2' });
+  t.is(cluster.store.entry(backupRef(plan)), undefined);
+});
+
+test('resume() of an operation whose outcome the provider holds already only forgets it', async (t) => {
+  const cluster = await startCluster(t, LAYOUT);
+  const first = cluster.coordinator('node1');
+  const plan = cluster.plan('written', ['Article', 'Book']);
+  await first.backup(plan, cluster.nodeClasses(plan.classes));
+  await idle(first);
+  const global = await cluster.global('written');
+  t.is(global?.status, 'SUCCESS');
+  // node1 wrote SUCCESS and died before the store forgot the run: the record says the phase before.
+  cluster.store.seed('node1', leftBy(plan, global?.startedAt as string, {}));
+  const { successor } = await adoptOnNode2(cluster);
+  await idle(successor);
+  t.like(await cluster.global('written'), { status: 'SUCCESS', leader: 'node1' }, 'the provider’s outcome, untouched');
+  t.is(cluster.store.entry(backupRef(plan)), undefined, 'forgotten');
+});

@@ -59,7 +59,12 @@ test('backup() over two nodes puts every phase in the store before it writes bac
     const status = write.split(' ').at(-1) as string;
     const index = cluster.journal.indexOf(write);
     t.true(
-      cluster.journal.slice(0, index).some((entry) => entry === `put ${status}` || entry === `put ${status} committed`),
+      cluster.journal
+        .slice(0, index)
+        .some(
+          (entry) =>
+            entry.startsWith('put ') && (entry.endsWith(` ${status}`) || entry.includes(`${status} committed`)),
+        ),
       `${write} follows a put of ${status}:\n${cluster.journal.join('\n')}`,
     );
   }
@@ -259,14 +264,14 @@ test('a FAILED backup has the chunks of every node deleted, a node that died mid
 test('an outcome the store cannot take is put again every retryStoreMs until it is; the descriptor is written after', async (t) => {
   const cluster = await startCluster(t, { node1: { Article: 50 } });
   const coordinator = cluster.coordinator('node1', { cluster: { finalize: async () => {}, retryStoreMs: 5 } });
-  cluster.store.failPuts(12, (state) => state.status === 'SUCCESS');
+  cluster.store.failPuts(12, (state) => state.outcome?.status === 'SUCCESS');
   const plan = cluster.plan('retried', ['Article']);
   await coordinator.backup(plan, { node1: ['Article'] });
   await idle(coordinator);
 
-  t.deepEqual(after(cluster.journal, 'unreachable SUCCESS committed'), [
-    ...Array.from({ length: 12 }, () => 'unreachable SUCCESS committed'),
-    'put SUCCESS committed',
+  t.deepEqual(after(cluster.journal, 'unreachable TRANSFERRED committed -> SUCCESS'), [
+    ...Array.from({ length: 12 }, () => 'unreachable TRANSFERRED committed -> SUCCESS'),
+    'put TRANSFERRED committed -> SUCCESS',
     'write backup_config.json SUCCESS',
     'remove',
   ]);
@@ -286,12 +291,12 @@ test('an outcome the store cannot take is put again every retryStoreMs until it 
 test('without retryStoreMs, an outcome the store cannot take is logged and the descriptor written all the same', async (t) => {
   const cluster = await startCluster(t, { node1: { Article: 50 } });
   const coordinator = cluster.coordinator('node1', { cluster: false });
-  cluster.store.failPuts(1, (state) => state.status === 'SUCCESS');
+  cluster.store.failPuts(1, (state) => state.outcome?.status === 'SUCCESS');
   const plan = cluster.plan('once', ['Article']);
   await coordinator.backup(plan);
   await idle(coordinator);
-  t.deepEqual(after(cluster.journal, 'unreachable SUCCESS committed'), [
-    'unreachable SUCCESS committed',
+  t.deepEqual(after(cluster.journal, 'unreachable TRANSFERRED committed -> SUCCESS'), [
+    'unreachable TRANSFERRED committed -> SUCCESS',
     'write backup_config.json SUCCESS',
     'remove',
   ]);

@@ -67,7 +67,7 @@ test('finalize is called once, with the recorded state, when every participant s
   t.is(await count(cluster, 'node1', 'Article'), 60);
   t.is(await count(cluster, 'node2', 'Book'), 40);
   const puts = cluster.journal.filter((entry) => entry.startsWith('put'));
-  t.is(puts.at(-1), 'put SUCCESS committed');
+  t.is(puts.at(-1), 'put FINALIZING committed -> SUCCESS', 'the outcome decided, beside the phase the provider has');
   t.is(cluster.journal.at(-2), 'write restore_config.json SUCCESS');
 });
 
