@@ -1,13 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CallOptions } from '@strata/core';
-import { BackupHome } from '@strata/core/backup';
 import { createLogger, StrataNode } from '@strata/core/node';
 import { type CheckClock, currentClock, watchInPlace } from '../deadline.js';
-import { type ConformanceAssertions, type ConformanceTest, collect, randomName } from '../harness.js';
+import { type ConformanceAssertions, type ConformanceTest, collect } from '../harness.js';
 import { FINISHED, type Json, type NodeApi, nodeApi, POLL_MS } from '../node-api.js';
 import type { ClusterOptions, Subject } from '../subject.js';
+import { type JourneyBackup, journeyBackup } from './journey-backup.js';
 
 /**
  * The journey through a cluster, for modules that declare `capabilities.external`: three Strata
@@ -36,18 +35,9 @@ interface Member {
   readonly api: NodeApi;
 }
 
-interface ClusterJourney {
+interface ClusterJourney extends JourneyBackup {
   readonly members: readonly Member[];
   readonly clock: CheckClock;
-  readonly id: string;
-  /** The backup's keys, as core lays them out: the suite never builds or slices a key itself. */
-  readonly home: BackupHome;
-  /** `config` for create and restore: a `Path` of the suite's own when the module supports one. */
-  readonly config: Record<string, string>;
-  /** The same, as a query string for status. */
-  readonly query: string;
-  /** Where the backup's objects are, for the suite's own backend calls. */
-  readonly options: CallOptions;
 }
 
 /** The member named `name`. */
@@ -64,15 +54,8 @@ async function startClusterJourney(
   const clock = currentClock();
   if (clock === undefined) throw new TypeError('a journey runs as a check of describeBackendConformance');
   const { options } = subject;
-  const id = randomName('cluster-journey');
-  const home = new BackupHome(id);
-  const path = subject.scopePath('cluster-journey');
-  const scope: CallOptions = path === undefined ? {} : { scope: { path } };
   // Teardowns run last first, each within its own deadline: the objects go even if a node hangs.
-  t.teardown(async () => {
-    for await (const object of subject.backend.list(home.prefix, scope))
-      await subject.backend.delete(object.key, scope);
-  });
+  const backup = journeyBackup(t, subject, 'cluster-journey');
   const members: Member[] = [];
   const dataPaths: string[] = [];
   t.teardown(async () => {
@@ -103,15 +86,7 @@ async function startClusterJourney(
     watchInPlace(node.modules.backend(subject.name), clock);
     members.push({ name, node, api: nodeApi(node.url, clock) });
   }
-  const journey: ClusterJourney = {
-    members,
-    clock,
-    id,
-    home,
-    config: path === undefined ? {} : { Path: path },
-    query: path === undefined ? '' : `?path=${encodeURIComponent(path)}`,
-    options: scope,
-  };
+  const journey: ClusterJourney = { ...backup, members, clock };
   // Placement spreads shards over the members a node knows: every node must know all three first.
   await until(journey, 'every node listing the three nodes HEALTHY', async () => {
     const replies = await Promise.all(members.map((m) => m.api.call('GET', '/v1/nodes')));

@@ -1,32 +1,24 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BackupBackend, CallOptions } from '@strata/core';
-import { BackupHome } from '@strata/core/backup';
+import type { BackupBackend } from '@strata/core';
+import type { BackupHome } from '@strata/core/backup';
 import { createLogger, StrataNode } from '@strata/core/node';
 import { type CheckClock, currentClock, watchInPlace } from '../deadline.js';
-import { type ConformanceAssertions, type ConformanceTest, collect, randomName, streamOf } from '../harness.js';
+import { type ConformanceAssertions, type ConformanceTest, collect, streamOf } from '../harness.js';
 import { type Json, type NodeApi, nodeApi } from '../node-api.js';
 import type { Subject } from '../subject.js';
+import { type JourneyBackup, journeyBackup } from './journey-backup.js';
 
 /**
  * The journey: a real Strata node, in this process, with the module enabled as `ENABLE_MODULES`
  * enables it, driven through its REST API as a user would.
  */
 
-interface Journey {
+interface Journey extends JourneyBackup {
   readonly node: StrataNode;
   /** The check's deadline: the journey's polling stops at it. */
   readonly clock: CheckClock;
-  readonly id: string;
-  /** The backup's keys, as core lays them out: the suite never builds or slices a key itself. */
-  readonly home: BackupHome;
-  /** `config` for create and restore: a `Path` of the suite's own when the module supports one. */
-  readonly config: Record<string, string>;
-  /** The same, as a query string for status and cancel. */
-  readonly query: string;
-  /** Where the backup's objects are, for the suite's own backend calls. */
-  readonly options: CallOptions;
   call: NodeApi['call'];
   finished: NodeApi['finished'];
 }
@@ -45,32 +37,14 @@ async function startJourney(t: ConformanceAssertions, subject: Subject): Promise
   });
   // The node's calls of its own backend are what a backup or restore waits on: a deadline names them.
   watchInPlace(node.modules.backend(subject.name), clock);
-  const id = randomName('journey');
-  const home = new BackupHome(id);
-  const path = subject.scopePath('journey');
-  const scope: CallOptions = path === undefined ? {} : { scope: { path } };
-  // Teardowns run last first, each within its own deadline: the objects go even if the node hangs.
-  t.teardown(async () => {
-    // The backup's objects are the suite's to remove, whatever the journey left.
-    for await (const object of subject.backend.list(home.prefix, scope))
-      await subject.backend.delete(object.key, scope);
-  });
+  // Registered first, so it runs last: the objects go even if the node hangs.
+  const backup = journeyBackup(t, subject, 'journey');
   t.teardown(async () => {
     await node.stop();
     await rm(dataPath, { recursive: true, force: true });
   });
   const api = nodeApi(node.url, clock);
-  return {
-    node,
-    clock,
-    id,
-    home,
-    config: path === undefined ? {} : { Path: path },
-    query: path === undefined ? '' : `?path=${encodeURIComponent(path)}`,
-    options: scope,
-    call: api.call,
-    finished: api.finished,
-  };
+  return { ...backup, node, clock, call: api.call, finished: api.finished };
 }
 
 /** Creates a class with `count` objects; resolves with them by id. */
