@@ -10,7 +10,7 @@ import type { DataPath } from './data-path.js';
 import { newShardName } from './names.js';
 import { type ClassRecord, loadSchema, replaceSchema, type ShardRecord, syncSchema } from './schema-file.js';
 import type { Shard } from './shard.js';
-import { ShardHolds } from './shard-hold.js';
+import { ShardHolds } from './shard-holds.js';
 
 /**
  * A class as it is served: its record in schema.json (every shard, wherever it is) and the shards
