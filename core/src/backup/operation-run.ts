@@ -504,13 +504,15 @@ export class OperationRun {
         return false;
       },
     );
-    this.#state = settled;
     // Forgotten once in the provider; else kept as the outcome, answered from the store and written
     // again later (the node's next start, or the node that adopts it).
     const kept = recorded
       ? await this.#durably(settled, 'forget', () => store.remove(settled))
       : await this.#durably(settled, 'record the outcome of', () => store.put(settled));
     if (!kept) return;
+    // Answered from now on, as every other node answers it from now on: the store holds nothing of
+    // the run any more (or its outcome), so they read the provider's.
+    this.#state = settled;
     this.#options.release();
     this.#settle();
     logger.info(
