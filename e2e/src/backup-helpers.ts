@@ -1,7 +1,10 @@
 /** What the cluster backup tests share: classes spread over the nodes, writers, status polling, the bucket's keys. */
 import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackupBackend } from '@strata/core';
 import { type ClusterNode, loadModule, type Reply } from '@strata/testing';
@@ -125,4 +128,13 @@ export async function readJson(backend: BackupBackend, key: string): Promise<Rep
   const chunks: Buffer[] = [];
   for await (const chunk of await backend.read(key)) chunks.push(chunk as Buffer);
   return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+/** Downloads every object under `prefix` into `dir`, laid out by key: what `aws s3 cp --recursive` does. */
+export async function download(backend: BackupBackend, prefix: string, dir: string): Promise<void> {
+  for (const key of await keysUnder(backend, prefix)) {
+    const file = join(dir, ...key.split('/'));
+    await mkdir(dirname(file), { recursive: true });
+    await pipeline(await backend.read(key), createWriteStream(file));
+  }
 }
