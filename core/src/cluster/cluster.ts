@@ -165,11 +165,6 @@ export class Cluster {
     return this.#membership.healthy;
   }
 
-  /** Every node that ever joined the cluster, live or not, by name. */
-  nodeNames(): string[] {
-    return this.#membership.known();
-  }
-
   /** Every node of the cluster with its status and shards (of one class, or all). */
   nodeStatuses(className?: string): Promise<NodeStatus[]> {
     return clusterNodeStatuses(this.#membership, this.#calls, className);
