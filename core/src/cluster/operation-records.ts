@@ -4,7 +4,10 @@
  * it: anything under `strata/` may have been written by hand or by another version of Strata, and a
  * state missing a field would crash the recovery or status code that reads it, far from the cause.
  */
+import { isBackupId } from '../backup/descriptors.js';
 import { type OperationState, operationKey } from '../backup/operation-store.js';
+import { CLASS_NAME } from '../db/index.js';
+import { NODE_NAME, SHARD_NAME } from '../db/names.js';
 import { operationHash } from './etcd-keys.js';
 
 /** An operation's record: JSON in `strata/operations/records/<hash>`, no lease. */
@@ -29,15 +32,20 @@ type Fields = { readonly [field: string]: unknown };
 const isObject = (value: unknown): value is Fields =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const isStrings = (value: unknown): boolean => Array.isArray(value) && value.every((item) => typeof item === 'string');
+/** An array of strings each matching `name`: names that become provider keys and directories. */
+const isNames = (value: unknown, name: RegExp): boolean => isStrings(value) && (value as string[]).every((item) => name.test(item));
 
 const STRING_FIELDS = ['id', 'backend', 'home', 'startedAt', 'status', 'error', 'completedAt', 'compression'];
-const STRINGS_FIELDS = ['backendNames', 'classes', 'nodes'];
 
 /** The first problem of an operation state, or undefined. */
 function stateProblem(state: Fields): string | undefined {
   if (state.kind !== 'backup' && state.kind !== 'restore') return 'state.kind is neither "backup" nor "restore"';
   for (const field of STRING_FIELDS) if (typeof state[field] !== 'string') return `state.${field} is not a string`;
-  for (const field of STRINGS_FIELDS) if (!isStrings(state[field])) return `state.${field} is not an array of strings`;
+  // An adopting node deletes chunks and writes descriptors under keys made of these: only names pass.
+  if (!isBackupId(state.id as string)) return 'state.id is not a backup id';
+  if (!isStrings(state.backendNames)) return 'state.backendNames is not an array of strings';
+  if (!isNames(state.classes, CLASS_NAME)) return 'state.classes is not an array of class names';
+  if (!isNames(state.nodes, NODE_NAME)) return 'state.nodes is not an array of node names';
   if (typeof state.preCompressionSizeBytes !== 'number') return 'state.preCompressionSizeBytes is not a number';
   const scope = state.scope;
   if (!isObject(scope)) return 'state.scope is not an object';
@@ -49,13 +57,18 @@ function stateProblem(state: Fields): string | undefined {
     const valid = (a: unknown) =>
       isObject(a) &&
       typeof a.class === 'string' &&
-      isStrings(a.shards) &&
-      (a.node === undefined || typeof a.node === 'string');
+      CLASS_NAME.test(a.class) &&
+      isNames(a.shards, SHARD_NAME) &&
+      (a.node === undefined || (typeof a.node === 'string' && NODE_NAME.test(a.node)));
     if (!Array.isArray(attaches) || !attaches.every(valid)) return 'state.attaches is not a list of attachments';
   }
   const nodeClasses = state.nodeClasses;
-  if (nodeClasses !== undefined && (!isObject(nodeClasses) || !Object.values(nodeClasses).every(isStrings))) {
-    return 'state.nodeClasses is not a record of class lists';
+  if (
+    nodeClasses !== undefined &&
+    (!isObject(nodeClasses) ||
+      !Object.entries(nodeClasses).every(([node, classes]) => NODE_NAME.test(node) && isNames(classes, CLASS_NAME)))
+  ) {
+    return 'state.nodeClasses is not a record of class names by node name';
   }
   const outcome = state.outcome;
   if (

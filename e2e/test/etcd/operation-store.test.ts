@@ -28,8 +28,8 @@ test('put, list and remove: list gives back what put wrote; the record is not le
   const etcd = await freshEtcd(t);
   const a = await node(t, etcd, 'node-a');
   const backup = operation('backup-1');
-  // An id and a path with "/" and more: the keys are hashes, never paths.
-  const restore = operation('nightly/2025 ü', {
+  // A path with "/": the keys are hashes, never paths. (Ids are backup ids: others are refused as damaged.)
+  const restore = operation('nightly-2025', {
     kind: 'restore',
     scope: { bucket: 'b', path: 'x/y' },
     attaches: [{ class: 'Article', shards: ['s1', 's2'] }],
@@ -114,6 +114,18 @@ test('damaged records are skipped and reported; a damaged claim still counts as 
     [keyOf('no-kind')]: JSON.stringify({ coordinator: 'node-a', state: { ...other, kind: 'export' } }),
     [keyOf('nodes')]: JSON.stringify({ coordinator: 'node-a', state: { ...other, nodes: 'node-a' } }),
     [keyOf('no-coordinator')]: JSON.stringify({ state: other }),
+    // Names an adopter would turn into keys to delete under: each refused, so nothing outside is touched.
+    [keyOf('node-path')]: JSON.stringify({ coordinator: 'node-a', state: { ...other, nodes: ['../../etc'] } }),
+    [keyOf('class-path')]: JSON.stringify({ coordinator: 'node-a', state: { ...other, classes: ['/abs'] } }),
+    [keyOf('id-path')]: JSON.stringify({ coordinator: 'node-a', state: { ...other, id: '../other' } }),
+    [keyOf('node-classes-path')]: JSON.stringify({
+      coordinator: 'node-a',
+      state: { ...other, nodeClasses: { '..': ['Article'] } },
+    }),
+    [keyOf('attach-path')]: JSON.stringify({
+      coordinator: 'node-a',
+      state: { ...other, attaches: [{ class: 'Article', shards: ['../x'], node: 'node-a' }] },
+    }),
     // A valid record under another operation's key.
     [keyOf('moved')]: JSON.stringify({ coordinator: 'node-a', state: other }),
     'strata/operations/records/not-a-hash': JSON.stringify({ coordinator: 'node-a', state: other }),
@@ -144,7 +156,11 @@ test('damaged records are skipped and reported; a damaged claim still counts as 
     'not JSON',
     'not a JSON object',
     'state.kind is neither',
-    'state.nodes is not an array of strings',
+    'state.nodes is not an array of node names',
+    'state.classes is not an array of class names',
+    'state.id is not a backup id',
+    'state.nodeClasses is not a record of class names by node name',
+    'state.attaches is not a list of attachments',
     'coordinator is not a node name',
     "its operation is not its key's",
     'its key is not an operation hash',
