@@ -328,22 +328,28 @@ export class OperationRun {
    */
   #failed(participant: Participant, error: string): void {
     this.#writes = this.#writes.then(async () => {
-      if (this.#fenced) return;
-      try {
-        await this.#options.store.put(this.#state);
-      } catch (putError) {
-        // Fenced: another node coordinates it. Unreachable: this node cannot tell, so it aborts nothing
-        // (the others finish their part for nothing; the outcome is FAILED all the same).
-        if (!this.#fence(putError)) {
-          this.#options.logger.warn(
-            { id: this.#state.id, err: putError },
-            `${participant.node} failed; not aborting the others while the operation store does not answer`,
-          );
-        }
-        return;
-      }
-      void this.#abortAll(`${participant.node} failed: ${error}`, participant);
+      // Unreachable: this node cannot tell whether it still coordinates, so it aborts nothing (the
+      // others finish their part for nothing; the outcome is FAILED all the same).
+      const why = `${participant.node} failed; not aborting the others while the operation store does not answer`;
+      if (await this.#stillOurs(this.#state, why))
+        void this.#abortAll(`${participant.node} failed: ${error}`, participant);
     });
+  }
+
+  /**
+   * Puts `state`: true when the store took it, so this node still coordinates the operation. False when
+   * it was fenced (the run handed over) or did not answer (logged with `unanswered`), or the run is
+   * handed over already.
+   */
+  async #stillOurs(state: OperationState, unanswered: string): Promise<boolean> {
+    if (this.#fenced) return false;
+    try {
+      await this.#options.store.put(state);
+      return true;
+    } catch (error) {
+      if (!this.#fence(error)) this.#options.logger.warn({ id: state.id, err: error }, unanswered);
+      return false;
+    }
   }
 
   /** True, and the run stopped, when `error` is the store's refusal: another node coordinates it now. */
@@ -391,15 +397,8 @@ export class OperationRun {
     this.#state = { ...this.#state, status: phase, preCompressionSizeBytes: bytes, nodeBytes: this.#nodeBytes() };
     const state = this.#state;
     this.#writes = this.#writes.then(async () => {
-      if (this.#fenced) return;
-      try {
-        await this.#options.store.put(state);
-      } catch (error) {
-        // Unreachable (etcd down): the provider waits for the next phase, the participants go on.
-        if (this.#fence(error)) return;
-        this.#options.logger.warn({ id: state.id, err: error }, `could not record ${state.kind} ${state.id} ${phase}`);
-        return;
-      }
+      // Unreachable (etcd down): the provider waits for the next phase, the participants go on.
+      if (!(await this.#stillOurs(state, `could not record ${state.kind} ${state.id} ${phase}`))) return;
       await writeDescriptor(this.#options.backend, state, this.#options.author, this.#nodeParts(state)).catch(
         (error: unknown) => {
           this.#failure ??= (error as Error).message;

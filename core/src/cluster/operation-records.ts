@@ -33,7 +33,8 @@ const isObject = (value: unknown): value is Fields =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const isStrings = (value: unknown): boolean => Array.isArray(value) && value.every((item) => typeof item === 'string');
 /** An array of strings each matching `name`: names that become provider keys and directories. */
-const isNames = (value: unknown, name: RegExp): boolean => isStrings(value) && (value as string[]).every((item) => name.test(item));
+const isNames = (value: unknown, name: RegExp): boolean =>
+  isStrings(value) && (value as string[]).every((item) => name.test(item));
 
 const STRING_FIELDS = ['id', 'backend', 'home', 'startedAt', 'status', 'error', 'completedAt', 'compression'];
 

@@ -124,15 +124,7 @@ export class SchemaStore {
    *   through, and a retry then throws ClassExistsError: {@link list} tells.
    */
   async create(record: ClassRecord): Promise<void> {
-    const key = classKey(record.definition.class);
-    let succeeded: boolean;
-    try {
-      const put = this.#client.put(key).value(JSON.stringify(record));
-      ({ succeeded } = await this.#client.if(key, 'Create', '==', 0).then(put).commit());
-    } catch (error) {
-      throw unavailable(error);
-    }
-    if (!succeeded) throw new ClassExistsError(record.definition.class);
+    await this.createMany([record]);
   }
 
   /**

@@ -91,6 +91,19 @@ test('resume() of a FAILED backup deletes every node’s chunks again before wri
   t.like(await cluster.global('failed-left'), { status: 'FAILED', error: 'node2 failed: disk on fire' });
 });
 
+/** node1's coordinator, whose prepare on node2 waits for `stall` (and opens `reached` when it does). */
+function stalledOnNode2(cluster: Cluster) {
+  const stall = gate();
+  const reached = gate();
+  const first = cluster.coordinator('node1', {
+    participant: (name) =>
+      name === 'node2'
+        ? stalledPrepare(cluster.node('node2').participant, stall.opened, reached.open)
+        : cluster.node(name).participant,
+  });
+  return { first, stall, reached };
+}
+
 /** A participant whose prepare waits for `gate` (a coordinator stalled while its participants prepare). */
 function stalledPrepare(inner: Participant, opened: Promise<void>, reached: () => void): Participant {
   return {
@@ -109,14 +122,7 @@ function stalledPrepare(inner: Participant, opened: Promise<void>, reached: () =
 
 test('resume() of an operation never committed ends it FAILED, its coordinator named, and drops its prepared jobs', async (t) => {
   const cluster = await startCluster(t, LAYOUT);
-  const stall = gate();
-  const reached = gate();
-  const first = cluster.coordinator('node1', {
-    participant: (name) =>
-      name === 'node2'
-        ? stalledPrepare(cluster.node('node2').participant, stall.opened, reached.open)
-        : cluster.node(name).participant,
-  });
+  const { first, reached } = stalledOnNode2(cluster);
   const plan = cluster.plan('uncommitted', ['Article', 'Book']);
   const started = first.backup(plan, cluster.nodeClasses(plan.classes));
   started.catch(() => {});
@@ -270,14 +276,7 @@ test('resume() of a FINISHED backup records each node’s bytes in backup_config
 
 test('a coordinator that stalls before its commit writes no STARTED descriptor over the FAILED its successor wrote', async (t) => {
   const cluster = await startCluster(t, LAYOUT);
-  const stall = gate();
-  const reached = gate();
-  const first = cluster.coordinator('node1', {
-    participant: (name) =>
-      name === 'node2'
-        ? stalledPrepare(cluster.node('node2').participant, stall.opened, reached.open)
-        : cluster.node(name).participant,
-  });
+  const { first, stall, reached } = stalledOnNode2(cluster);
   const plan = cluster.plan('stale-commit', ['Article', 'Book']);
   const started = first.backup(plan, cluster.nodeClasses(plan.classes));
   await reached.opened;
@@ -294,14 +293,7 @@ test('a coordinator that stalls before its commit writes no STARTED descriptor o
 
 test('resume() of an operation canceled before its commit ends it CANCELED, as a recorded cancel does everywhere else', async (t) => {
   const cluster = await startCluster(t, LAYOUT);
-  const stall = gate();
-  const reached = gate();
-  const first = cluster.coordinator('node1', {
-    participant: (name) =>
-      name === 'node2'
-        ? stalledPrepare(cluster.node('node2').participant, stall.opened, reached.open)
-        : cluster.node(name).participant,
-  });
+  const { first, reached } = stalledOnNode2(cluster);
   const plan = cluster.plan('cancel-early', ['Article', 'Book']);
   first.backup(plan, cluster.nodeClasses(plan.classes)).catch(() => {});
   await reached.opened;

@@ -1,4 +1,4 @@
-import { startCluster, startS3Server } from '@strata/testing';
+import { type StrataCluster, startCluster, startS3Server } from '@strata/testing';
 import test from 'ava';
 import weaviate, { type WeaviateObject } from 'weaviate-ts-client';
 import { waitFor } from '../../src/cluster-helpers.js';
@@ -6,16 +6,16 @@ import { waitFor } from '../../src/cluster-helpers.js';
 // Node hands this CommonJS package's `default` to a default import; its types expect the namespace.
 const { client } = weaviate as unknown as typeof weaviate.default;
 const clientFor = (url: string) => client({ scheme: 'http', host: url.replace('http://', '') });
+type Client = ReturnType<typeof clientFor>;
+/** A client for each of the three nodes of `cluster`. */
+const clientsOf = (cluster: StrataCluster) =>
+  cluster.nodes.map((node) => clientFor(node.url)) as [Client, Client, Client];
 
 // Weaviate's own TypeScript client (REST, v2.2.0), unchanged, with each call through another node.
 test("Weaviate's TypeScript client works through any node of a cluster", async (t) => {
   const cluster = await startCluster({ nodes: 3 });
   t.teardown(() => cluster.stop());
-  const [one, two, three] = cluster.nodes.map((node) => clientFor(node.url)) as [
-    ReturnType<typeof clientFor>,
-    ReturnType<typeof clientFor>,
-    ReturnType<typeof clientFor>,
-  ];
+  const [one, two, three] = clientsOf(cluster);
 
   await one.schema
     .classCreator()
@@ -101,11 +101,7 @@ test("Weaviate's TypeScript client backs up through one node and restores throug
   t.teardown(() => s3.stop());
   const cluster = await startCluster({ nodes: 3, env: { ENABLE_MODULES: 'backup-s3', ...s3.env('backups') } });
   t.teardown(() => cluster.stop());
-  const [one, two, three] = cluster.nodes.map((node) => clientFor(node.url)) as [
-    ReturnType<typeof clientFor>,
-    ReturnType<typeof clientFor>,
-    ReturnType<typeof clientFor>,
-  ];
+  const [one, two, three] = clientsOf(cluster);
   await one.schema
     .classCreator()
     .withClass({ class: 'Paper', properties: [{ name: 'year', dataType: ['int'] }] })
