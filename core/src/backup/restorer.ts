@@ -15,7 +15,7 @@ import type { BackupHome } from './home.js';
 import type { ParticipantPhase } from './participant.js';
 import { runPool } from './pool.js';
 import type { ProgressCounter } from './progress.js';
-import { createStaging, removeStaging } from './staging.js';
+import { createStaging, removeStaging, syncStaged } from './staging.js';
 
 /** Everything a restore run needs. */
 export interface RestoreRun {
@@ -78,7 +78,6 @@ async function restoreChunk(
   const target = {
     key,
     size: chunk.size,
-    sha256: chunk.sha256,
     compression: run.descriptor.compressionType,
     files,
     staging,
@@ -103,14 +102,22 @@ async function restoreChunk(
 export async function runRestore(run: RestoreRun): Promise<void> {
   const staging = await createStaging(run.dataPath, 'restore', run.id);
   const workers = ChunkWorkers.start(run.concurrency);
+  const syncs: Promise<void>[] = [];
   try {
     const files = run.classes.flatMap((cls) => cls.shards.flatMap((shard) => shard.files));
     run.progress.setTotal(run.classes.reduce((sum, cls) => sum + shardBytes(cls.shards), 0));
     const extracted = new Set<string>();
     const chunks = run.classes.flatMap((cls) => Object.values(cls.chunks).map((chunk) => ({ cls, chunk })));
     await runPool(chunks, run.concurrency, run.signal, async ({ cls, chunk }) => {
-      for (const path of await restoreChunk(run, workers, cls, chunk, staging)) extracted.add(path);
-    });
+      for (const path of await restoreChunk(run, workers, cls, chunk, staging)) {
+        extracted.add(path);
+        const sync = syncStaged(staging, path);
+        sync.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
+        syncs.push(sync);
+      }
+    }).finally(() => Promise.allSettled(syncs));
+    // Nothing is attached before every file is durable; the syncs ran while later chunks streamed.
+    await Promise.all(syncs);
     const missing = files.map((file) => file.path).filter((path) => !extracted.has(path));
     if (missing.length > 0) {
       throw new BackupCorruptError(run.home.node(run.backupNode).descriptorKey, `no chunk holds ${missing[0]}`);

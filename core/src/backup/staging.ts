@@ -1,4 +1,4 @@
-import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { mkdir, open, rm, rmdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /**
@@ -42,4 +42,14 @@ export function stagedPath(staging: string, path: string): string {
     throw new TypeError(`refusing to write ${JSON.stringify(path)} outside the staging directory`);
   }
   return target;
+}
+
+/** Fsyncs a staged file (written and closed by a chunk worker): its bytes survive a power loss. */
+export async function syncStaged(staging: string, path: string): Promise<void> {
+  const handle = await open(stagedPath(staging, path), 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

@@ -7,7 +7,7 @@ export interface BackendFileHandle {
   sync(): Promise<void>;
   stat(): Promise<{ isDirectory(): boolean }>;
   close(): Promise<void>;
-  createReadStream(options?: { signal?: AbortSignal | undefined }): Readable;
+  createReadStream(options?: { signal?: AbortSignal | undefined; highWaterMark?: number }): Readable;
 }
 
 /** A directory entry (a subset of node:fs Dirent). */

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { collect } from '@strata/conformance';
 import { NotFoundError } from '@strata/core';
 import test from 'ava';
+import { type BackendFs, realFs } from '../src/fs.js';
 import { FilesystemBackend } from '../src/index.js';
 import { crashMidWrite, temporaryDir, untilPartialHolds } from './helpers.js';
 
@@ -72,4 +73,58 @@ test('an abort ends a write whose source stalls: it rejects with the reason and 
   controller.abort(reason);
   t.is(await writing, reason);
   t.deepEqual(await readdir(root, { recursive: true }), [], 'the aborted write left something behind');
+});
+
+/** The real filesystem, with the handles of files opened for writing failing as `fail` says. */
+function failingFs(fail: { write?: (call: number) => boolean; sync?: (call: number) => boolean }): BackendFs {
+  let writes = 0;
+  let syncs = 0;
+  return {
+    promises: {
+      ...realFs.promises,
+      async open(path, flags) {
+        const handle = await realFs.promises.open(path, flags);
+        if (flags !== 'wx') return handle;
+        return {
+          stat: () => handle.stat(),
+          close: () => handle.close(),
+          createReadStream: (options) => handle.createReadStream(options),
+          async write(buffer, offset, length) {
+            if (fail.write?.(++writes)) throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+            return handle.write(buffer, offset, length);
+          },
+          async sync() {
+            if (fail.sync?.(++syncs)) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+            return handle.sync();
+          },
+        };
+      },
+    },
+  };
+}
+
+const MIB = 1024 * 1024;
+const pieces = (count: number) => Readable.from(Array.from({ length: count }, () => Buffer.alloc(MIB, 7)));
+
+for (const [what, fail] of [
+  ['a disk write in the middle', { write: (call: number) => call === 5 }],
+  ['the fsync made in the background while it streams', { sync: (call: number) => call === 1 }],
+  ['the last fsync', { sync: (call: number) => call === 3 }],
+] as const) {
+  test(`a write fails whole when ${what} fails: it rejects with the error and leaves nothing`, async (t) => {
+    const root = join(await temporaryDir(t.teardown), 'backups');
+    const backend = new FilesystemBackend({ root, fs: failingFs(fail) });
+    await t.throwsAsync(backend.write('bk/node1/Class/chunk-1', pieces(40)), { message: /^EIO: i\/o error/ });
+    t.deepEqual(await readdir(root, { recursive: true }), [], 'a failed write left something behind');
+  });
+}
+
+test('a write of many pieces lands whole and in order', async (t) => {
+  const root = join(await temporaryDir(t.teardown), 'backups');
+  const backend = new FilesystemBackend({ root });
+  const source = Readable.from(Array.from({ length: 40 }, (_, i) => Buffer.alloc(MIB, i)));
+  t.is(await backend.write('bk/node1/Class/chunk-1', source), 40 * MIB);
+  const read = await collect(await backend.read('bk/node1/Class/chunk-1'));
+  t.is(read.length, 40 * MIB);
+  for (let i = 0; i < 40; i++) t.is(read[i * MIB], i, `piece ${i} in its place`);
 });
