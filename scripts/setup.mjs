@@ -4,7 +4,7 @@
 // Safe to run again; a warm run takes about a second.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ensureEtcd } from './etcd.mjs';
 
 const PNPM_VERSION = '12.21.0';
@@ -31,12 +31,24 @@ function findPnpm() {
   return existsSync(global) && versionOf(global) === PNPM_VERSION ? global : undefined;
 }
 
-function run(command, args) {
-  const result = spawnSync(command, args, { stdio: 'inherit' });
+function run(command, args, env = process.env) {
+  const result = spawnSync(command, args, { stdio: 'inherit', env });
   if (result.status !== 0) {
     console.error(`setup: \`${command} ${args.join(' ')}\` failed (exit ${result.status ?? result.signal}).`);
     process.exit(1);
   }
+}
+
+/**
+ * What node-gyp needs to build zstd-napi from source with only the npm registry in reach: Node's own
+ * headers, which its install carries beside the binary (<prefix>/include/node; otherwise node-gyp
+ * downloads them), and every core for the compiler (about 25 s on 2 cores instead of 50). Settings
+ * the caller made win.
+ */
+function nativeBuildEnv(env) {
+  const prefix = resolve(process.execPath, '..', '..');
+  const headers = existsSync(join(prefix, 'include', 'node', 'common.gypi')) ? { npm_config_nodedir: prefix } : {};
+  return { ...headers, npm_config_jobs: 'max', ...env };
 }
 
 let pnpm = findPnpm();
@@ -49,6 +61,6 @@ if (pnpm === undefined) {
     process.exit(1);
   }
 }
-run(pnpm, ['install', '--frozen-lockfile']);
+run(pnpm, ['install', '--frozen-lockfile'], nativeBuildEnv(process.env));
 
 if (process.argv.includes('--etcd')) ensureEtcd();
