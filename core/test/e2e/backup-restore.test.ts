@@ -195,7 +195,7 @@ test('a backup is inspected, verified and extracted with sha256sum, tar and gzip
   t.is((await waitFor(node, '/v1/backups/filesystem/manual')).body.status, 'SUCCESS');
   const home = join(node.backups, 'manual');
   const descriptor = JSON.parse(await readFile(join(home, 'node1', 'backup.json'), 'utf8'));
-  t.like(descriptor, { id: 'manual', version: '1.0', compressionType: 'gzip', status: 'SUCCESS' });
+  t.like(descriptor, { id: 'manual', version: '1.1', compressionType: 'gzip', status: 'SUCCESS' });
   const out = await mkdtemp(join(tmpdir(), 'strata-extract-'));
   t.teardown(() => rm(out, { recursive: true, force: true }));
 
