@@ -9,6 +9,7 @@ import { zstdDecompressed, zstdFrames } from '../../src/backup/chunk-compression
 import type { FileDescriptor } from '../../src/backup/descriptors.js';
 import { tarHeader, tarStream } from '../../src/backup/tar.js';
 import { BackupCorruptError } from '../../src/errors.js';
+import { repeated, zstdFrame } from '../helpers/zstd.js';
 
 // zstd chunks both ways, and what a restore does with zstd streams crafted to hurt it: each must
 // fail with a BackupCorruptError naming the chunk, having read little of it and allocated little.
@@ -28,32 +29,6 @@ async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
 /** `bytes` in pieces of `size`, as a stream. */
 async function* inPieces(bytes: Buffer, size = 256 * 1024): AsyncIterable<Buffer> {
   for (let offset = 0; offset < bytes.length; offset += size) yield bytes.subarray(offset, offset + size);
-}
-
-/** One zstd frame of `pieces`, streamed through libzstd, so it can stand for gigabytes. */
-function frameOf(pieces: Iterable<Uint8Array>, parameters: Partial<Record<'windowLog', number>> = {}): Buffer {
-  const context = new zstd.CCtx();
-  context.setParameter(zstd.CParameter.compressionLevel, 1);
-  if (parameters.windowLog !== undefined) context.setParameter(zstd.CParameter.windowLog, parameters.windowLog);
-  const output = Buffer.alloc(zstd.cStreamOutSize());
-  const parts: Buffer[] = [];
-  const step = (input: Uint8Array, directive: number) => {
-    for (;;) {
-      const [remaining, produced, consumed] = context.compressStream2(output, input, directive);
-      parts.push(Buffer.from(output.subarray(0, produced)));
-      input = input.subarray(consumed);
-      if (input.length === 0 && (directive !== zstd.EndDirective.end || remaining === 0)) return;
-    }
-  };
-  for (const piece of pieces) step(piece, zstd.EndDirective.continue);
-  step(new Uint8Array(0), zstd.EndDirective.end);
-  return Buffer.concat(parts);
-}
-
-/** `count` pieces of a MiB of `byte`, made lazily. */
-function* repeated(byte: number, count: number): Iterable<Buffer> {
-  const piece = Buffer.alloc(MiB, byte);
-  for (let i = 0; i < count; i++) yield piece;
 }
 
 /** A tar stream of `files` as a backup's chunk holds it, and what its descriptor records of them. */
@@ -163,7 +138,7 @@ test.serial(
 
 test.serial('zstdDecompressed produces at most 256 KiB a step, and only the steps it is asked for', async (t) => {
   let taken = 0;
-  const bomb = frameOf(repeated(0, 4096)); // 4 GiB of zeros, about 128 KiB stored
+  const bomb = zstdFrame(repeated(0, 4096)); // 4 GiB of zeros, about 128 KiB stored
   const decompressed = zstdDecompressed(
     (async function* () {
       for (let offset = 0; offset < bomb.length; offset += 1024) {
@@ -215,7 +190,7 @@ test.serial('a zstd chunk with a byte flipped in a frame fails', async (t) => {
 test.serial('a zstd frame that asks for a 128 MiB window is refused before anything is decoded', async (t) => {
   const { tar, descriptors } = await archive({ 'article/s1/a.db': randomBytes(1000) });
   // As `zstd --long=27` writes it: a window of 2^27 bytes declared in the frame header.
-  const chunk = frameOf([tar], { windowLog: 27 });
+  const chunk = zstdFrame([tar], { windowLog: 27 });
   const { decoded } = await refused(t, chunk, descriptors, /: Frame requires too much memory for decoding$/);
   t.is(decoded, 0);
 });
@@ -224,7 +199,7 @@ test.serial(
   'a tiny zstd chunk that decodes to 4 GiB of zeros after the archive ends fails within its first MiB',
   async (t) => {
     const { tar, descriptors } = await archive({ 'article/s1/a.db': randomBytes(3000) });
-    const chunk = Buffer.concat([frameOf([tar]), frameOf(repeated(0, 4096))]);
+    const chunk = Buffer.concat([zstdFrame([tar]), zstdFrame(repeated(0, 4096))]);
     t.true(chunk.length < 256 * 1024, `the bomb is ${chunk.length} bytes`);
     const { read, ms, decoded } = await refused(t, chunk, descriptors, /: data follows the end of the archive$/);
     t.true(read < chunk.length / 4, `read ${read} of ${chunk.length} bytes`);
@@ -238,7 +213,7 @@ test.serial(
   async (t) => {
     const { descriptors } = await archive({ 'article/s1/a.db': randomBytes(1024) });
     const header = tarHeader('article/s1/a.db', 4 * 1024 * MiB, new Date(0));
-    const chunk = frameOf([header, ...repeated(0, 4096)]);
+    const chunk = zstdFrame([header, ...repeated(0, 4096)]);
     const { read, ms, decoded } = await refused(
       t,
       chunk,
@@ -256,7 +231,7 @@ test.serial(
   async (t) => {
     const { tar, descriptors } = await archive({ 'article/s1/a.db': Buffer.alloc(1024, 0x41) });
     // The entry's header and bytes as declared, then 4 GiB more of the same byte instead of the end blocks.
-    const chunk = frameOf([tar.subarray(0, 512 + 1024), ...repeated(0x41, 4096)]);
+    const chunk = zstdFrame([tar.subarray(0, 512 + 1024), ...repeated(0x41, 4096)]);
     const { read, ms, decoded } = await refused(t, chunk, descriptors, /: tar header checksum mismatch$/);
     t.true(read < chunk.length / 4, `read ${read} of ${chunk.length} bytes`);
     t.true(ms < 5000, `${ms} ms`);
