@@ -1,10 +1,12 @@
 // Set-up shared by `npm run quickstart` and `npm test`, for a machine with only Node 20 and npm:
 // installs pnpm (with npm, when the right version is missing) and the workspace's dependencies
-// from the lockfile; with `--etcd` (`npm test`), also etcd for the tests that start one (etcd.mjs).
+// from the lockfile; with `--etcd` (`npm test`), also etcd for the tests that start one (etcd.mjs),
+// and with `--zstd` (`npm test`) the zstd command for the tests that read zstd chunks by hand.
 // Safe to run again; a warm run takes about a second.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ensureCommand } from './apt.mjs';
 import { ensureEtcd } from './etcd.mjs';
 
 const PNPM_VERSION = '12.21.0';
@@ -64,3 +66,4 @@ if (pnpm === undefined) {
 run(pnpm, ['install', '--frozen-lockfile'], nativeBuildEnv(process.env));
 
 if (process.argv.includes('--etcd')) ensureEtcd();
+if (process.argv.includes('--zstd')) ensureCommand('zstd', 'zstd', 'the tests that read zstd chunks by hand');
