@@ -987,13 +987,6 @@ export const InvalidClassPatternError = defineError(
   (pattern: string, problem: string) => `invalid class pattern '${excerpt(pattern)}': ${problem}`,
 );
 
-export const CompressionUnavailableError = defineError(
-  'STRATA_BACKUP_COMPRESSION_UNAVAILABLE',
-  422,
-  (level: string, nodeVersion: string) =>
-    `CompressionLevel ${excerpt(level)} needs zstd, which Node.js ${nodeVersion} does not provide: use DefaultCompression, BestSpeed, BestCompression or NoCompression`,
-);
-
 export const BackupExistsError = defineError(
   'STRATA_BACKUP_EXISTS',
   422,

@@ -4,31 +4,42 @@ import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { BackupCorruptError, quoted, StrataError } from '../errors.js';
+import { isZstdLevel, type ZstdLevel, zstdDecompressed, zstdFrames } from './chunk-compression.js';
 import type { CompressionType, FileDescriptor } from './descriptors.js';
 import { stagedPath } from './staging.js';
 import { type EntrySink, extractTar, type TarEntry, tarStream } from './tar.js';
 
 /**
- * A chunk's bytes, both ways: files -> tar -> gzip (unless NoCompression) with a SHA-256 of every
- * file and of the chunk, and back, checking both. Streaming code that knows no provider and no
- * database, so it runs in the chunk workers (chunk-worker.ts), off the thread that serves requests.
+ * A chunk's bytes, both ways: files -> tar -> gzip or zstd (chunk-compression.ts) unless
+ * NoCompression, with a SHA-256 of every file and of the chunk, and back, checking both. Streaming
+ * code that knows no provider and no database, so it runs in the chunk workers (chunk-worker.ts),
+ * off the thread that serves requests.
  * Memory is bounded by a few pieces of {@link PIECE_BYTES} whatever the chunk's size.
  */
 
-/** Weaviate's compression levels Strata offers (the zstd ones need a zstd Node.js 20 lacks). */
-export const COMPRESSION_LEVELS = ['DefaultCompression', 'BestSpeed', 'BestCompression', 'NoCompression'] as const;
+/** Weaviate's compression levels, in the order of its API's enum. */
+export const COMPRESSION_LEVELS = [
+  'DefaultCompression',
+  'BestSpeed',
+  'BestCompression',
+  'ZstdDefaultCompression',
+  'ZstdBestSpeed',
+  'ZstdBestCompression',
+  'NoCompression',
+] as const;
 
 /** One of {@link COMPRESSION_LEVELS}. */
 export type CompressionLevel = (typeof COMPRESSION_LEVELS)[number];
 
-const GZIP_LEVELS: Record<Exclude<CompressionLevel, 'NoCompression'>, number> = {
+const GZIP_LEVELS: Record<Exclude<CompressionLevel, 'NoCompression' | ZstdLevel>, number> = {
   DefaultCompression: zlibConstants.Z_DEFAULT_COMPRESSION,
   BestSpeed: zlibConstants.Z_BEST_SPEED,
   BestCompression: zlibConstants.Z_BEST_COMPRESSION,
 };
 
 export function compressionTypeOf(level: CompressionLevel): CompressionType {
-  return level === 'NoCompression' ? 'none' : 'gzip';
+  if (level === 'NoCompression') return 'none';
+  return isZstdLevel(level) ? 'zstd' : 'gzip';
 }
 
 /** Files are read, and compressed output produced, in pieces of this size. */
@@ -85,7 +96,12 @@ export async function* packChunk(
     }
   })();
   const tar = tarStream(entries);
-  const output = compression === 'NoCompression' ? tar : gzipMembers(tar, GZIP_LEVELS[compression]);
+  const output =
+    compression === 'NoCompression'
+      ? tar
+      : isZstdLevel(compression)
+        ? zstdFrames(tar, compression, PIECE_BYTES)
+        : gzipMembers(tar, GZIP_LEVELS[compression]);
   const hash = createHash('sha256');
   let size = 0;
   for await (const piece of output) {
@@ -210,7 +226,12 @@ export async function unpackChunk(
     })(),
     { objectMode: false },
   );
-  const plain = target.compression === 'gzip' ? counted.pipe(createGunzip({ chunkSize: 64 * 1024 })) : counted;
+  const plain =
+    target.compression === 'gzip'
+      ? counted.pipe(createGunzip({ chunkSize: 64 * 1024 }))
+      : target.compression === 'zstd'
+        ? Readable.from(zstdDecompressed(counted), { objectMode: false })
+        : counted;
   if (plain !== counted) counted.on('error', (error) => plain.destroy(error));
   const extracted = new Set<string>();
   try {
@@ -237,7 +258,7 @@ export async function unpackChunk(
     );
   } catch (error) {
     if (error instanceof StrataError) throw error;
-    // A truncated or damaged gzip stream surfaces as a zlib error: name the object it came from.
+    // A truncated or damaged gzip or zstd stream surfaces as the library's error: name the chunk.
     throw new BackupCorruptError(target.key, (error as Error).message).withCause(error);
   } finally {
     counted.destroy();

@@ -22,7 +22,7 @@ export const STATUSES: readonly BackupStatus[] = [
   'CANCELLING',
   'CANCELED',
 ];
-const COMPRESSION_TYPES: readonly CompressionType[] = ['gzip', 'none'];
+const COMPRESSION_TYPES: readonly CompressionType[] = ['gzip', 'zstd', 'none'];
 export const SHA256 = /^[0-9a-f]{64}$/;
 const VERSION = /^[0-9]{1,4}\.[0-9]{1,4}$/;
 const CLASS_NAME_RULE = 'a class name starts with a capital letter, then up to 254 letters, digits and "_"';

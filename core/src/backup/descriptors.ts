@@ -25,12 +25,12 @@ export type BackupStatus =
 export const FINISHED: ReadonlySet<BackupStatus> = new Set(['SUCCESS', 'FAILED', 'CANCELED']);
 
 /** The backup format Strata writes; restore refuses a higher major version. Append-only. */
-export const BACKUP_FORMAT_VERSION = '1.0';
+export const BACKUP_FORMAT_VERSION = '1.1';
 
 /** Weaviate's zero time, sent for "not yet". */
 export const ZERO_TIME = '0001-01-01T00:00:00.000Z';
 
-export type CompressionType = 'gzip' | 'none';
+export type CompressionType = 'gzip' | 'zstd' | 'none';
 
 /** A file of a shard: where it lives relative to the data path, and what it holds. */
 export interface FileDescriptor {

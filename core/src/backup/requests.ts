@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { BackupBothListsError, CompressionUnavailableError, InvalidBackupIdError } from '../errors.js';
+import { BackupBothListsError, InvalidBackupIdError } from '../errors.js';
 import type { LoadedModule, ModuleRegistry } from '../modules/registry.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
 import type { CompressionLevel } from './chunk-codec.js';
@@ -75,7 +75,6 @@ const DEFAULT_CPU_PERCENTAGE = 50;
  * CPU the node leaves idle. On 2 cores this took an S3 backup from 13.4 s to 11.5 s (bench:s3).
  */
 const MIN_CHUNKS_IN_FLIGHT = 2;
-const ZSTD_LEVELS = new Set(['ZstdDefaultCompression', 'ZstdBestSpeed', 'ZstdBestCompression']);
 
 /** The bucket and path a request's `config` (or query) names. */
 export function scopeOf(config: { readonly Bucket?: string; readonly Path?: string } | undefined): BackendScope {
@@ -132,7 +131,6 @@ export function planBackup(
   checkId(id);
   const classes = selectClasses(available, request, 'backup');
   const compression = (request.config?.CompressionLevel ?? 'DefaultCompression') as CompressionLevel;
-  if (ZSTD_LEVELS.has(compression)) throw new CompressionUnavailableError(compression, process.versions.node);
   const scope = scopeOf(request.config);
   return {
     ...located(context, { backendName, module, backend, id, scope }),

@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import zstd from 'zstd-napi/binding.js';
 import type { CompressionLevel } from '../../src/backup/chunk-codec.js';
 import { ChunkWorkers } from '../../src/backup/chunk-workers.js';
 import type { FileDescriptor } from '../../src/backup/descriptors.js';
@@ -11,7 +12,7 @@ import { BackupCorruptError } from '../../src/errors.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-/** A file of `size` bytes that compresses about 2:1, so compressed chunks span several gzip members. */
+/** A file of `size` bytes that compresses about 2:1, so compressed chunks span several members or frames. */
 function content(size: number): Buffer {
   const bytes = randomBytes(size);
   for (let i = 0; i < size; i += 2) bytes[i] = 0x61;
@@ -80,6 +81,54 @@ test('a chunk packed by a worker is a standard tar.gz that unpacks byte for byte
   for (const file of files) t.true((await readFile(join(staging, file.path))).equals(file.bytes), file.path);
 });
 
+/** The zstd frames `stream` is made of, in order: each one's stored size and the content size it records. */
+function framesOf(stream: Buffer): Array<{ size: number; contentSize: number | null }> {
+  const frames: Array<{ size: number; contentSize: number | null }> = [];
+  for (let offset = 0; offset < stream.length; offset += frames.at(-1)?.size as number) {
+    const frame = stream.subarray(offset);
+    frames.push({ size: zstd.findFrameCompressedSize(frame), contentSize: zstd.getFrameContentSize(frame) });
+  }
+  return frames;
+}
+
+for (const level of ['ZstdBestSpeed', 'ZstdDefaultCompression', 'ZstdBestCompression'] as const) {
+  test(`a ${level} chunk packed by a worker is a tar.zst of several frames that zstd and tar read, and unpacks byte for byte`, async (t) => {
+    const { dir, workers } = await started(t);
+    const { files, chunk, result } = await packed(workers, dir, level);
+    t.is(result.size, chunk.length);
+    t.is(result.sha256, sha256(chunk));
+    t.deepEqual(result.files, Object.fromEntries(files.map((file) => [file.path, sha256(file.bytes)])));
+
+    // One frame per MiB of tar stream (3 MiB of files with their headers: 4 frames), each recording
+    // its content size; `zstd -t` checks each frame's content checksum.
+    const frames = framesOf(chunk);
+    t.is(frames.length, 4);
+    t.is(
+      frames.reduce((sum, frame) => sum + (frame.contentSize as number), 0),
+      3 * 512 + (3 * 1024 * 1024 + 512) + 4096 + 1024,
+      'the tar stream: three headers, the files padded to 512 bytes, two end blocks',
+    );
+    await writeFile(join(dir, 'chunk.tar.zst'), chunk);
+    execFileSync('zstd', ['-tq', join(dir, 'chunk.tar.zst')]);
+    const listed = execFileSync('sh', ['-c', `zstd -dc "${join(dir, 'chunk.tar.zst')}" | tar -tf -`], {
+      encoding: 'utf8',
+    });
+    t.deepEqual(listed.trim().split('\n'), ['shard/a.seg', 'shard/b.seg', 'shard/c.seg']);
+
+    const staging = join(dir, 'staging');
+    const extracted = await workers.unpack(
+      (async function* () {
+        for (let offset = 0; offset < chunk.length; offset += 300_000) yield chunk.subarray(offset, offset + 300_000);
+      })(),
+      { key: 'chunk-1', size: chunk.length, compression: 'zstd', files: descriptorsOf(files), staging },
+      new AbortController().signal,
+      () => {},
+    );
+    t.deepEqual([...extracted].sort(), ['shard/a.seg', 'shard/b.seg', 'shard/c.seg']);
+    for (const file of files) t.true((await readFile(join(staging, file.path))).equals(file.bytes), file.path);
+  });
+}
+
 test('chunk workers run below the priority of the thread serving requests (Linux)', async (t) => {
   if (process.platform !== 'linux') {
     t.pass('thread priorities are only lowered on Linux');
@@ -108,29 +157,34 @@ test('chunk workers run below the priority of the thread serving requests (Linux
   t.is(await niceness(self), 0, 'the thread that started them keeps its priority');
 });
 
-test('a corrupt chunk rejects, across the worker thread, with a BackupCorruptError itself', async (t) => {
-  const { dir, workers } = await started(t);
-  const { files, chunk } = await packed(workers, dir, 'BestSpeed');
-  chunk[Math.floor(chunk.length / 2)] ^= 0xff;
-  const descriptors = descriptorsOf(files);
-  const error = await t.throwsAsync(
-    workers.unpack(
-      (async function* () {
-        yield chunk;
-      })(),
-      {
-        key: 'bk/node1/Class/chunk-1',
-        size: chunk.length,
-        compression: 'gzip',
-        files: descriptors,
-        staging: join(dir, 'staging'),
-      },
-      new AbortController().signal,
-      () => {},
-    ),
-  );
-  t.true(error instanceof BackupCorruptError, `${error?.constructor.name}: ${error?.message}`);
-  t.true(BackupCorruptError.is(error));
-  t.is((error as InstanceType<typeof BackupCorruptError>).statusCode, 422);
-  t.regex(error?.message ?? '', /^corrupted backup file: bk\/node1\/Class\/chunk-1: /);
-});
+for (const [level, compression] of [
+  ['BestSpeed', 'gzip'],
+  ['ZstdBestSpeed', 'zstd'],
+] as const) {
+  test(`a corrupt ${compression} chunk rejects, across the worker thread, with a BackupCorruptError itself`, async (t) => {
+    const { dir, workers } = await started(t);
+    const { files, chunk } = await packed(workers, dir, level);
+    chunk[Math.floor(chunk.length / 2)] ^= 0xff;
+    const descriptors = descriptorsOf(files);
+    const error = await t.throwsAsync(
+      workers.unpack(
+        (async function* () {
+          yield chunk;
+        })(),
+        {
+          key: 'bk/node1/Class/chunk-1',
+          size: chunk.length,
+          compression,
+          files: descriptors,
+          staging: join(dir, 'staging'),
+        },
+        new AbortController().signal,
+        () => {},
+      ),
+    );
+    t.true(error instanceof BackupCorruptError, `${error?.constructor.name}: ${error?.message}`);
+    t.true(BackupCorruptError.is(error));
+    t.is((error as InstanceType<typeof BackupCorruptError>).statusCode, 422);
+    t.regex(error?.message ?? '', /^corrupted backup file: bk\/node1\/Class\/chunk-1: /);
+  });
+}

@@ -53,6 +53,25 @@ test('a truncated compressed chunk fails the restore, naming the chunk', async (
   );
 });
 
+test('a byte flipped inside a zstd chunk fails the restore, naming the chunk', async (t) => {
+  const node = await backedUp(t, 'flipped-zstd', 'ZstdDefaultCompression');
+  const chunk = await readFile(chunkOf(node, 'flipped-zstd'));
+  chunk[Math.floor(chunk.length / 2)] = (chunk[Math.floor(chunk.length / 2)] as number) ^ 0xff;
+  await writeFile(chunkOf(node, 'flipped-zstd'), chunk);
+  await restoreFails(t, node, 'flipped-zstd', /^corrupted backup file: flipped-zstd\/node1\/Article\/chunk-1: .+$/);
+});
+
+test('a truncated zstd chunk fails the restore, naming the chunk', async (t) => {
+  const node = await backedUp(t, 'truncated-zstd', 'ZstdBestSpeed');
+  await truncate(chunkOf(node, 'truncated-zstd'), 200);
+  await restoreFails(
+    t,
+    node,
+    'truncated-zstd',
+    /^corrupted backup file: truncated-zstd\/node1\/Article\/chunk-1: the zstd stream ends inside a frame$/,
+  );
+});
+
 test('bytes appended to a chunk fail the restore on the chunk checksum', async (t) => {
   const node = await backedUp(t, 'appended', 'DefaultCompression');
   await appendFile(chunkOf(node, 'appended'), Buffer.alloc(10));

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -195,7 +195,7 @@ test('a backup is inspected, verified and extracted with sha256sum, tar and gzip
   t.is((await waitFor(node, '/v1/backups/filesystem/manual')).body.status, 'SUCCESS');
   const home = join(node.backups, 'manual');
   const descriptor = JSON.parse(await readFile(join(home, 'node1', 'backup.json'), 'utf8'));
-  t.like(descriptor, { id: 'manual', version: '1.0', compressionType: 'gzip', status: 'SUCCESS' });
+  t.like(descriptor, { id: 'manual', version: '1.1', compressionType: 'gzip', status: 'SUCCESS' });
   const out = await mkdtemp(join(tmpdir(), 'strata-extract-'));
   t.teardown(() => rm(out, { recursive: true, force: true }));
 
@@ -218,4 +218,70 @@ test('a backup is inspected, verified and extracted with sha256sum, tar and gzip
     (await readdir(join(out, 'article'))).sort(),
     article.shards.map((shard: { name: string }) => shard.name).sort(),
   );
+});
+
+test('a backup at each zstd level is backed up, deleted, restored and every object compared', async (t) => {
+  const node = await startBackupNode(t, { BACKUP_CHUNK_TARGET_SIZE: '64KiB' });
+  const objects = await seed(node, 'Article', 1500, 2);
+  for (const level of ['ZstdBestSpeed', 'ZstdDefaultCompression', 'ZstdBestCompression']) {
+    const id = level.toLowerCase();
+    await node.request('POST', '/v1/backups/filesystem', { id, config: { CompressionLevel: level } });
+    t.is((await waitFor(node, `/v1/backups/filesystem/${id}`)).body.status, 'SUCCESS', level);
+    await node.request('DELETE', '/v1/schema/Article');
+    await node.request('POST', `/v1/backups/filesystem/${id}/restore`, {});
+    const restored = await waitFor(node, `/v1/backups/filesystem/${id}/restore`);
+    t.is(restored.body.status, 'SUCCESS', `${level}: ${restored.body.error}`);
+    t.deepEqual(await readAll(node, 'Article'), objects, level);
+  }
+});
+
+test('a zstd backup is inspected, verified and extracted with sha256sum, zstd and tar alone', async (t) => {
+  const node = await startBackupNode(t, { BACKUP_CHUNK_TARGET_SIZE: '64KiB' });
+  await seed(node, 'Article', 2000, 2);
+  await node.request('POST', '/v1/backups/filesystem', {
+    id: 'manual-zstd',
+    config: { CompressionLevel: 'ZstdDefaultCompression' },
+  });
+  t.is((await waitFor(node, '/v1/backups/filesystem/manual-zstd')).body.status, 'SUCCESS');
+  const home = join(node.backups, 'manual-zstd');
+  const descriptor = JSON.parse(await readFile(join(home, 'node1', 'backup.json'), 'utf8'));
+  t.like(descriptor, { id: 'manual-zstd', version: '1.1', compressionType: 'zstd', status: 'SUCCESS' });
+  const out = await mkdtemp(join(tmpdir(), 'strata-extract-'));
+  t.teardown(() => rm(out, { recursive: true, force: true }));
+
+  const [article] = descriptor.classes;
+  t.true(Object.keys(article.chunks).length > 1, 'several chunks');
+  for (const chunk of Object.values(article.chunks) as Array<{ key: string; sha256: string }>) {
+    const file = join(home, ...chunk.key.split('/'));
+    t.is(execFileSync('sha256sum', [file]).toString().split(' ')[0], chunk.sha256);
+    execFileSync('sh', ['-c', `zstd -dc "${file}" | tar -xf - -C "${out}"`]);
+  }
+  const files = article.shards.flatMap((shard: { files: Array<{ path: string; sha256: string }> }) => shard.files);
+  // sha256sum -c exits non-zero, and execFileSync throws, if a file is missing or differs.
+  const sums = files.map(({ path, sha256 }: { path: string; sha256: string }) => `${sha256}  ${path}\n`).join('');
+  const checked = execFileSync('sha256sum', ['-c', '-'], { cwd: out, input: sums }).toString().trim().split('\n');
+  t.is(checked.length, files.length);
+  t.true(checked.every((line) => line.endsWith(': OK')));
+  t.deepEqual(
+    (await readdir(join(out, 'article'))).sort(),
+    article.shards.map((shard: { name: string }) => shard.name).sort(),
+  );
+});
+
+test('a backup whose descriptors say format 1.0, as Strata wrote before zstd, still restores', async (t) => {
+  const node = await startBackupNode(t);
+  const objects = await seed(node, 'Article', 300, 2);
+  await node.request('POST', '/v1/backups/filesystem', { id: 'older' });
+  t.is((await waitFor(node, '/v1/backups/filesystem/older')).body.status, 'SUCCESS');
+  for (const name of ['backup_config.json', join('node1', 'backup.json')]) {
+    const path = join(node.backups, 'older', name);
+    const descriptor = JSON.parse(await readFile(path, 'utf8'));
+    t.like(descriptor, { version: '1.1', compressionType: 'gzip' });
+    await writeFile(path, JSON.stringify({ ...descriptor, version: '1.0' }, null, 2));
+  }
+  await node.request('DELETE', '/v1/schema/Article');
+  await node.request('POST', '/v1/backups/filesystem/older/restore', {});
+  const restored = await waitFor(node, '/v1/backups/filesystem/older/restore');
+  t.is(restored.body.status, 'SUCCESS', restored.body.error);
+  t.deepEqual(await readAll(node, 'Article'), objects);
 });

@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import test from 'ava';
 import { holdChunks, seed, startBackupNode, waitFor } from '../helpers/backups.js';
 import type { Reply } from '../helpers/node.js';
@@ -38,10 +39,6 @@ test('a backup request is checked with Weaviate rules, messages and status codes
     422,
     'empty class list: please choose from : [Article Author]',
   ]);
-  t.deepEqual(message(await create({ id: 'x', config: { CompressionLevel: 'ZstdBestSpeed' } })), [
-    422,
-    `CompressionLevel ZstdBestSpeed needs zstd, which Node.js ${process.versions.node} does not provide: use DefaultCompression, BestSpeed, BestCompression or NoCompression`,
-  ]);
 
   const tooMuchCpu = await create({ id: 'x', config: { CPUPercentage: 120 } });
   t.deepEqual(
@@ -63,6 +60,23 @@ test('a backup request is checked with Weaviate rules, messages and status codes
     422,
     `backup "zero-cpu" already exists at "${node.backups}/zero-cpu"`,
   ]);
+});
+
+test("Weaviate's zstd CompressionLevels are accepted, and the backup records compressionType zstd", async (t) => {
+  const node = await startBackupNode(t);
+  await seed(node, 'Article', 20);
+  for (const level of ['ZstdBestSpeed', 'ZstdDefaultCompression', 'ZstdBestCompression']) {
+    const id = level.toLowerCase();
+    const created = await node.request('POST', '/v1/backups/filesystem', { id, config: { CompressionLevel: level } });
+    t.deepEqual([created.status, created.body.status], [200, 'STARTED'], level);
+    t.is((await waitFor(node, `/v1/backups/filesystem/${id}`)).body.status, 'SUCCESS', level);
+    for (const descriptor of ['backup_config.json', 'node1/backup.json']) {
+      t.like(JSON.parse(await readFile(join(node.backups, id, descriptor), 'utf8')), {
+        version: '1.1',
+        compressionType: 'zstd',
+      });
+    }
+  }
 });
 
 test('one backup or restore at a time; a canceled backup ends CANCELED, cleans up, and its id can be reused', async (t) => {
@@ -107,6 +121,29 @@ test('one backup or restore at a time; a canceled backup ends CANCELED, cleans u
     422,
     'backup "held" already succeeded',
   ]);
+});
+
+test('a canceled zstd backup ends CANCELED and leaves only its backup_config.json behind', async (t) => {
+  const node = await startBackupNode(t, { BACKUP_CHUNK_TARGET_SIZE: '16KiB' });
+  await seed(node, 'Held', 2000, 2);
+  const hold = holdChunks(node, 'write');
+  const created = await node.request('POST', '/v1/backups/filesystem', {
+    id: 'held-zstd',
+    config: { CompressionLevel: 'ZstdBestCompression' },
+  });
+  t.is(created.status, 200);
+  await hold.reached;
+  t.is((await node.request('DELETE', '/v1/backups/filesystem/held-zstd')).status, 204);
+  t.like((await waitFor(node, '/v1/backups/filesystem/held-zstd')).body, {
+    status: 'CANCELED',
+    error: 'backup canceled by user',
+  });
+  t.deepEqual(await readdir(join(node.backups, 'held-zstd'), { recursive: true }), ['backup_config.json']);
+  t.deepEqual(
+    (await readdir(node.dataPath)).filter((name) => name.startsWith('.')),
+    [],
+    'staging was removed',
+  );
 });
 
 test('a restore request is checked up front: missing, unfinished, unknown class, class already here', async (t) => {

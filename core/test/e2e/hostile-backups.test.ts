@@ -3,8 +3,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import test from 'ava';
-import { extractTar, tarStream } from '../../src/backup/tar.js';
+import { extractTar, tarHeader, tarStream } from '../../src/backup/tar.js';
 import { type BackupNode, seed, startBackupNode, waitFor } from '../helpers/backups.js';
+import { repeated, zstdFrame } from '../helpers/zstd.js';
 
 // A backup may come from anywhere, so a restore treats every byte of it as hostile. Each case below
 // plants a backup whose descriptors or chunks were crafted (most of them consistent: a path escape is
@@ -29,6 +30,8 @@ interface Forged {
   bytes?: (chunk: Buffer) => Buffer;
   /** Record the size and hash of what `bytes` made, so only the chunk's content is wrong. */
   rehash?: boolean;
+  /** The other chunks' bytes as stored, with their sizes and hashes recorded. */
+  others?: (chunk: Buffer) => Buffer;
   /** The raw text of a descriptor, instead of its JSON. */
   rawGlobal?: string;
   rawNode?: string;
@@ -159,6 +162,17 @@ async function plant(id: string, forged: Forged): Promise<void> {
     chunks.set('chunk-1', bytes);
     Object.assign(node.classes[0].chunks['1'], { size: bytes.length, sha256: sha256(bytes) });
   }
+  if (forged.others !== undefined) {
+    for (const [name, bytes] of chunks) {
+      if (name === 'chunk-1') continue;
+      const stored = forged.others(bytes);
+      chunks.set(name, stored);
+      Object.assign(node.classes[0].chunks[name.slice('chunk-'.length)], {
+        size: stored.length,
+        sha256: sha256(stored),
+      });
+    }
+  }
   forged.global?.(global);
   forged.node?.(node);
   if (forged.bytes !== undefined) {
@@ -236,6 +250,20 @@ const inNode = (field: string) => corrupt('node1/backup\\.json', field);
 const anyFilePath =
   /^corrupted backup file: [a-z0-9-]+\/node1\/backup\.json: classes\[0\]\.shards\[\d\]\.files\[\d+\]\.path: /;
 
+/**
+ * The template as a zstd backup whose chunk 1 is what `frames` makes of its tar: the descriptors say
+ * zstd, the other chunks are zstd, and every chunk's size and hash are recorded.
+ */
+const asZstd = (frames: (tar: Buffer) => Buffer): Forged => ({
+  global: (g) => (g.compressionType = 'zstd'),
+  node: (n) => (n.compressionType = 'zstd'),
+  others: (tar) => zstdFrame([tar]),
+  bytes: frames,
+  rehash: true,
+});
+/** The name of the first entry of a tar stream whose names fit ustar's name field, as the template's do. */
+const firstName = (tar: Buffer) => tar.toString('utf8', 0, 100).replace(/\0.*$/s, '');
+
 const deepNesting = (depth: number): Json => {
   let property: Json = { name: 'leaf', dataType: ['text'] };
   for (let i = 0; i < depth; i++) property = { name: `n${i}`, dataType: ['object'], nestedProperties: [property] };
@@ -294,7 +322,7 @@ const cases: Case[] = [
   {
     title: 'a newer major version',
     global: (g) => (g.version = '99.0'),
-    refused: /^unable to restore backup as it was produced by a higher version: 99\.0 > 1\.0/,
+    refused: /^unable to restore backup as it was produced by a higher version: 99\.0 > 1\.1/,
   },
   {
     title: 'a leader that climbs out',
@@ -328,8 +356,8 @@ const cases: Case[] = [
   },
   {
     title: 'a compression type Strata does not write',
-    global: (g) => (g.compressionType = 'zstd'),
-    refused: inGlobal('compressionType: must be one of gzip, none'),
+    global: (g) => (g.compressionType = 'lz4'),
+    refused: inGlobal('compressionType: must be one of gzip, zstd, none'),
   },
 
   // The node descriptor: its own fields, then each class, shard, file and chunk.
@@ -598,6 +626,31 @@ const cases: Case[] = [
     fails: /data follows the end of the archive$/,
   },
   {
+    title: 'a chunk the descriptors say is zstd that is a plain tar',
+    ...asZstd((tar) => tar),
+    fails: /chunk-1: Unknown frame descriptor$/,
+  },
+  {
+    title: 'a zstd chunk cut inside its last frame',
+    ...asZstd((tar) => zstdFrame([tar]).subarray(0, -4)),
+    fails: /chunk-1: the zstd stream ends inside a frame$/,
+  },
+  {
+    title: 'a zstd chunk whose frame asks for a 128 MiB window',
+    ...asZstd((tar) => zstdFrame([tar], { windowLog: 27 })),
+    fails: /chunk-1: Frame requires too much memory for decoding$/,
+  },
+  {
+    title: 'a zstd chunk of about 128 KiB that decodes to 4 GiB of zeros after the end of the archive',
+    ...asZstd((tar) => Buffer.concat([zstdFrame([tar]), zstdFrame(repeated(0, 4096))])),
+    fails: /chunk-1: data follows the end of the archive$/,
+  },
+  {
+    title: 'a zstd chunk of about 128 KiB whose first entry claims 4 GiB',
+    ...asZstd((tar) => zstdFrame([tarHeader(firstName(tar), 4 * 1024 ** 3, new Date(0)), ...repeated(0, 4096)])),
+    fails: /chunk-1: article\/[A-Za-z0-9]{12}\/.+ is 4294967296 bytes, the descriptor says \d+$/,
+  },
+  {
     title: 'a chunk with a symbolic link',
     bytes: (chunk) => {
       const link = Buffer.from(chunk);
@@ -642,6 +695,19 @@ test.serial('the template restores: what the cases change is what fails them', a
   await plant('hostile-control', {});
   await node.request('POST', '/v1/backups/filesystem/hostile-control/restore', {});
   t.is((await waitFor(node, '/v1/backups/filesystem/hostile-control/restore')).body.status, 'SUCCESS');
+  t.is((await node.request('GET', '/v1/objects?class=Article&limit=1000')).body.objects.length, 300);
+  t.is((await node.request('DELETE', '/v1/schema/Article')).status, 200);
+});
+
+test.serial('the template as zstd restores: what the zstd cases change is what fails them', async (t) => {
+  const { node } = fixture;
+  await plant(
+    'hostile-control-zstd',
+    asZstd((tar) => zstdFrame([tar])),
+  );
+  await node.request('POST', '/v1/backups/filesystem/hostile-control-zstd/restore', {});
+  const restored = await waitFor(node, '/v1/backups/filesystem/hostile-control-zstd/restore');
+  t.is(restored.body.status, 'SUCCESS', restored.body.error);
   t.is((await node.request('GET', '/v1/objects?class=Article&limit=1000')).body.objects.length, 300);
   t.is((await node.request('DELETE', '/v1/schema/Article')).status, 200);
 });

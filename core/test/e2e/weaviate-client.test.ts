@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import test from 'ava';
-import weaviate, { ApiKey, type WeaviateObjectsGet } from 'weaviate-ts-client';
+import weaviate, { ApiKey, type BackupConfig, type WeaviateObjectsGet } from 'weaviate-ts-client';
+import { readAll, seed, startBackupNode } from '../helpers/backups.js';
 import { startNode } from '../helpers/node.js';
 
 // Node hands this CommonJS package's `default` to a default import; its types expect the namespace.
@@ -104,4 +107,31 @@ test("Weaviate's TypeScript client authenticates with an API key", async (t) => 
   });
   t.deepEqual((await clientFor(url, 'client-key').schema.getter().do()).classes, []);
   await t.throwsAsync(clientFor(url, 'wrong-key').schema.getter().do(), { message: /usage error \(401\)/ });
+});
+
+test("Weaviate's TypeScript client backs up with a zstd CompressionLevel and restores, waiting for each", async (t) => {
+  const node = await startBackupNode(t);
+  const objects = await seed(node, 'Paper', 300, 2);
+  const client = clientFor(node.url);
+  const created = await client.backup
+    .creator()
+    .withBackend('filesystem')
+    .withBackupId('client-zstd')
+    // The client's typings (v2.2.0) predate Weaviate 1.35's zstd levels; it sends the config as given.
+    .withConfig({ CompressionLevel: 'ZstdBestCompression' as BackupConfig['CompressionLevel'] })
+    .withWaitForCompletion(true)
+    .do();
+  t.like(created, { id: 'client-zstd', backend: 'filesystem', status: 'SUCCESS', classes: ['Paper'] });
+  const descriptor = JSON.parse(await readFile(join(node.backups, 'client-zstd', 'node1', 'backup.json'), 'utf8'));
+  t.is(descriptor.compressionType, 'zstd');
+
+  await client.schema.classDeleter().withClassName('Paper').do();
+  const restored = await client.backup
+    .restorer()
+    .withBackend('filesystem')
+    .withBackupId('client-zstd')
+    .withWaitForCompletion(true)
+    .do();
+  t.like(restored, { id: 'client-zstd', status: 'SUCCESS', classes: ['Paper'] });
+  t.deepEqual(await readAll(node, 'Paper'), objects);
 });

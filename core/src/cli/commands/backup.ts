@@ -22,7 +22,8 @@ Actions:
 Options:
   --include <A,B>          classes to back up or restore (Weaviate's * and ? wildcards work)
   --exclude <A,B>          classes to leave out
-  --compression <level>    DefaultCompression, BestSpeed, BestCompression or NoCompression
+  --compression <level>    DefaultCompression, BestSpeed, BestCompression (gzip), ZstdBestSpeed,
+                           ZstdDefaultCompression, ZstdBestCompression (zstd) or NoCompression
   --cpu <percent>          share of CPUs to use, 1 to 80 (default 50)
   --bucket <name>          use this bucket instead of the provider's
   --path <prefix>          use this path instead of the provider's

@@ -1,18 +1,8 @@
+import { COMPRESSION_LEVELS } from '../../backup/chunk-codec.js';
 import { MAX_SELECTION_ENTRIES } from '../../backup/class-selection.js';
 import { MAX_NODES } from '../../backup/descriptor-validation.js';
 
 /** JSON schemas of backup requests: Weaviate's BackupCreateRequest and BackupRestoreRequest. */
-
-/** Weaviate's CompressionLevel enum; the zstd levels are accepted here and refused with a reason later. */
-const COMPRESSION_LEVELS = [
-  'DefaultCompression',
-  'BestSpeed',
-  'BestCompression',
-  'ZstdDefaultCompression',
-  'ZstdBestSpeed',
-  'ZstdBestCompression',
-  'NoCompression',
-];
 
 /** Checked again by selectClasses; the limit here spares validating the items of a longer list. */
 const classList = { type: 'array', maxItems: MAX_SELECTION_ENTRIES, items: { type: 'string' } } as const;
@@ -33,7 +23,7 @@ export const backupCreateBody = {
       type: 'object',
       properties: {
         CPUPercentage: cpuPercentage,
-        CompressionLevel: { type: 'string', enum: COMPRESSION_LEVELS },
+        CompressionLevel: { type: 'string', enum: [...COMPRESSION_LEVELS] },
         ChunkSize: { type: 'integer', description: 'Accepted and ignored, as in Weaviate 1.35+.' },
         Bucket: { type: 'string', description: 'Overrides the provider bucket for this backup.' },
         Path: { type: 'string', description: 'Overrides the provider path for this backup.' },
