@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startAzurite, startEtcd, waitForLine } from '@strata/testing';
 import test from 'ava';
 import { packAll } from '../src/packages.js';
@@ -47,6 +47,17 @@ async function api(url: string, method: string, path: string, body?: unknown): P
   return text === '' ? undefined : JSON.parse(text);
 }
 
+/**
+ * What npm needs to build @strata/core's zstd-napi from source with only the npm registry in reach, as
+ * scripts/setup.mjs gives pnpm: no attempt at a prebuilt binary, Node's own headers, both cores.
+ */
+function sourceBuildEnv(): Record<string, string> {
+  const prefix = resolve(process.execPath, '..', '..');
+  const env: Record<string, string> = { npm_config_build_from_source: 'true', npm_config_jobs: 'max' };
+  if (existsSync(join(prefix, 'include', 'node', 'common.gypi'))) env.npm_config_nodedir = prefix;
+  return env;
+}
+
 async function finished(url: string, path: string): Promise<{ status: string; error?: string }> {
   for (;;) {
     const reply = await api(url, 'GET', path);
@@ -70,6 +81,7 @@ test('packed tarballs install with npm outside the workspace; strata serves, bac
     'npm',
     ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs, 'reflect-metadata', 'tsyringe'],
     project,
+    sourceBuildEnv(),
   );
   t.is(install.code, 0, install.output);
   t.log(`npm install of ${tarballs.length} tarballs: ${((performance.now() - started) / 1000).toFixed(1)} s`);
