@@ -91,9 +91,13 @@ export async function startFaultProxy(target: string, plan: FaultPlan = () => un
     }
     if (fault?.kind === 'stall' && fault.afterBytes === undefined) await sleep(fault.ms);
     if (fault?.kind === 'hold') {
+      let left = false;
+      res.once('close', () => {
+        left = true;
+      });
       await fault.until.catch(() => {});
       // The client gave up or died while held: as far as the server is concerned, nothing was sent.
-      if (req.socket.destroyed) return;
+      if (left || req.socket.destroyed) return;
     }
     const cutAt = fault?.kind === 'reset' || fault?.kind === 'stall' ? fault.afterBytes : undefined;
     seen.status = await forward(req, res, target, {

@@ -71,7 +71,8 @@ test('the fault proxy holds a request until told, then forwards it; one whose cl
   // As a killed process would: the client goes away while its request is held.
   gone.abort();
   t.is(await leaving, 'AbortError');
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  // Time for the proxy to see the connection close (50 ms was too little on a loaded machine).
+  await new Promise((resolve) => setTimeout(resolve, 500));
   release();
   t.is((await putting).status, 200);
   t.is(await (await fetch(`${server.endpoint}/eta/held`)).text(), 'late', 'forwarded untouched once let go');

@@ -3,11 +3,14 @@ import {
   ChecksumAlgorithm,
   type CompletedPart,
   CompleteMultipartUploadCommand,
+  type CompleteMultipartUploadCommandInput,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { isNoSuchUpload } from './failure.js';
 
 /** S3's most parts in one multipart upload. */
 export const MAX_PARTS = 10_000;
@@ -60,6 +63,28 @@ async function* fixedParts(
     }
   }
   if (filled > 0 || !yielded) yield (part ?? Buffer.alloc(0)).subarray(0, filled);
+}
+
+/**
+ * Sends CompleteMultipartUpload. An attempt whose answer was lost (a timeout, a reset) may have
+ * completed the upload all the same; the SDK's retry then meets NoSuchUpload. The upload is complete
+ * if the key now holds an object of the upload's size: chunk keys are new to every backup, so no
+ * earlier object can be there.
+ */
+async function completeUpload(
+  client: S3Client,
+  input: CompleteMultipartUploadCommandInput,
+  size: number,
+): Promise<void> {
+  try {
+    await client.send(new CompleteMultipartUploadCommand(input));
+  } catch (error) {
+    if (!isNoSuchUpload(error)) throw error;
+    const head = await client
+      .send(new HeadObjectCommand({ Bucket: input.Bucket, Key: input.Key }))
+      .catch(() => undefined);
+    if (head?.ContentLength !== size) throw error;
+  }
 }
 
 /**
@@ -161,13 +186,10 @@ export async function uploadStream(source: AsyncIterable<Uint8Array>, target: Up
     signal?.throwIfAborted();
     completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
     await request(
-      client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: completed },
-        }),
+      completeUpload(
+        client,
+        { Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: completed } },
+        written,
       ),
     );
     return written;

@@ -18,12 +18,16 @@ import { moduleDir } from './helpers.js';
 const test = anyTest as TestFn<{ server: S3Server }>;
 
 test.before(async (t) => {
-  t.context.server = await startS3Server({ buckets: ['transient', 'persistent', 'cancel'] });
+  t.context.server = await startS3Server({
+    buckets: ['transient', 'persistent', 'cancel', 'lost-complete', 'no-upload'],
+  });
 });
 test.after.always((t) => t.context.server.stop());
 
 const isPart = (url: string) => url.includes('partNumber=');
 const isChunk = (url: string) => url.includes('/chunk-');
+/** CompleteMultipartUpload: a POST on the upload, with no part number. */
+const isComplete = (url: string, method: string) => method === 'POST' && url.includes('uploadId=') && !isPart(url);
 
 /**
  * A node backing up to `bucket` (one per test, so open uploads are told apart) through a fault proxy, with parts at S3's minimum so that chunks go up
@@ -92,6 +96,38 @@ test('transient 503s, 500s, resets and stalls are retried: backup and restore su
     'a part upload met a fault and was retried',
   );
   t.deepEqual(await t.context.server.openUploads('transient'), []);
+});
+
+test('a multipart upload completed by a request whose answer was lost is taken as complete', async (t) => {
+  const { proxy, node, objects } = await faultyNode(t, 'lost-complete');
+  // The server completes the upload, the connection closes before the answer: the SDK's retry meets
+  // NoSuchUpload, and the object is there all the same.
+  const lost = new Set<string>();
+  const outcome = await roundTrip(node, 'lost-complete-1', proxy, (url, method) => {
+    if (!isComplete(url, method) || lost.has(url)) return undefined;
+    lost.add(url);
+    return { kind: 'reset', afterBytes: 0 };
+  });
+  t.true(lost.size > 0, 'a completion was cut');
+  t.true(
+    proxy.requests.some((r) => isComplete(r.url, r.method) && r.fault === undefined && r.status === 404),
+    'the retry met NoSuchUpload',
+  );
+  t.is(outcome.backup.status, 'SUCCESS', outcome.backup.error);
+  t.is(outcome.restore?.status, 'SUCCESS', outcome.restore?.error);
+  t.deepEqual(await readAll(node, 'Doc'), objects, 'every object is back, byte for byte');
+});
+
+test('a completion answered NoSuchUpload with no object under the key fails the backup', async (t) => {
+  const { proxy, node } = await faultyNode(t, 'no-upload');
+  const outcome = await roundTrip(node, 'no-upload-1', proxy, (url, method) =>
+    isComplete(url, method) ? { kind: 'status', status: 404, code: 'NoSuchUpload' } : undefined,
+  );
+  t.is(outcome.backup.status, 'FAILED');
+  t.regex(
+    outcome.backup.error,
+    /backup-s3: writing ".*chunk-.*" in bucket "no-upload" at .* failed: NoSuchUpload \(HTTP 404\)/,
+  );
 });
 
 test('parts that keep failing fail the backup with the reason, and the multipart upload is aborted', async (t) => {
