@@ -6,6 +6,7 @@ import { checksum, readVarint } from './encoding.js';
 import type { Lookup } from './memtable.js';
 import { ENTRY_TOMBSTONE, ENTRY_VALUE, FOOTER_BYTES, SEGMENT_FORMAT_VERSION, SEGMENT_MAGIC } from './segment-format.js';
 import { type BlockHandle, SegmentIndex } from './segment-index.js';
+import { type IndexReader, scanIndex } from './segment-index-scan.js';
 import { readFully, type StoreFs } from './vfs.js';
 
 let nextUid = 1;
@@ -20,10 +21,11 @@ interface EntryBounds {
 }
 
 /**
- * An open segment: its index (compact, see segment-index.ts) and bloom filter in memory, data blocks
- * read on demand through the shared block cache and verified against their checksums. Reads are
- * synchronous positional reads (page-cache speed). Reference-counted: a cursor holds a reference so
- * a compaction that replaces the segment does not close the file under it.
+ * An open segment: its bloom filter and the top of its index (segment-index.ts) in memory, data
+ * blocks and index partitions read on demand through the shared block cache and verified against
+ * their checksums. Reads are synchronous positional reads (page-cache speed). Reference-counted: a
+ * cursor holds a reference so a compaction that replaces the segment does not close the file under
+ * it.
  */
 export class SegmentReader {
   readonly name: string;
@@ -56,8 +58,14 @@ export class SegmentReader {
     if (version !== SEGMENT_FORMAT_VERSION) this.#corrupt(`unsupported segment format version ${version}`);
     this.entryCount = Number(footer.readBigUInt64LE(24));
     const indexOffset = Number(footer.readBigUInt64LE(0));
-    const index = this.#readChecked(indexOffset, footer.readUInt32LE(8), 'index');
-    this.#index = new SegmentIndex(index, indexOffset, (detail) => this.#corrupt(detail));
+    const indexLength = footer.readUInt32LE(8);
+    if (indexLength < 4 || indexOffset + indexLength > size) this.#corrupt('index lies outside the file');
+    const readIndex: IndexReader = (into, offset, length, start) =>
+      readInto(fs, fd, into, offset, length, indexOffset + start);
+    const corrupt = (detail: string) => this.#corrupt(detail);
+    const summary = scanIndex(readIndex, indexLength, indexOffset, corrupt);
+    // Partitions are cached beside the data blocks' `${uid}.${block}` keys, never equal to one.
+    this.#index = new SegmentIndex(summary, readIndex, cache, `${this.#uid}.i`, corrupt);
     this.#bloom = new BloomFilter(
       this.#readChecked(Number(footer.readBigUInt64LE(12)), footer.readUInt32LE(20), 'bloom'),
     );
@@ -222,4 +230,15 @@ export class SegmentCursor {
     this.#block = this.#segment.block(this.#blockIndex);
     this.#segment.entryAt(this.#block, 0, this.#bounds, this.#blockIndex);
   }
+}
+
+/** Reads up to `length` bytes at `position` of `fd` into `into` at `offset`; returns how many (fewer at the end). */
+function readInto(fs: StoreFs, fd: number, into: Uint8Array, offset: number, length: number, position: number): number {
+  let done = 0;
+  while (done < length) {
+    const read = fs.readSync(fd, into, offset + done, length - done, position + done);
+    if (read === 0) break;
+    done += read;
+  }
+  return done;
 }

@@ -105,15 +105,19 @@ test('a segment of one block answers keys before, at, between and after its entr
   reader.unref();
 });
 
+/** Where the segment `data`'s index block starts, as its footer says. */
+function indexOffset(data: Buffer): number {
+  return Number(data.readBigUInt64LE(data.length - 48));
+}
+
 /**
  * `data` with its index block's body changed by `edit` and its crc recomputed, so only the index's
  * structure can tell.
  */
 function withIndex(data: Buffer, edit: (body: Buffer) => void): Buffer {
   const damaged = Buffer.from(data);
-  const footer = damaged.subarray(damaged.length - 48);
-  const offset = Number(footer.readBigUInt64LE(0));
-  const body = damaged.subarray(offset, offset + footer.readUInt32LE(8) - 4);
+  const offset = indexOffset(damaged);
+  const body = damaged.subarray(offset, offset + damaged.readUInt32LE(damaged.length - 40) - 4);
   edit(body);
   damaged.writeUInt32LE(checksum(body), offset + body.length);
   return damaged;
@@ -152,6 +156,7 @@ const damages: ReadonlyArray<[string, (data: Buffer) => Buffer, string]> = [
   ['a truncated file', (d) => d.subarray(0, d.length - 10), 'no segment footer (bad magic number)'],
   ['a damaged footer', (d) => flip(d, d.length - 40), 'footer checksum mismatch'],
   ['a tiny file', () => Buffer.from('not a segment'), '13 bytes is too short for a segment'],
+  ['a damaged index', (d) => flip(d, indexOffset(d) + 5), 'index checksum mismatch'],
 ];
 
 for (const [title, damage, message] of damages) {
