@@ -5,6 +5,8 @@ import { BloomFilter } from './bloom.js';
 import { checksum, readVarint } from './encoding.js';
 import type { Lookup } from './memtable.js';
 import { ENTRY_TOMBSTONE, ENTRY_VALUE, FOOTER_BYTES, SEGMENT_FORMAT_VERSION, SEGMENT_MAGIC } from './segment-format.js';
+import { type BlockHandle, SegmentIndex } from './segment-index.js';
+import { type IndexReader, scanIndex } from './segment-index-scan.js';
 import { readFully, type StoreFs } from './vfs.js';
 
 let nextUid = 1;
@@ -19,10 +21,11 @@ interface EntryBounds {
 }
 
 /**
- * An open segment: its footer, index and bloom filter in memory, data blocks read on demand through
- * the shared block cache and verified against their checksums. Reads are synchronous positional
- * reads (page-cache speed). Reference-counted: a cursor holds a reference so a compaction that
- * replaces the segment does not close the file under it.
+ * An open segment: its bloom filter and the top of its index (segment-index.ts) in memory, data
+ * blocks and index partitions read on demand through the shared block cache and verified against
+ * their checksums. Reads are synchronous positional reads (page-cache speed). Reference-counted: a
+ * cursor holds a reference so a compaction that replaces the segment does not close the file under
+ * it.
  */
 export class SegmentReader {
   readonly name: string;
@@ -35,9 +38,9 @@ export class SegmentReader {
   readonly #uid = nextUid++;
   readonly #cache: BlockCache;
   readonly #bloom: BloomFilter;
-  readonly #lastKeys: Buffer[] = [];
-  readonly #offsets: number[] = [];
-  readonly #lengths: number[] = [];
+  readonly #index: SegmentIndex;
+  /** Scratch for block(), which allocates nothing beyond the block it reads. */
+  readonly #handle: BlockHandle = { offset: 0, length: 0 };
   #refs = 1;
 
   private constructor(fs: StoreFs, fd: number, name: string, range: [number, number], size: number, cache: BlockCache) {
@@ -54,7 +57,15 @@ export class SegmentReader {
     const version = footer.readUInt32LE(32);
     if (version !== SEGMENT_FORMAT_VERSION) this.#corrupt(`unsupported segment format version ${version}`);
     this.entryCount = Number(footer.readBigUInt64LE(24));
-    this.#parseIndex(this.#readChecked(Number(footer.readBigUInt64LE(0)), footer.readUInt32LE(8), 'index'));
+    const indexOffset = Number(footer.readBigUInt64LE(0));
+    const indexLength = footer.readUInt32LE(8);
+    if (indexLength < 4 || indexOffset + indexLength > size) this.#corrupt('index lies outside the file');
+    const readIndex: IndexReader = (into, offset, length, start) =>
+      readInto(fs, fd, into, offset, length, indexOffset + start);
+    const corrupt = (detail: string) => this.#corrupt(detail);
+    const summary = scanIndex(readIndex, indexLength, indexOffset, corrupt);
+    // Partitions are cached beside the data blocks' `${uid}.${block}` keys, never equal to one.
+    this.#index = new SegmentIndex(summary, readIndex, cache, `${this.#uid}.i`, corrupt);
     this.#bloom = new BloomFilter(
       this.#readChecked(Number(footer.readBigUInt64LE(12)), footer.readUInt32LE(20), 'bloom'),
     );
@@ -73,14 +84,14 @@ export class SegmentReader {
 
   /** Number of data blocks. */
   get blockCount(): number {
-    return this.#lastKeys.length;
+    return this.#index.length;
   }
 
   /** The entry for `key`, if this segment has one. */
   get(key: Buffer): Lookup {
     if (!this.#bloom.mayContain(key)) return NOT_FOUND;
     const blockIndex = this.findBlock(key);
-    if (blockIndex === this.#lastKeys.length) return NOT_FOUND;
+    if (blockIndex === this.#index.length) return NOT_FOUND;
     const block = this.block(blockIndex);
     const bounds: EntryBounds = { kind: 0, keyStart: 0, keyEnd: 0, valueEnd: 0 };
     for (let at = 0; at < block.length; at = bounds.valueEnd) {
@@ -99,26 +110,17 @@ export class SegmentReader {
 
   /** The index of the first block whose last key is `>= key` (blockCount when none). */
   findBlock(key: Buffer): number {
-    let low = 0;
-    let high = this.#lastKeys.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (Buffer.compare(this.#lastKeys[middle] as Buffer, key) < 0) low = middle + 1;
-      else high = middle;
-    }
-    return low;
+    return this.#index.find(key);
   }
 
-  /** Data block `index`, without its checksum, verified. */
+  /** Data block `index` (< blockCount), without its checksum, verified. */
   block(index: number): Buffer {
     const cacheKey = `${this.#uid}.${index}`;
     const cached = this.#cache.get(cacheKey);
     if (cached !== undefined) return cached;
-    const block = this.#readChecked(
-      this.#offsets[index] as number,
-      this.#lengths[index] as number,
-      `data block ${index}`,
-    );
+    if (!(index >= 0 && index < this.#index.length)) throw new RangeError(`no data block ${index} in ${this.name}`);
+    this.#index.handle(index, this.#handle);
+    const block = this.#readChecked(this.#handle.offset, this.#handle.length, `data block ${index}`);
     this.#cache.set(cacheKey, block);
     return block;
   }
@@ -165,22 +167,6 @@ export class SegmentReader {
     const body = bytes.subarray(0, length - 4);
     if (checksum(body) !== bytes.readUInt32LE(length - 4)) this.#corrupt(`${what} checksum mismatch`);
     return body;
-  }
-
-  #parseIndex(index: Buffer): void {
-    const n = { value: 0 };
-    let at = readVarint(index, 0, n);
-    for (let count = n.value; count > 0 && at >= 0; count--) {
-      at = readVarint(index, at, n);
-      if (at < 0) break;
-      this.#lastKeys.push(index.subarray(at, at + n.value));
-      at = readVarint(index, at + n.value, n);
-      if (at < 0) break;
-      this.#offsets.push(n.value);
-      at = readVarint(index, at, n);
-      this.#lengths.push(n.value);
-    }
-    if (at !== index.length) this.#corrupt('index block does not parse');
   }
 
   #corrupt(detail: string): never {
@@ -244,4 +230,15 @@ export class SegmentCursor {
     this.#block = this.#segment.block(this.#blockIndex);
     this.#segment.entryAt(this.#block, 0, this.#bounds, this.#blockIndex);
   }
+}
+
+/** Reads up to `length` bytes at `position` of `fd` into `into` at `offset`; returns how many (fewer at the end). */
+function readInto(fs: StoreFs, fd: number, into: Uint8Array, offset: number, length: number, position: number): number {
+  let done = 0;
+  while (done < length) {
+    const read = fs.readSync(fd, into, offset + done, length - done, position + done);
+    if (read === 0) break;
+    done += read;
+  }
+  return done;
 }

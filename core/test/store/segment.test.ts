@@ -2,6 +2,7 @@ import test from 'ava';
 import { memfs } from 'memfs';
 import { isCorruption } from '../../src/errors.js';
 import { BlockCache } from '../../src/store/block-cache.js';
+import { checksum, varintLength, writeVarint } from '../../src/store/encoding.js';
 import { writeSegmentFile } from '../../src/store/segment-format.js';
 import { SegmentCursor, SegmentReader } from '../../src/store/segment-reader.js';
 import type { StoreFs } from '../../src/store/vfs.js';
@@ -71,6 +72,79 @@ test('a damaged data block is reported as corruption when it is read', async (t)
   t.is(error?.message, 'corruption in segment-00000001-00000001.db: data block 0 checksum mismatch');
 });
 
+test('every block is found by its last key, and the key just after it finds the next block', async (t) => {
+  const reader = (await written()).open();
+  const bounds = { kind: 0, keyStart: 0, keyEnd: 0, valueEnd: 0 };
+  for (let i = 0; i < reader.blockCount; i++) {
+    const block = reader.block(i);
+    for (let at = 0; at < block.length; at = bounds.valueEnd) reader.entryAt(block, at, bounds, i);
+    const last = Buffer.from(block.subarray(bounds.keyStart, bounds.keyEnd));
+    t.is(reader.findBlock(last), i, last.toString());
+    t.true(reader.get(last).found);
+    t.is(reader.findBlock(Buffer.concat([last, Buffer.from([0])])), i + 1);
+  }
+  t.is(reader.findBlock(Buffer.from('')), 0, 'a key before the first block');
+  reader.unref();
+});
+
+test('a segment of one block answers keys before, at, between and after its entries', async (t) => {
+  const fs = memfs({ '/s': null }).fs as unknown as StoreFs;
+  const few = [key(2), key(4), key(6)].map((k) => ({ key: k, value: Buffer.from(`v${k}`) }));
+  await writeSegmentFile(fs, '/s', 'segment-00000001-00000001.db', few, noPause);
+  const reader = SegmentReader.open(fs, '/s', 'segment-00000001-00000001.db', [1, 1], new BlockCache(1 << 20));
+  t.is(reader.blockCount, 1);
+  for (const { key: k, value } of few) t.deepEqual(reader.get(k), { found: true, value });
+  for (const i of [1, 3, 5, 7]) t.deepEqual(reader.get(key(i)), { found: false });
+  const cursor = new SegmentCursor(reader);
+  cursor.seek(key(1));
+  t.is(cursor.key.toString(), key(2).toString());
+  cursor.seek(key(6));
+  t.is(cursor.key.toString(), key(6).toString());
+  cursor.seek(key(7));
+  t.false(cursor.valid);
+  reader.unref();
+});
+
+/** Where the segment `data`'s index block starts, as its footer says. */
+function indexOffset(data: Buffer): number {
+  return Number(data.readBigUInt64LE(data.length - 48));
+}
+
+/**
+ * `data` with its index block's body changed by `edit` and its crc recomputed, so only the index's
+ * structure can tell.
+ */
+function withIndex(data: Buffer, edit: (body: Buffer) => void): Buffer {
+  const damaged = Buffer.from(data);
+  const offset = indexOffset(damaged);
+  const body = damaged.subarray(offset, offset + damaged.readUInt32LE(damaged.length - 40) - 4);
+  edit(body);
+  damaged.writeUInt32LE(checksum(body), offset + body.length);
+  return damaged;
+}
+
+test('an index block whose checksum passes but whose structure does not is refused as corruption', async (t) => {
+  const { fs, open } = await written();
+  const intact = open();
+  const blocks = intact.blockCount;
+  intact.unref();
+  const anyFs = fs as unknown as { readFileSync(p: string): Buffer; writeFileSync(p: string, d: Buffer): void };
+  const data = anyFs.readFileSync('/s/segment-00000001-00000001.db');
+  const cases: Array<[(body: Buffer) => void, string]> = [
+    // One block more than the entries hold: parsing runs off the end of the index.
+    [(body) => writeVarint(body, 0, blocks + 1), `index entry ${blocks} does not parse`],
+    // One block fewer: bytes are left over.
+    [(body) => writeVarint(body, 0, blocks - 1), 'index block does not parse'],
+  ];
+  t.is(varintLength(blocks + 1), varintLength(blocks - 1), 'the edits keep the index the same size');
+  for (const [edit, message] of cases) {
+    anyFs.writeFileSync('/s/segment-00000001-00000001.db', withIndex(data, edit));
+    const error = t.throws(open);
+    t.true(isCorruption(error));
+    t.is(error?.message, `corruption in segment-00000001-00000001.db: ${message}`);
+  }
+});
+
 /** `data` with every bit of byte `at` flipped. */
 function flip(data: Buffer, at: number): Buffer {
   const damaged = Buffer.from(data);
@@ -82,6 +156,7 @@ const damages: ReadonlyArray<[string, (data: Buffer) => Buffer, string]> = [
   ['a truncated file', (d) => d.subarray(0, d.length - 10), 'no segment footer (bad magic number)'],
   ['a damaged footer', (d) => flip(d, d.length - 40), 'footer checksum mismatch'],
   ['a tiny file', () => Buffer.from('not a segment'), '13 bytes is too short for a segment'],
+  ['a damaged index', (d) => flip(d, indexOffset(d) + 5), 'index checksum mismatch'],
 ];
 
 for (const [title, damage, message] of damages) {
