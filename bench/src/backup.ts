@@ -144,29 +144,42 @@ async function peer(command: string, reset: () => unknown): Promise<[number, num
 const RSS_LEVELS = ['NoCompression', 'DefaultCompression', 'ZstdBestSpeed'];
 
 /**
- * The node's memory against the data's size: for each size, a fresh store and node, a backup and a
- * restore at each of RSS_LEVELS; the peak (VmHWM) after start-up and through them all.
+ * The node's peak RSS (VmHWM) after start-up and through a backup and a restore at each of
+ * RSS_LEVELS, on a fresh node over `data` with `env` added.
+ */
+async function peaksOf(data: string, backups: string, env: Record<string, string>): Promise<[number, number]> {
+  const child = await serve(data, { ENABLE_MODULES: 'backup-filesystem', BACKUP_FILESYSTEM_PATH: backups, ...env });
+  const atStart = await peakRss(child.process.pid);
+  for (const level of RSS_LEVELS) {
+    const id = await backup(child, { CompressionLevel: level });
+    await api(child, 'DELETE', '/v1/schema/Bench');
+    await restore(child, id);
+    await rm(join(backups, id), { recursive: true, force: true });
+  }
+  const peak = await peakRss(child.process.pid);
+  await stop(child);
+  return [atStart, peak];
+}
+
+/**
+ * The node's memory against the data's size: for each size, a fresh store; the peaks of a node as it
+ * starts by default, then of one with glibc's malloc arenas capped at two (docs/configuration.md).
  */
 async function rssBySize(root: string, sizes: readonly number[]): Promise<string[]> {
-  const lines = ['| Store | Node RSS after start-up | Peak RSS through backups and restores |', '|---|---|---|'];
+  const lines = [
+    '| Store | RSS after start-up | Peak RSS through backups and restores | Peak with MALLOC_ARENA_MAX=2 |',
+    '|---|---|---|---|',
+  ];
   for (const gib of sizes) {
     const data = join(root, `rss-${gib}`);
     console.log(`RSS pass: generating a ${gib} GiB class...`);
     await generateStore(data, gib, SHARDS);
     const { bytes } = await sizeOf(join(data, 'bench'));
     const backups = join(root, `rss-${gib}-backups`);
-    const child = await serve(data, { ENABLE_MODULES: 'backup-filesystem', BACKUP_FILESYSTEM_PATH: backups });
-    const atStart = await peakRss(child.process.pid);
-    for (const level of RSS_LEVELS) {
-      const id = await backup(child, { CompressionLevel: level });
-      await api(child, 'DELETE', '/v1/schema/Bench');
-      await restore(child, id);
-      await rm(join(backups, id), { recursive: true, force: true });
-    }
-    const peak = await peakRss(child.process.pid);
-    await stop(child);
+    const [atStart, peak] = await peaksOf(data, backups, {});
+    const [, capped] = await peaksOf(data, backups, { MALLOC_ARENA_MAX: '2' });
     await rm(data, { recursive: true, force: true });
-    lines.push(`| ${mib(bytes)} | ${mib(atStart)} | ${mib(peak)} |`);
+    lines.push(`| ${mib(bytes)} | ${mib(atStart)} | ${mib(peak)} | ${mib(capped)} |`);
   }
   return lines;
 }
