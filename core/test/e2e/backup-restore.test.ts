@@ -188,37 +188,44 @@ test('a backup restores on another node with the same name, or with node_mapping
   t.true(other.node.db.shardsOf('Portable').every((shard) => shard.node === 'node2'));
 });
 
-test('a backup is inspected, verified and extracted with sha256sum, tar and gzip alone', async (t) => {
-  const node = await startBackupNode(t, { BACKUP_CHUNK_TARGET_SIZE: '64KiB' });
-  await seed(node, 'Article', 2000, 2);
-  await node.request('POST', '/v1/backups/filesystem', { id: 'manual' });
-  t.is((await waitFor(node, '/v1/backups/filesystem/manual')).body.status, 'SUCCESS');
-  const home = join(node.backups, 'manual');
-  const descriptor = JSON.parse(await readFile(join(home, 'node1', 'backup.json'), 'utf8'));
-  t.like(descriptor, { id: 'manual', version: '1.1', compressionType: 'gzip', status: 'SUCCESS' });
-  const out = await mkdtemp(join(tmpdir(), 'strata-extract-'));
-  t.teardown(() => rm(out, { recursive: true, force: true }));
+for (const { type, level, decompress } of [
+  { type: 'gzip', level: undefined, decompress: 'gzip -dc' },
+  { type: 'zstd', level: 'ZstdDefaultCompression', decompress: 'zstd -dc' },
+] as const) {
+  test(`a ${type} backup is inspected, verified and extracted with sha256sum, ${type} and tar alone`, async (t) => {
+    const node = await startBackupNode(t, { BACKUP_CHUNK_TARGET_SIZE: '64KiB' });
+    await seed(node, 'Article', 2000, 2);
+    const id = `manual-${type}`;
+    await node.request('POST', '/v1/backups/filesystem', {
+      id,
+      ...(level ? { config: { CompressionLevel: level } } : {}),
+    });
+    t.is((await waitFor(node, `/v1/backups/filesystem/${id}`)).body.status, 'SUCCESS');
+    const home = join(node.backups, id);
+    const descriptor = JSON.parse(await readFile(join(home, 'node1', 'backup.json'), 'utf8'));
+    t.like(descriptor, { id, version: '1.1', compressionType: type, status: 'SUCCESS' });
+    const out = await mkdtemp(join(tmpdir(), 'strata-extract-'));
+    t.teardown(() => rm(out, { recursive: true, force: true }));
 
-  const [article] = descriptor.classes;
-  t.true(Object.keys(article.chunks).length > 1, 'several chunks');
-  for (const chunk of Object.values(article.chunks) as Array<{ key: string; sha256: string }>) {
-    const file = join(home, ...chunk.key.split('/'));
-    t.is(execFileSync('sha256sum', [file]).toString().split(' ')[0], chunk.sha256);
-    execFileSync('sh', ['-c', `gzip -dc "${file}" | tar -xf - -C "${out}"`]);
-  }
-  const files = article.shards.flatMap((shard: { files: Array<{ path: string; sha256: string }> }) => shard.files);
-  for (const { path, sha256 } of files)
-    t.is(
-      execFileSync('sha256sum', [join(out, path)])
-        .toString()
-        .split(' ')[0],
-      sha256,
+    const [article] = descriptor.classes;
+    t.true(Object.keys(article.chunks).length > 1, 'several chunks');
+    for (const chunk of Object.values(article.chunks) as Array<{ key: string; sha256: string }>) {
+      const file = join(home, ...chunk.key.split('/'));
+      t.is(execFileSync('sha256sum', [file]).toString().split(' ')[0], chunk.sha256);
+      execFileSync('sh', ['-c', `${decompress} "${file}" | tar -xf - -C "${out}"`]);
+    }
+    const files = article.shards.flatMap((shard: { files: Array<{ path: string; sha256: string }> }) => shard.files);
+    // sha256sum -c exits non-zero, and execFileSync throws, if a file is missing or differs.
+    const sums = files.map(({ path, sha256 }: { path: string; sha256: string }) => `${sha256}  ${path}\n`).join('');
+    const checked = execFileSync('sha256sum', ['-c', '-'], { cwd: out, input: sums }).toString().trim().split('\n');
+    t.is(checked.length, files.length);
+    t.true(checked.every((line) => line.endsWith(': OK')));
+    t.deepEqual(
+      (await readdir(join(out, 'article'))).sort(),
+      article.shards.map((shard: { name: string }) => shard.name).sort(),
     );
-  t.deepEqual(
-    (await readdir(join(out, 'article'))).sort(),
-    article.shards.map((shard: { name: string }) => shard.name).sort(),
-  );
-});
+  });
+}
 
 test('a backup at each zstd level is backed up, deleted, restored and every object compared', async (t) => {
   const node = await startBackupNode(t, { BACKUP_CHUNK_TARGET_SIZE: '64KiB' });
@@ -233,39 +240,6 @@ test('a backup at each zstd level is backed up, deleted, restored and every obje
     t.is(restored.body.status, 'SUCCESS', `${level}: ${restored.body.error}`);
     t.deepEqual(await readAll(node, 'Article'), objects, level);
   }
-});
-
-test('a zstd backup is inspected, verified and extracted with sha256sum, zstd and tar alone', async (t) => {
-  const node = await startBackupNode(t, { BACKUP_CHUNK_TARGET_SIZE: '64KiB' });
-  await seed(node, 'Article', 2000, 2);
-  await node.request('POST', '/v1/backups/filesystem', {
-    id: 'manual-zstd',
-    config: { CompressionLevel: 'ZstdDefaultCompression' },
-  });
-  t.is((await waitFor(node, '/v1/backups/filesystem/manual-zstd')).body.status, 'SUCCESS');
-  const home = join(node.backups, 'manual-zstd');
-  const descriptor = JSON.parse(await readFile(join(home, 'node1', 'backup.json'), 'utf8'));
-  t.like(descriptor, { id: 'manual-zstd', version: '1.1', compressionType: 'zstd', status: 'SUCCESS' });
-  const out = await mkdtemp(join(tmpdir(), 'strata-extract-'));
-  t.teardown(() => rm(out, { recursive: true, force: true }));
-
-  const [article] = descriptor.classes;
-  t.true(Object.keys(article.chunks).length > 1, 'several chunks');
-  for (const chunk of Object.values(article.chunks) as Array<{ key: string; sha256: string }>) {
-    const file = join(home, ...chunk.key.split('/'));
-    t.is(execFileSync('sha256sum', [file]).toString().split(' ')[0], chunk.sha256);
-    execFileSync('sh', ['-c', `zstd -dc "${file}" | tar -xf - -C "${out}"`]);
-  }
-  const files = article.shards.flatMap((shard: { files: Array<{ path: string; sha256: string }> }) => shard.files);
-  // sha256sum -c exits non-zero, and execFileSync throws, if a file is missing or differs.
-  const sums = files.map(({ path, sha256 }: { path: string; sha256: string }) => `${sha256}  ${path}\n`).join('');
-  const checked = execFileSync('sha256sum', ['-c', '-'], { cwd: out, input: sums }).toString().trim().split('\n');
-  t.is(checked.length, files.length);
-  t.true(checked.every((line) => line.endsWith(': OK')));
-  t.deepEqual(
-    (await readdir(join(out, 'article'))).sort(),
-    article.shards.map((shard: { name: string }) => shard.name).sort(),
-  );
 });
 
 test('a backup whose descriptors say format 1.0, as Strata wrote before zstd, still restores', async (t) => {
