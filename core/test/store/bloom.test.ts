@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import test from 'ava';
 import { BloomFilter, BloomFilterBuilder } from '../../src/store/bloom.js';
 
@@ -15,4 +16,11 @@ test('a bloom filter never misses a key it holds, and passes about 1% of absent 
 test('an empty filter rejects every key', (t) => {
   const filter = new BloomFilter(new BloomFilterBuilder().finish());
   t.false(filter.mayContain(Buffer.from('anything')));
+});
+
+test('the filter bytes for fixed keys are unchanged: they are part of the on-disk format', (t) => {
+  const builder = new BloomFilterBuilder();
+  for (let i = 0; i < 5_000; i++) builder.add(Buffer.from(`pinned-${i}`));
+  const digest = createHash('sha256').update(builder.finish()).digest('hex');
+  t.is(digest, '3cdfdcbaba440537cc4c57511dd9c26c48c9b1d3f40b72c971bfc636ed0abc68');
 });
