@@ -724,6 +724,57 @@ export const InvalidNestedPropertyNameError = defineError(
     `Weaviate are restricted to valid GraphQL names, which must be “/${pattern}/”`,
 );
 
+/** A tokenization or index flag of the wrong JSON type (Weaviate's REST layer refuses those before its rules). */
+export const PropertyFieldTypeError = defineError(
+  'STRATA_DB_PROPERTY_FIELD_TYPE',
+  422,
+  (property: string, field: string, type: string) => `property '${excerpt(property)}': ${field} must be a ${type}`,
+);
+
+export const TokenizationOnNonTextError = defineError('STRATA_DB_TOKENIZATION_ON_NON_TEXT', 422, (type: string) =>
+  type === 'object' || type === 'object[]'
+    ? 'tokenization is not allowed for object/object[] data types'
+    : `tokenization is not allowed for data type '${type}'`,
+);
+
+export const TokenizationNotAllowedError = defineError(
+  'STRATA_DB_TOKENIZATION_NOT_ALLOWED',
+  422,
+  (tokenization: string, type: string) =>
+    `tokenization '${excerpt(tokenization)}' is not allowed for data type '${type}'`,
+);
+
+/** Weaviate's optional tokenizers (GSE, Kagome) need a variable set; Strata has none of them. */
+export const TokenizerNotEnabledError = defineError(
+  'STRATA_DB_TOKENIZER_NOT_ENABLED',
+  422,
+  (label: string, variable: string) =>
+    `the ${label} tokenizer is not enabled; Strata has no optional tokenizers (Weaviate's ${variable}): use ` +
+    'word, lowercase, whitespace, field or trigram',
+);
+
+export const IndexInvertedConflictError = defineError(
+  'STRATA_DB_INDEX_INVERTED_CONFLICT',
+  422,
+  () =>
+    '`indexInverted` is deprecated and can not be set together with `indexFilterable`, `indexSearchable` or ' +
+    '`indexRangeFilters`',
+);
+
+export const IndexSearchableNotAllowedError = defineError(
+  'STRATA_DB_INDEX_SEARCHABLE_NOT_ALLOWED',
+  422,
+  () => '`indexSearchable` is allowed only for text/text[] data types. For other data types set false or leave empty',
+);
+
+export const IndexRangeFiltersNotAllowedError = defineError(
+  'STRATA_DB_INDEX_RANGE_FILTERS_NOT_ALLOWED',
+  422,
+  () =>
+    '`indexRangeFilters` is allowed only for number/int/date data types. For other data types set false or leave ' +
+    'empty',
+);
+
 export const ShardCountError = defineError(
   'STRATA_DB_SHARD_COUNT_INVALID',
   422,

@@ -1,67 +1,27 @@
 /**
  * Classes (Weaviate's collections) as the REST API accepts and returns them: Weaviate's `Class` JSON,
- * validated with Weaviate's naming rules and messages, with the defaults Weaviate fills in. Fields
- * Strata does not act on (vectorIndexConfig, moduleConfig, ...) are kept and returned as given, so a
- * schema exported from Weaviate round-trips.
+ * validated with Weaviate's naming rules and messages, with the defaults Weaviate fills in (properties:
+ * property-definition.ts). Fields Strata does not act on (vectorIndexConfig, moduleConfig, ...) are
+ * kept and returned as given, so a schema exported from Weaviate round-trips.
  */
 import {
   ClassNameMissingError,
   ClassNameTooLongError,
   ClassNotObjectError,
-  CrossReferenceUnsupportedError,
-  DataTypeLengthError,
   InvalidClassNameError,
-  InvalidNestedPropertyNameError,
-  InvalidPropertyNameError,
   MultiTenancyUnsupportedError,
-  NestedPropertiesMissingError,
-  NestingTooDeepError,
   PropertiesNotArrayError,
   PropertyConflictError,
-  PropertyNameMissingError,
-  PropertyNameTooLongError,
   ReplicationUnsupportedError,
-  ReservedPropertyNameError,
   ShardCountError,
   TooManyPropertiesError,
-  UnknownDataTypeError,
   VectorizerUnsupportedError,
 } from '../errors.js';
+import { isRecord, withoutNulls } from './json-objects.js';
+import { normalizeProperty, type PropertyDefinition } from './property-definition.js';
 
-/** The primitive data types Strata stores and validates (Weaviate's, without cross-references). */
-export const DATA_TYPES = [
-  'text',
-  'text[]',
-  'string',
-  'string[]',
-  'int',
-  'int[]',
-  'number',
-  'number[]',
-  'boolean',
-  'boolean[]',
-  'date',
-  'date[]',
-  'uuid',
-  'uuid[]',
-  'object',
-  'object[]',
-  'geoCoordinates',
-  'phoneNumber',
-  'blob',
-] as const;
-
-/** One of {@link DATA_TYPES}. */
-export type DataType = (typeof DATA_TYPES)[number];
-
-/** A property of a class, as normalized: its data type checked, Weaviate's index defaults filled in. */
-export interface PropertyDefinition {
-  name: string;
-  dataType: [DataType];
-  description?: string;
-  nestedProperties?: PropertyDefinition[];
-  [field: string]: unknown;
-}
+export { isRecord } from './json-objects.js';
+export { DATA_TYPES, type DataType, type PropertyDefinition } from './property-definition.js';
 
 /** A class as normalized by {@link normalizeClass}: what schema.json stores and the REST API answers. */
 export interface ClassDefinition {
@@ -89,18 +49,8 @@ export interface ShardingConfig {
 export const CLASS_NAME = /^[A-Z][_0-9A-Za-z]{0,254}$/;
 /** The longest class name, which Weaviate reports apart from other broken names. */
 const CLASS_NAME_LIMIT = 255;
-const PROPERTY_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,230}$/;
-/** The longest property name, which Weaviate reports apart from other broken names. */
-const PROPERTY_NAME_LIMIT = 231;
-const NESTED_PROPERTY_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
-const RESERVED_PROPERTY_NAMES = new Set(['_additional', '_id', 'id']);
 /** Shards per class; each is a store directory of its own. */
 export const MAX_SHARDS = 64;
-/**
- * Levels of `nestedProperties` under a property; validation walks them recursively. 30 is as deep
- * as a `POST /v1/schema` body of at most 64 levels can declare.
- */
-export const MAX_NESTING_DEPTH = 30;
 /**
  * Properties of a class, nested ones included. Every class change rewrites schema.json whole, and
  * every object's properties are checked against the class: 300,000 properties held the event loop
@@ -130,66 +80,6 @@ export function capitalizeClassName(name: string): string {
 /** A class name as a key: class names are unique ignoring case, so the schema and its holds key them so. */
 export function classNameKey(name: string): string {
   return capitalizeClassName(name).toLowerCase();
-}
-
-/** True for a JSON object (not null, not an array): what class and object fields must be. */
-export const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function normalizeDataType(className: string, property: string, dataType: unknown): [DataType] {
-  if (!Array.isArray(dataType) || dataType.length === 0 || !dataType.every((t) => typeof t === 'string')) {
-    throw new DataTypeLengthError(property);
-  }
-  const [type] = dataType as string[];
-  if (dataType.length > 1 || type === undefined) throw new DataTypeLengthError(property);
-  if (/^[A-Z]/.test(type)) throw new CrossReferenceUnsupportedError(property, className, type);
-  if (!(DATA_TYPES as readonly string[]).includes(type)) throw new UnknownDataTypeError(property, type);
-  return [type as DataType];
-}
-
-function normalizeNested(className: string, parent: string, nested: unknown, depth: number): PropertyDefinition[] {
-  if (depth > MAX_NESTING_DEPTH) throw new NestingTooDeepError(parent, MAX_NESTING_DEPTH);
-  if (!Array.isArray(nested) || nested.length === 0) throw new NestedPropertiesMissingError(parent);
-  return nested.map((entry) => {
-    if (!isRecord(entry) || typeof entry.name !== 'string' || !NESTED_PROPERTY_NAME.test(entry.name)) {
-      const name = isRecord(entry) ? String(entry.name) : String(entry);
-      throw new InvalidNestedPropertyNameError(name, parent, NESTED_PROPERTY_NAME.source.slice(1, -1));
-    }
-    const dataType = normalizeDataType(className, `${parent}.${entry.name}`, entry.dataType);
-    const result: PropertyDefinition = { ...entry, name: entry.name, dataType };
-    if (dataType[0] === 'object' || dataType[0] === 'object[]') {
-      result.nestedProperties = normalizeNested(
-        className,
-        `${parent}.${entry.name}`,
-        entry.nestedProperties,
-        depth + 1,
-      );
-    }
-    return result;
-  });
-}
-
-function normalizeProperty(className: string, input: unknown): PropertyDefinition {
-  if (!isRecord(input) || typeof input.name !== 'string') throw new PropertyNameMissingError();
-  const { name } = input;
-  if (name.length > PROPERTY_NAME_LIMIT) throw new PropertyNameTooLongError(name, PROPERTY_NAME_LIMIT);
-  if (!PROPERTY_NAME.test(name)) throw new InvalidPropertyNameError(name, PROPERTY_NAME.source.slice(1, -1));
-  if (RESERVED_PROPERTY_NAMES.has(name.toLowerCase())) throw new ReservedPropertyNameError(name);
-  const dataType = normalizeDataType(className, name, input.dataType);
-  const textual = ['text', 'text[]', 'string', 'string[]'].includes(dataType[0]);
-  const property: PropertyDefinition = {
-    ...input,
-    name,
-    dataType,
-    indexFilterable: input.indexFilterable ?? true,
-    indexSearchable: input.indexSearchable ?? textual,
-    indexRangeFilters: input.indexRangeFilters ?? false,
-  };
-  if (textual) property.tokenization = input.tokenization ?? 'word';
-  if (dataType[0] === 'object' || dataType[0] === 'object[]') {
-    property.nestedProperties = normalizeNested(className, name, input.nestedProperties, 1);
-  }
-  return property;
 }
 
 function normalizeSharding(input: unknown): ShardingConfig {
@@ -244,7 +134,7 @@ export function normalizeClass(input: unknown): ClassDefinition {
   }
   const given = (field: string) => (isRecord(input[field]) ? (input[field] as Record<string, unknown>) : {});
   return {
-    ...input,
+    ...withoutNulls(input),
     class: name,
     properties: normalized,
     vectorizer: 'none',

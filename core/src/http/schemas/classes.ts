@@ -7,7 +7,8 @@ export const classBody = {
   required: ['class'],
   properties: {
     class: { type: 'string', description: 'The class name; its first letter is upper-cased.' },
-    description: { type: 'string' },
+    // Null is Go's zero value to Weaviate: no description, no config, the default vectorizer.
+    description: { type: 'string', nullable: true },
     properties: {
       type: 'array',
       // Checked before the items, so an oversized list is refused without reading it.
@@ -18,13 +19,13 @@ export const classBody = {
         properties: {
           name: { type: 'string' },
           dataType: { type: 'array', items: { type: 'string' } },
-          description: { type: 'string' },
+          description: { type: 'string', nullable: true },
         },
       },
     },
-    vectorizer: { type: 'string' },
-    shardingConfig: { type: 'object' },
-    multiTenancyConfig: { type: 'object' },
+    vectorizer: { type: 'string', nullable: true },
+    shardingConfig: { type: 'object', nullable: true },
+    multiTenancyConfig: { type: 'object', nullable: true },
   },
 } as const;
 
