@@ -1,8 +1,9 @@
 /**
  * Classes (Weaviate's collections) as the REST API accepts and returns them: Weaviate's `Class` JSON,
- * validated with Weaviate's naming rules and messages, with the defaults Weaviate fills in (properties:
- * property-definition.ts). Fields Strata does not act on (vectorIndexConfig, moduleConfig, ...) are
- * kept and returned as given, so a schema exported from Weaviate round-trips.
+ * validated with Weaviate's naming rules and messages, with the defaults Weaviate fills in
+ * (class-defaults.ts; properties: property-definition.ts). Fields Strata does not act on
+ * (vectorIndexConfig, moduleConfig, ...) are kept as given over those defaults, so a schema exported
+ * from Weaviate round-trips.
  */
 import {
   ClassNameMissingError,
@@ -17,7 +18,14 @@ import {
   TooManyPropertiesError,
   VectorizerUnsupportedError,
 } from '../errors.js';
-import { isRecord, withoutNulls } from './json-objects.js';
+import {
+  INVERTED_INDEX_DEFAULTS,
+  MULTI_TENANCY_DEFAULTS,
+  REPLICATION_DEFAULTS,
+  shardingDefaults,
+  vectorIndexDefaults,
+} from './class-defaults.js';
+import { isRecord, withDefaults, withoutNulls } from './json-objects.js';
 import { normalizeProperty, type PropertyDefinition } from './property-definition.js';
 
 export { isRecord } from './json-objects.js';
@@ -89,13 +97,8 @@ function normalizeSharding(input: unknown): ShardingConfig {
     throw new ShardCountError(MAX_SHARDS);
   }
   return {
-    virtualPerPhysical: 128,
-    desiredVirtualCount: 128 * (desired as number),
-    actualVirtualCount: 128 * (desired as number),
-    key: '_id',
-    strategy: 'hash',
-    function: 'murmur3',
-    ...config,
+    ...shardingDefaults(desired as number),
+    ...withoutNulls(config),
     desiredCount: desired as number,
     actualCount: desired as number,
   };
@@ -118,7 +121,8 @@ export function normalizeClass(input: unknown): ClassDefinition {
   if (replication.factor !== undefined && replication.factor !== 1) {
     throw new ReplicationUnsupportedError(name, replication.factor);
   }
-  const vectorizer = input.vectorizer ?? 'none';
+  // Unset, null or "": Weaviate's default module, which is none.
+  const vectorizer = input.vectorizer === '' ? 'none' : (input.vectorizer ?? 'none');
   if (vectorizer !== 'none') throw new VectorizerUnsupportedError(vectorizer);
   const properties = input.properties ?? [];
   if (!Array.isArray(properties)) throw new PropertiesNotArrayError(name);
@@ -132,27 +136,18 @@ export function normalizeClass(input: unknown): ClassDefinition {
     if (seen.has(key)) throw new PropertyConflictError(name, property.name);
     seen.add(key);
   }
-  const given = (field: string) => (isRecord(input[field]) ? (input[field] as Record<string, unknown>) : {});
+  const vectorIndexType =
+    typeof input.vectorIndexType === 'string' && input.vectorIndexType !== '' ? input.vectorIndexType : 'hnsw';
   return {
     ...withoutNulls(input),
     class: name,
     properties: normalized,
     vectorizer: 'none',
-    vectorIndexType: typeof input.vectorIndexType === 'string' ? input.vectorIndexType : 'hnsw',
-    vectorIndexConfig: { distance: 'cosine', ...given('vectorIndexConfig') },
-    invertedIndexConfig: {
-      bm25: { b: 0.75, k1: 1.2 },
-      cleanupIntervalSeconds: 60,
-      stopwords: { preset: 'en', additions: null, removals: null },
-      ...given('invertedIndexConfig'),
-    },
-    replicationConfig: {
-      factor: 1,
-      asyncEnabled: false,
-      deletionStrategy: 'NoAutomatedResolution',
-      ...given('replicationConfig'),
-    },
-    multiTenancyConfig: { enabled: false, autoTenantCreation: false, autoTenantActivation: false, ...multiTenancy },
+    vectorIndexType,
+    vectorIndexConfig: withDefaults(vectorIndexDefaults(vectorIndexType), input.vectorIndexConfig),
+    invertedIndexConfig: withDefaults(INVERTED_INDEX_DEFAULTS, input.invertedIndexConfig),
+    replicationConfig: withDefaults(REPLICATION_DEFAULTS, input.replicationConfig),
+    multiTenancyConfig: withDefaults(MULTI_TENANCY_DEFAULTS, multiTenancy),
     shardingConfig: normalizeSharding(input.shardingConfig),
   };
 }
