@@ -46,8 +46,9 @@ function expand(entries: readonly string[], available: readonly string[], kind: 
   for (const entry of entries) {
     if (isPattern(entry)) continue;
     const name = capitalizeClassName(entry);
+    // Weaviate quotes the entry as the request gave it.
     if (!known.has(name)) {
-      throw new BackupUnknownClassError(kind, name, available);
+      throw new BackupUnknownClassError(kind, entry, available);
     }
     selected.add(name);
   }

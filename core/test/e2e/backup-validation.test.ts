@@ -35,6 +35,11 @@ test('a backup request is checked with Weaviate rules, messages and status codes
     "class list 'include' contains duplicate: Article",
   ]);
   t.deepEqual(message(await create({ id: 'x', include: ['Nope'] })), [422, "class Nope doesn't exist"]);
+  t.deepEqual(
+    message(await create({ id: 'x', include: ['not-existing-class'] })),
+    [422, "class not-existing-class doesn't exist"],
+    'the name is quoted as given, not capitalised',
+  );
   t.deepEqual(message(await create({ id: 'x', exclude: ['A*'] })), [
     422,
     'empty class list: please choose from : [Article Author]',
@@ -177,6 +182,10 @@ test('a restore request is checked up front: missing, unfinished, unknown class,
   t.deepEqual(message(await restore('both', { include: ['Book'] })), [
     422,
     "class Book doesn't exist in the backup, but does have [Article Author]",
+  ]);
+  t.deepEqual(message(await restore('both', { include: ['book'] })), [
+    422,
+    "class book doesn't exist in the backup, but does have [Article Author]",
   ]);
   t.deepEqual(message(await restore('both', { exclude: ['*'] })), [
     422,
