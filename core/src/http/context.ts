@@ -19,5 +19,11 @@ export interface HttpContext {
   ready(): boolean;
 }
 
-/** The Weaviate REST API version whose behaviour Strata implements; clients pick features by it. */
-export const WEAVIATE_API_VERSION = '1.28.0';
+/**
+ * The Weaviate version whose REST API Strata implements, reported by `/v1/meta` and `/v1/nodes`;
+ * clients pick features by it. 1.35 is the first with zstd CompressionLevels and with ChunkSize
+ * ignored, both of which Strata serves; schema defaults and messages are 1.35.23's (its latest patch
+ * when this was set). The v3 client (3.12) changes nothing over REST from 1.28 to 1.35; from 1.36 it
+ * turns on server-side batching, a gRPC stream Strata has not.
+ */
+export const WEAVIATE_API_VERSION = '1.35.23';

@@ -56,7 +56,21 @@ test('a backup request is checked with Weaviate rules, messages and status codes
   t.is(badLevel.status, 422);
   t.is(badLevel.body.code, 606);
   t.regex(badLevel.body.message, /^config\.CompressionLevel in body should be one of \[DefaultCompression BestSpeed/);
+  const badChunkSize = await create({ id: 'x', config: { ChunkSize: 'big' } });
+  t.deepEqual(
+    [badChunkSize.status, badChunkSize.body],
+    [422, { code: 601, message: 'config.ChunkSize in body must be of type integer: "big"' }],
+  );
   t.is((await node.request('GET', '/v1/backups/filesystem')).body.length, 0, 'no refused request left a trace');
+
+  // Weaviate refused ChunkSize outside 2-512 up to 1.34; 1.35, the version Strata claims, ignores it.
+  for (const [id, ChunkSize] of [
+    ['chunk-size-1', 1],
+    ['chunk-size-4096', 4096],
+  ] as const) {
+    t.is((await create({ id, config: { ChunkSize } })).status, 200, `ChunkSize ${ChunkSize} is accepted`);
+    t.is((await waitFor(node, `/v1/backups/filesystem/${id}`)).body.status, 'SUCCESS');
+  }
 
   const accepted = await create({ id: 'zero-cpu', config: { CPUPercentage: 0, CompressionLevel: 'NoCompression' } });
   t.is(accepted.status, 200, 'CPUPercentage 0 means the default, as in Weaviate');

@@ -8,7 +8,7 @@ test('GET /v1/meta names the host, the Weaviate API version, the modules with th
   const { version } = JSON.parse(await readFile(`${coreDir}/package.json`, 'utf8')) as { version: string };
   const meta = await request('GET', '/v1/meta');
   t.is(meta.status, 200);
-  t.deepEqual(meta.body, { hostname: url, version: '1.28.0', modules: {}, strata: { version } });
+  t.deepEqual(meta.body, { hostname: url, version: '1.35.23', modules: {}, strata: { version } });
 });
 
 test('the OpenAPI document lists every route', async (t) => {

@@ -24,6 +24,7 @@ test('the v3 client creates, lists, reads the config of and deletes collections'
   const node = await startBackupNode(t);
   const client = await clientFor(node);
   t.teardown(() => client.close());
+  t.is((await client.getWeaviateVersion()).show(), '1.35.23', 'the version the client branches on');
 
   // The legacy class-level vector index, which create() (named vectors only) cannot set.
   await client.collections.createFromSchema({
