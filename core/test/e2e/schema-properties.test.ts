@@ -196,3 +196,30 @@ test('a restore of a class with a property Weaviate refuses is refused with its 
   t.regex(restore.body.error[0].message, /classes\[0\]\.schema: tokenization is not allowed for data type 'int'$/);
   t.is((await node.request('GET', '/v1/schema/C')).status, 404);
 });
+
+test("a class gets Weaviate's defaults under what it gives: empty strings and nulls mean the default", async (t) => {
+  const { request } = await startNode(t);
+  const reply = await request('POST', '/v1/schema', {
+    class: 'Flat',
+    description: null,
+    vectorizer: '',
+    vectorIndexType: 'flat',
+    vectorIndexConfig: { distance: 'l2-squared', bq: { enabled: true } },
+    invertedIndexConfig: { bm25: { b: 0.5 }, stopwords: null },
+    replicationConfig: { factor: 1, asyncEnabled: null },
+  });
+  t.is(reply.status, 200, JSON.stringify(reply.body));
+  t.false('description' in reply.body);
+  t.like(reply.body, {
+    vectorizer: 'none',
+    vectorIndexType: 'flat',
+    vectorIndexConfig: { distance: 'l2-squared', vectorCacheMaxObjects: 1e12, bq: { enabled: true, rescoreLimit: -1 } },
+    invertedIndexConfig: { bm25: { b: 0.5, k1: 1.2 }, stopwords: { preset: 'en' }, cleanupIntervalSeconds: 60 },
+    replicationConfig: { factor: 1, asyncEnabled: false, deletionStrategy: 'TimeBasedResolution' },
+  });
+  const hnsw = await request('POST', '/v1/schema', { class: 'Hnsw', vectorIndexType: '' });
+  t.like(hnsw.body, {
+    vectorIndexType: 'hnsw',
+    vectorIndexConfig: { distance: 'cosine', ef: -1, efConstruction: 128 },
+  });
+});
