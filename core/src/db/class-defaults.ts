@@ -76,6 +76,7 @@ export const REPLICATION_DEFAULTS = {
   deletionStrategy: 'TimeBasedResolution',
 };
 
+/** Multi-tenancy off, as Weaviate's zero value (Strata refuses `enabled: true`). */
 export const MULTI_TENANCY_DEFAULTS = { enabled: false, autoTenantCreation: false, autoTenantActivation: false };
 
 /** Virtual shards per physical one, Weaviate's sharding default. */

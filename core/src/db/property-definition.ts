@@ -211,6 +211,7 @@ export function normalizeProperty(className: string, input: unknown): PropertyDe
   const [type] = normalizeDataType(className, name, input.dataType);
   const fields = withoutNulls(input);
   checkFieldTypes(name, fields);
+  // indexInverted becomes the flags, and tokenization is set again below, defaulted and migrated.
   const { indexInverted: _translated, tokenization: _defaulted, ...kept } = fields;
   const nested = isObject(type) ? normalizeNested(className, name, input.nestedProperties, 1) : undefined;
   const tokenization = tokenizationOf(type, fields.tokenization);
