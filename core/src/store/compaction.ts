@@ -19,7 +19,10 @@ export interface CompactionResult {
   readonly entries: number;
 }
 
-/** Blocks a compaction reads are used once; a small private cache only serves the merge's lookahead. */
+/**
+ * A compaction reads its inputs' data blocks once, in order, without caching them; a small private
+ * cache holds the index partitions that locate them.
+ */
 const COMPACTION_CACHE_BYTES = 1024 * 1024;
 
 function rangeOf(name: string): [number, number] {
@@ -43,7 +46,9 @@ export async function compactSegments(
   const cache = new BlockCache(COMPACTION_CACHE_BYTES);
   const readers = job.inputs.map((name) => SegmentReader.open(fs, job.dir, name, rangeOf(name), cache));
   try {
-    const cursor = new MergeCursor(readers.map((reader) => new SegmentCursor(reader)).reverse());
+    const cursor = new MergeCursor(
+      readers.map((reader) => new SegmentCursor(reader, reader.sequentialBlocks())).reverse(),
+    );
     const entries = (function* (): Iterable<SegmentEntry> {
       for (cursor.seek(undefined); cursor.valid; cursor.next()) {
         const value = cursor.value;

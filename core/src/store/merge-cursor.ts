@@ -43,10 +43,13 @@ export class MergeCursor {
   next(): void {
     const current = this.#current;
     if (current === undefined) return;
-    const key = current.key; // a view of immutable memory: still valid after its source moves on
+    // `key` may be a view of a buffer its source reuses (a sequential segment read): the other
+    // sources holding it move on first, its own source last.
+    const key = current.key;
     for (const source of this.#sources) {
-      if (source.valid && source.key.equals(key)) source.next();
+      if (source !== current && source.valid && source.key.equals(key)) source.next();
     }
+    current.next();
     this.#settle();
   }
 

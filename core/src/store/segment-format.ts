@@ -51,7 +51,9 @@ export class SegmentWriter {
   readonly #index: Array<{ key: Buffer; offset: number; length: number }> = [];
   #block = Buffer.allocUnsafe(2 * BLOCK_TARGET_BYTES);
   #blockLength = 0;
-  #lastKey: Buffer | undefined;
+  /** Where the block's last key lies in `#block`: copied, as callers may reuse the key's memory. */
+  #lastKeyStart = 0;
+  #lastKeyEnd = 0;
   readonly #output = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
   #outputLength = 0;
   /** File offset of the output buffer's first byte. */
@@ -81,11 +83,12 @@ export class SegmentWriter {
     block[at++] = value === undefined ? ENTRY_TOMBSTONE : ENTRY_VALUE;
     at = writeVarint(block, at, key.length);
     if (value !== undefined) at = writeVarint(block, at, value.length);
+    this.#lastKeyStart = at;
     at += key.copy(block, at);
+    this.#lastKeyEnd = at;
     if (value !== undefined) at += value.copy(block, at);
     this.#blockLength = at;
     this.#bloom.add(key);
-    this.#lastKey = key;
     this.#entries++;
     if (at >= BLOCK_TARGET_BYTES) this.#closeBlock();
   }
@@ -120,10 +123,11 @@ export class SegmentWriter {
   }
 
   #closeBlock(): void {
-    if (this.#blockLength === 0 || this.#lastKey === undefined) return;
+    if (this.#blockLength === 0) return;
     const body = this.#block.subarray(0, this.#blockLength);
     const crc = checksum(body);
-    this.#index.push({ key: Buffer.from(this.#lastKey), offset: this.#offset, length: body.length + 4 });
+    const lastKey = Buffer.from(body.subarray(this.#lastKeyStart, this.#lastKeyEnd));
+    this.#index.push({ key: lastKey, offset: this.#offset, length: body.length + 4 });
     this.#emit(body, body.length);
     const trailer = Buffer.allocUnsafe(4);
     trailer.writeUInt32LE(crc, 0);

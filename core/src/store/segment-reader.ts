@@ -11,6 +11,8 @@ import { readFully, type StoreFs } from './vfs.js';
 
 let nextUid = 1;
 const NOT_FOUND: Lookup = { found: false };
+/** Bytes a sequential read takes at once: dozens of 4 KiB blocks per call, into one reused buffer. */
+const READ_AHEAD_BYTES = 256 * 1024;
 
 /** Where an entry lies inside a block. */
 interface EntryBounds {
@@ -125,6 +127,44 @@ export class SegmentReader {
     return block;
   }
 
+  /**
+   * Data blocks for a single pass from front to back (a compaction), read many per call into one
+   * reused buffer and verified, never cached: the pass allocates nothing per block, so its memory
+   * stays flat whatever the segment's size. A block returned is valid until the function is asked
+   * for a block past the ones read with it; copy what must outlive that.
+   */
+  sequentialBlocks(): (index: number) => Buffer {
+    let buffer = Buffer.allocUnsafe(READ_AHEAD_BYTES);
+    /** The blocks in `buffer`: [first, first + ends.length), block i ending at ends[i - first]. */
+    let first = 0;
+    const ends: number[] = [];
+    const handle: BlockHandle = { offset: 0, length: 0 };
+    return (index) => {
+      if (!(index >= 0 && index < this.#index.length)) throw new RangeError(`no data block ${index} in ${this.name}`);
+      if (index < first || index >= first + ends.length) {
+        this.#index.handle(index, handle);
+        const start = handle.offset;
+        this.#checkBounds(handle, `data block ${index}`);
+        first = index;
+        ends.length = 0;
+        ends.push(handle.length);
+        for (let next = index + 1; next < this.#index.length; next++) {
+          this.#index.handle(next, handle);
+          if (handle.offset + handle.length - start > buffer.length) break;
+          this.#checkBounds(handle, `data block ${next}`);
+          ends.push(handle.offset + handle.length - start);
+        }
+        const span = ends[ends.length - 1] as number;
+        if (span > buffer.length) buffer = Buffer.allocUnsafe(span); // one block larger than the buffer
+        if (readInto(this.#fs, this.#fd, buffer, 0, span, start) < span)
+          this.#corrupt(`data block ${index} is truncated`);
+      }
+      const at = index - first;
+      const begin = at === 0 ? 0 : (ends[at - 1] as number);
+      return this.#verified(buffer.subarray(begin, ends[at]), `data block ${index}`);
+    };
+  }
+
   /** Decodes the entry at `offset` of `block` into `bounds`. */
   entryAt(block: Buffer, offset: number, bounds: EntryBounds, blockIndex: number): void {
     this.#entryAt(block, offset, bounds, blockIndex);
@@ -161,11 +201,20 @@ export class SegmentReader {
   }
 
   #readChecked(offset: number, length: number, what: string): Buffer {
-    if (length < 4 || offset + length > this.size) this.#corrupt(`${what} lies outside the file`);
+    this.#checkBounds({ offset, length }, what);
     const bytes = readFully(this.#fs, this.#fd, length, offset);
     if (bytes.length < length) this.#corrupt(`${what} is truncated`);
-    const body = bytes.subarray(0, length - 4);
-    if (checksum(body) !== bytes.readUInt32LE(length - 4)) this.#corrupt(`${what} checksum mismatch`);
+    return this.#verified(bytes, what);
+  }
+
+  #checkBounds({ offset, length }: BlockHandle, what: string): void {
+    if (length < 4 || offset + length > this.size) this.#corrupt(`${what} lies outside the file`);
+  }
+
+  /** `bytes` without its trailing crc32, once the crc matches. */
+  #verified(bytes: Buffer, what: string): Buffer {
+    const body = bytes.subarray(0, bytes.length - 4);
+    if (checksum(body) !== bytes.readUInt32LE(bytes.length - 4)) this.#corrupt(`${what} checksum mismatch`);
     return body;
   }
 
@@ -177,12 +226,19 @@ export class SegmentReader {
 /** A position in a segment, moving forward entry by entry. */
 export class SegmentCursor {
   readonly #segment: SegmentReader;
+  readonly #blocks: (index: number) => Buffer;
   #blockIndex = 0;
   #block: Buffer | undefined;
   readonly #bounds: EntryBounds = { kind: 0, keyStart: 0, keyEnd: 0, valueEnd: 0 };
 
-  constructor(segment: SegmentReader) {
+  /**
+   * A cursor reading `segment`'s blocks with `blocks`: by default through the block cache, where
+   * its keys and values stay valid; with {@link SegmentReader.sequentialBlocks}, only until the
+   * cursor moves past the blocks read with theirs.
+   */
+  constructor(segment: SegmentReader, blocks: (index: number) => Buffer = (index) => segment.block(index)) {
     this.#segment = segment;
+    this.#blocks = blocks;
   }
 
   /** True while positioned on an entry. */
@@ -227,7 +283,7 @@ export class SegmentCursor {
       this.#block = undefined;
       return;
     }
-    this.#block = this.#segment.block(this.#blockIndex);
+    this.#block = this.#blocks(this.#blockIndex);
     this.#segment.entryAt(this.#block, 0, this.#bounds, this.#blockIndex);
   }
 }

@@ -3,6 +3,7 @@ import { memfs } from 'memfs';
 import { isCorruption } from '../../src/errors.js';
 import { BlockCache } from '../../src/store/block-cache.js';
 import { checksum, varintLength, writeVarint } from '../../src/store/encoding.js';
+import { MergeCursor } from '../../src/store/merge-cursor.js';
 import { writeSegmentFile } from '../../src/store/segment-format.js';
 import { SegmentCursor, SegmentReader } from '../../src/store/segment-reader.js';
 import type { StoreFs } from '../../src/store/vfs.js';
@@ -70,6 +71,92 @@ test('a damaged data block is reported as corruption when it is read', async (t)
   });
   t.true(isCorruption(error));
   t.is(error?.message, 'corruption in segment-00000001-00000001.db: data block 0 checksum mismatch');
+});
+
+/** Every key and value a cursor walks from the start, as strings ('' for a tombstone). */
+function walk(cursor: SegmentCursor): string[] {
+  const seen: string[] = [];
+  for (cursor.seek(undefined); cursor.valid; cursor.next()) seen.push(`${cursor.key}=${cursor.value ?? ''}`);
+  return seen;
+}
+
+/** 20,000 entries of about 80 bytes: a segment of several read-aheads. */
+const many = Array.from({ length: 20_000 }, (_, i) => ({ key: key(i), value: Buffer.from(`old ${i} `.repeat(8)) }));
+
+test('a sequential cursor, reading many blocks per call into one buffer, walks what the cached one walks', async (t) => {
+  const fs = memfs({ '/s': null }).fs as unknown as StoreFs;
+  await writeSegmentFile(fs, '/s', 'segment-00000001-00000001.db', many, noPause);
+  const reader = SegmentReader.open(fs, '/s', 'segment-00000001-00000001.db', [1, 1], new BlockCache(1 << 20));
+  t.true(reader.blockCount * 4096 > 3 * 256 * 1024, 'the walk refills its read-ahead buffer several times');
+  t.deepEqual(walk(new SegmentCursor(reader, reader.sequentialBlocks())), walk(new SegmentCursor(reader)));
+  reader.unref();
+});
+
+test('a sequential cursor reads a block larger than its read-ahead buffer', async (t) => {
+  const fs = memfs({ '/s': null }).fs as unknown as StoreFs;
+  const big = [
+    { key: key(1), value: Buffer.from('small') },
+    { key: key(2), value: Buffer.alloc(600 * 1024, 'b') },
+    { key: key(3), value: Buffer.from('after') },
+  ];
+  await writeSegmentFile(fs, '/s', 'segment-00000001-00000001.db', big, noPause);
+  const reader = SegmentReader.open(fs, '/s', 'segment-00000001-00000001.db', [1, 1], new BlockCache(1 << 20));
+  const cursor = new SegmentCursor(reader, reader.sequentialBlocks());
+  const values: Buffer[] = [];
+  for (cursor.seek(undefined); cursor.valid; cursor.next()) values.push(Buffer.from(cursor.value as Buffer));
+  t.deepEqual(
+    values,
+    big.map((entry) => entry.value),
+  );
+  reader.unref();
+});
+
+test('a sequential cursor reports a damaged block, or one cut short after opening, as corruption', async (t) => {
+  const { fs, open } = await written();
+  const anyFs = fs as unknown as {
+    readFileSync(p: string): Buffer;
+    writeFileSync(p: string, d: Buffer): void;
+    truncateSync(p: string, length: number): void;
+  };
+  const path = '/s/segment-00000001-00000001.db';
+  const intact = anyFs.readFileSync(path);
+  // A byte well past the first read-ahead: found only once the cursor refills.
+  anyFs.writeFileSync(path, flip(intact, 300 * 1024));
+  const damaged = open();
+  const error = t.throws(() => walk(new SegmentCursor(damaged, damaged.sequentialBlocks())));
+  t.true(isCorruption(error));
+  t.regex(error?.message ?? '', /^corruption in segment-00000001-00000001\.db: data block \d+ checksum mismatch$/);
+  t.not(error?.message, 'corruption in segment-00000001-00000001.db: data block 0 checksum mismatch');
+  damaged.unref();
+
+  anyFs.writeFileSync(path, intact);
+  const shortened = open();
+  shortened.get(key(0)); // caches the index partition, which lies past the cut
+  anyFs.truncateSync(path, 100 * 1024);
+  const cut = t.throws(() => walk(new SegmentCursor(shortened, shortened.sequentialBlocks())));
+  t.is(cut?.message, 'corruption in segment-00000001-00000001.db: data block 0 is truncated');
+  shortened.unref();
+});
+
+test('merging sequential cursors whose buffers are reused keeps the newest entry of each key', async (t) => {
+  const fs = memfs({ '/s': null }).fs as unknown as StoreFs;
+  const older = many;
+  // Large enough to refill its buffer too, each time on a key the older segment also holds.
+  const newer = older
+    .filter((_, i) => i % 3 === 0)
+    .map((e) => ({ key: e.key, value: Buffer.from(`new ${e.key} `.repeat(8)) }));
+  await writeSegmentFile(fs, '/s', 'segment-00000001-00000001.db', older, noPause);
+  await writeSegmentFile(fs, '/s', 'segment-00000002-00000002.db', newer, noPause);
+  const cache = new BlockCache(1 << 20);
+  const readers = [2, 1].map((n) => SegmentReader.open(fs, '/s', `segment-0000000${n}-0000000${n}.db`, [n, n], cache));
+  const merged = new MergeCursor(readers.map((reader) => new SegmentCursor(reader, reader.sequentialBlocks())));
+  const seen: string[] = [];
+  for (merged.seek(undefined); merged.valid; merged.next()) seen.push(`${merged.key}=${merged.value}`);
+  t.deepEqual(
+    seen,
+    older.map((e, i) => `${e.key}=${i % 3 === 0 ? `new ${e.key} `.repeat(8) : e.value}`),
+  );
+  for (const reader of readers) reader.unref();
 });
 
 test('every block is found by its last key, and the key just after it finds the next block', async (t) => {
