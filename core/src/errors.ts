@@ -981,6 +981,14 @@ export const InvalidBackupIdError = defineError('STRATA_BACKUP_INVALID_ID', 422,
 /** Go's %v of a string slice, as Weaviate's messages print class lists: `[A B C]`. */
 const goList = (items: readonly string[]) => `[${items.map((item) => excerpt(item)).join(' ')}]`;
 
+export const IncrementalBackupUnsupportedError = defineError(
+  'STRATA_BACKUP_INCREMENTAL_UNSUPPORTED',
+  422,
+  (base: string) =>
+    `incremental backups are not supported: Strata takes full backups only; ` +
+    `leave out incremental_base_backup_id (given: ${quoted(base)}) for a full backup`,
+);
+
 export const BackupBothListsError = defineError(
   'STRATA_BACKUP_BOTH_LISTS',
   422,

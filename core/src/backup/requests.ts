@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { BackupBothListsError, InvalidBackupIdError } from '../errors.js';
+import { BackupBothListsError, IncrementalBackupUnsupportedError, InvalidBackupIdError } from '../errors.js';
 import type { LoadedModule, ModuleRegistry } from '../modules/registry.js';
 import type { BackendScope, BackupBackend } from '../provider/backend.js';
 import type { CompressionLevel } from './chunk-codec.js';
@@ -18,6 +18,8 @@ export interface BackupRequest {
   readonly id?: string;
   readonly include?: readonly string[];
   readonly exclude?: readonly string[];
+  /** Weaviate 1.35's file-based incremental backup, which Strata refuses rather than ignores. */
+  readonly incremental_base_backup_id?: string;
   readonly config?: {
     readonly CPUPercentage?: number;
     readonly CompressionLevel?: string;
@@ -129,6 +131,9 @@ export function planBackup(
   const { module, backend } = enabledBackend(context, backendName);
   const id = request.id ?? '';
   checkId(id);
+  // A full backup in its place would be a silent surprise: a client asking for an increment says so.
+  const base = request.incremental_base_backup_id;
+  if (base !== undefined && base !== '') throw new IncrementalBackupUnsupportedError(base);
   const classes = selectClasses(available, request, 'backup');
   const compression = (request.config?.CompressionLevel ?? 'DefaultCompression') as CompressionLevel;
   const scope = scopeOf(request.config);

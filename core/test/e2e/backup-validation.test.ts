@@ -40,6 +40,15 @@ test('a backup request is checked with Weaviate rules, messages and status codes
     [422, "class not-existing-class doesn't exist"],
     'the name is quoted as given, not capitalised',
   );
+  t.deepEqual(message(await create({ id: 'x', incremental_base_backup_id: 'nightly-1' })), [
+    422,
+    'incremental backups are not supported: Strata takes full backups only; leave out incremental_base_backup_id (given: "nightly-1") for a full backup',
+  ]);
+  const wrongBase = await create({ id: 'x', incremental_base_backup_id: 7 });
+  t.deepEqual(
+    [wrongBase.status, wrongBase.body.message],
+    [422, 'incremental_base_backup_id in body must be of type string'],
+  );
   t.deepEqual(message(await create({ id: 'x', exclude: ['A*'] })), [
     422,
     'empty class list: please choose from : [Article Author]',

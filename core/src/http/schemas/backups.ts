@@ -19,6 +19,7 @@ export const backupCreateBody = {
     id: { type: 'string', description: 'Lower-case letters, digits, "_" and "-".' },
     include: classList,
     exclude: classList,
+    incremental_base_backup_id: { type: 'string', description: 'Refused: Strata takes full backups only.' },
     config: {
       type: 'object',
       properties: {
