@@ -1228,6 +1228,18 @@ export const AuthSchemeError = defineError(
 /** A key that is not one of AUTHENTICATION_APIKEY_ALLOWED_KEYS. Weaviate's message. */
 export const InvalidApiKeyError = defineError('STRATA_HTTP_INVALID_API_KEY', 401, () => 'invalid api key');
 
+// Routes Weaviate's clients still call: the deprecated object paths without a class, 405 for a known
+// path with a method it does not serve, and the subset of GraphQL that checks a restore.
+
+/** `PUT` or `PATCH /v1/objects/{id}` without `class` in the body: the deprecated path takes the class from there. */
+export const DeprecatedPathClassMissingError = defineError(
+  'STRATA_HTTP_DEPRECATED_PATH_CLASS_MISSING',
+  422,
+  (method: string) =>
+    `${method} /v1/objects/{id} takes the object's class from the body, and the body has no "class": ` +
+    `give "class", or use ${method} /v1/objects/{className}/{id}`,
+);
+
 // ---------------------------------------------------------------------------------------------
 // Command line.
 // ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ test('the OpenAPI document lists every route', async (t) => {
     'DELETE /v1/backups/{backend}/{id}',
     'DELETE /v1/backups/{backend}/{id}/restore',
     'DELETE /v1/objects/{className}/{id}',
+    'DELETE /v1/objects/{id}',
     'DELETE /v1/schema/{className}',
     'GET /v1/.well-known/live',
     'GET /v1/.well-known/ready',
@@ -33,16 +34,20 @@ test('the OpenAPI document lists every route', async (t) => {
     'GET /v1/nodes/{className}',
     'GET /v1/objects',
     'GET /v1/objects/{className}/{id}',
+    'GET /v1/objects/{id}',
     'GET /v1/schema',
     'GET /v1/schema/{className}',
     'HEAD /v1/objects/{className}/{id}',
+    'HEAD /v1/objects/{id}',
     'PATCH /v1/objects/{className}/{id}',
+    'PATCH /v1/objects/{id}',
     'POST /v1/backups/{backend}',
     'POST /v1/backups/{backend}/{id}/restore',
     'POST /v1/batch/objects',
     'POST /v1/objects',
     'POST /v1/schema',
     'PUT /v1/objects/{className}/{id}',
+    'PUT /v1/objects/{id}',
   ]);
 });
 
