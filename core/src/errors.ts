@@ -1231,6 +1231,14 @@ export const InvalidApiKeyError = defineError('STRATA_HTTP_INVALID_API_KEY', 401
 // Routes Weaviate's clients still call: the deprecated object paths without a class, 405 for a known
 // path with a method it does not serve, and the subset of GraphQL that checks a restore.
 
+/** A known path asked with a method it does not serve. go-swagger's message; its `Allow` header goes with it. */
+export const MethodNotAllowedError = defineError(
+  'STRATA_HTTP_METHOD_NOT_ALLOWED',
+  405,
+  (method: string, allowed: readonly string[]) =>
+    `method ${excerpt(method)} is not allowed, but [${allowed.join(',')}] are`,
+);
+
 /** `PUT` or `PATCH /v1/objects/{id}` without `class` in the body: the deprecated path takes the class from there. */
 export const DeprecatedPathClassMissingError = defineError(
   'STRATA_HTTP_DEPRECATED_PATH_CLASS_MISSING',
