@@ -6,6 +6,7 @@ import { jsonBodyParser } from './body-parser.js';
 import type { HttpContext } from './context.js';
 import { protocolError } from './error-body.js';
 import { createErrorHandler } from './error-handler.js';
+import { graphqlRoutes } from './graphql/route.js';
 import { type AuthOptions, authPlugin } from './plugins/auth.js';
 import { RequestLog } from './request-log.js';
 import { backupRoutes } from './routes/backups.js';
@@ -118,6 +119,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await v1.register(objectRoutes, options.context);
       await v1.register(batchRoutes, options.context);
       await v1.register(backupRoutes, options.context);
+      await v1.register(graphqlRoutes, options.context);
       v1.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/v1' },

@@ -44,6 +44,7 @@ test('the OpenAPI document lists every route', async (t) => {
     'POST /v1/backups/{backend}',
     'POST /v1/backups/{backend}/{id}/restore',
     'POST /v1/batch/objects',
+    'POST /v1/graphql',
     'POST /v1/objects',
     'POST /v1/schema',
     'PUT /v1/objects/{className}/{id}',

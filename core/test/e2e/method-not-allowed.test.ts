@@ -22,6 +22,7 @@ const cases: ReadonlyArray<[string, string, string]> = [
   ['DELETE', '/v1/objects', 'GET,POST'],
   ['POST', `/v1/objects/Article/${ID}`, 'DELETE,GET,HEAD,PATCH,PUT'],
   ['POST', `/v1/objects/${ID}`, 'DELETE,GET,HEAD,PATCH,PUT'],
+  ['GET', '/v1/graphql', 'POST'],
   ['DELETE', '/v1/meta', 'GET'],
   ['PUT', '/v1/backups/filesystem/some-backup/restore', 'DELETE,GET,POST'],
 ];
