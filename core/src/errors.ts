@@ -1236,6 +1236,98 @@ export const AuthSchemeError = defineError(
 /** A key that is not one of AUTHENTICATION_APIKEY_ALLOWED_KEYS. Weaviate's message. */
 export const InvalidApiKeyError = defineError('STRATA_HTTP_INVALID_API_KEY', 401, () => 'invalid api key');
 
+// Routes Weaviate's clients still call: the deprecated object paths without a class, 405 for a known
+// path with a method it does not serve, and the subset of GraphQL that checks a restore.
+
+/** A known path asked with a method it does not serve. go-swagger's message; its `Allow` header goes with it. */
+export const MethodNotAllowedError = defineError(
+  'STRATA_HTTP_METHOD_NOT_ALLOWED',
+  405,
+  (method: string, allowed: readonly string[]) =>
+    `method ${excerpt(method)} is not allowed, but [${allowed.join(',')}] are`,
+);
+
+/** `PUT` or `PATCH /v1/objects/{id}` without `class` in the body: the deprecated path takes the class from there. */
+export const DeprecatedPathClassMissingError = defineError(
+  'STRATA_HTTP_DEPRECATED_PATH_CLASS_MISSING',
+  422,
+  (method: string) =>
+    `${method} /v1/objects/{id} takes the object's class from the body, and the body has no "class": ` +
+    `give "class", or use ${method} /v1/objects/{className}/{id}`,
+);
+
+/** `POST /v1/graphql` without a query, or with an empty one. Weaviate's message. */
+export const GraphqlQueryEmptyError = defineError(
+  'STRATA_HTTP_GRAPHQL_QUERY_EMPTY',
+  422,
+  () => 'query cannot be empty',
+);
+
+/** `POST /v1/graphql` while there is no class: the GraphQL schema is made of the classes. Weaviate's message. */
+export const GraphqlNoSchemaError = defineError(
+  'STRATA_HTTP_GRAPHQL_NO_SCHEMA',
+  422,
+  () => 'no graphql provider present, this is most likely because no schema is present. Import a schema first!',
+);
+
+/** A GraphQL selection set naming the same field (or alias) twice. */
+export const GraphqlDuplicateFieldError = defineError(
+  'STRATA_HTTP_GRAPHQL_DUPLICATE_FIELD',
+  422,
+  (name: string) =>
+    `the field "${excerpt(name)}" is selected twice in one selection set; select it once, or give each an alias of its own`,
+);
+
+/** `POST /v1/graphql` whose `variables` is not a JSON object. Weaviate's message, with a JSON type name. */
+export const GraphqlVariablesError = defineError(
+  'STRATA_HTTP_GRAPHQL_VARIABLES',
+  422,
+  (type: string) => `variables must be a JSON object, got ${type}`,
+);
+
+/** A GraphQL query past one of Strata's bounds on its size (characters, tokens) or nesting. */
+export const GraphqlQueryTooLargeError = defineError(
+  'STRATA_HTTP_GRAPHQL_QUERY_TOO_LARGE',
+  422,
+  (what: string, limit: number) =>
+    `the query has more than ${limit} ${what}, the most Strata accepts in one query; send a smaller query`,
+);
+
+/** A GraphQL query using what Weaviate serves and Strata does not (where, nearVector, groupBy, Explore, ...). */
+export const GraphqlUnsupportedError = defineError(
+  'STRATA_HTTP_GRAPHQL_UNSUPPORTED',
+  422,
+  (what: string) =>
+    `${what} is not supported by Strata, which serves only Get { <Class>(limit, offset, after) ` +
+    `{ <properties> _additional { id vector creationTimeUnix lastUpdateTimeUnix } } } and ` +
+    `Aggregate { <Class> { meta { count } } }`,
+);
+
+/** A GraphQL argument with a value Strata cannot use (a negative offset, an `after` that is no UUID, ...). */
+export const GraphqlArgumentError = defineError(
+  'STRATA_HTTP_GRAPHQL_ARGUMENT',
+  422,
+  (argument: string, value: unknown, expected: string) => `invalid '${argument}' ${quoted(value)}: ${expected}`,
+);
+
+/** The Get fields of one GraphQL query ask for more objects in all than one query may answer. */
+export const GraphqlQueryResultsError = defineError(
+  'STRATA_HTTP_GRAPHQL_QUERY_RESULTS',
+  422,
+  (asked: number, limit: number) =>
+    `the Get fields of this query ask for ${asked} objects in all (offset + limit of each), more than the ` +
+    `${limit} one query may answer: ask for the classes in separate queries`,
+);
+
+/** `Aggregate { <Class> { meta { count } } }` while a node holding shards of the class did not answer. */
+export const GraphqlCountIncompleteError = defineError(
+  'STRATA_HTTP_GRAPHQL_COUNT_INCOMPLETE',
+  503,
+  (className: string, counted: number, shards: number) =>
+    `cannot count the objects of class ${excerpt(className)}: only ${counted} of its ${shards} shards answered ` +
+    `(GET /v1/nodes shows which node is not HEALTHY); try again once every node is`,
+);
+
 // ---------------------------------------------------------------------------------------------
 // Command line.
 // ---------------------------------------------------------------------------------------------

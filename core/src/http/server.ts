@@ -1,11 +1,12 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { excerpt } from '../errors.js';
+import { excerpt, MethodNotAllowedError } from '../errors.js';
 import { CORE_VERSION } from '../version.js';
 import { jsonBodyParser } from './body-parser.js';
 import type { HttpContext } from './context.js';
 import { protocolError } from './error-body.js';
 import { createErrorHandler } from './error-handler.js';
+import { graphqlRoutes } from './graphql/route.js';
 import { type AuthOptions, authPlugin } from './plugins/auth.js';
 import { RequestLog } from './request-log.js';
 import { backupRoutes } from './routes/backups.js';
@@ -27,6 +28,37 @@ export const PARAM_LIMIT_CHARS = 1024;
 
 /** Where the OpenAPI document is served. */
 export const OPENAPI_PATH = '/v1/openapi.json';
+
+/**
+ * The methods each registered path serves, to answer 405 rather than 404 for a known path asked with
+ * another method, as go-swagger does. Filled from Fastify's onRoute hook, so it follows the routes.
+ */
+class RouteMethods {
+  readonly #paths = new Map<string, { readonly pattern: RegExp; readonly methods: Set<string> }>();
+
+  add(url: string, method: string | readonly string[]): void {
+    let path = this.#paths.get(url);
+    if (path === undefined) {
+      // Each `:name` parameter of the routes is one whole segment.
+      const source = url
+        .split('/')
+        .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('/');
+      path = { pattern: new RegExp(`^${source}$`), methods: new Set() };
+      this.#paths.set(url, path);
+    }
+    for (const one of typeof method === 'string' ? [method] : method) path.methods.add(one);
+  }
+
+  /** The methods served at `path` (no query string), sorted; empty when no route matches it. */
+  allowed(path: string): string[] {
+    const methods = new Set<string>();
+    for (const { pattern, methods: served } of this.#paths.values()) {
+      if (pattern.test(path)) for (const method of served) methods.add(method);
+    }
+    return [...methods].sort();
+  }
+}
 
 export interface ServerOptions {
   readonly context: HttpContext;
@@ -59,9 +91,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook('onSend', async (_request, reply) => {
     if (!options.context.ready()) reply.header('connection', 'close');
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(protocolError(404, `path ${excerpt(request.url.split('?')[0])} was not found`)),
-  );
+  const routes = new RouteMethods();
+  app.addHook('onRoute', (route) => routes.add(route.url, route.method));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = routes.allowed(path);
+    if (allowed.length > 0) {
+      const error = new MethodNotAllowedError(request.method, allowed);
+      return reply.status(405).header('allow', allowed.join(',')).send(protocolError(405, error.message));
+    }
+    return reply.status(404).send(protocolError(404, `path ${excerpt(path)} was not found`));
+  });
 
   await app.register(swagger, {
     exposeHeadRoutes: true,
@@ -79,6 +119,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await v1.register(objectRoutes, options.context);
       await v1.register(batchRoutes, options.context);
       await v1.register(backupRoutes, options.context);
+      await v1.register(graphqlRoutes, options.context);
       v1.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/v1' },
