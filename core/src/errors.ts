@@ -761,6 +761,47 @@ export const IndexInvertedConflictError = defineError(
     '`indexRangeFilters`',
 );
 
+export const NestedPropertiesNotAllowedError = defineError(
+  'STRATA_DB_NESTED_PROPERTIES_NOT_ALLOWED',
+  422,
+  (property: string) =>
+    `property '${excerpt(property)}': nestedProperties not allowed for data types other than object/object[]`,
+);
+
+/** A nested property of a type Weaviate keeps to the top level (`path` is `parent.name`). */
+export const NestedDataTypeNotAllowedError = defineError(
+  'STRATA_DB_NESTED_DATA_TYPE_NOT_ALLOWED',
+  422,
+  (path: string, type: string) =>
+    type === 'string' || type === 'string[]'
+      ? `property '${excerpt(path)}': data type '${type}' is deprecated and not allowed as nested property`
+      : `property '${excerpt(path)}': data type '${type}' not allowed as nested property`,
+);
+
+/** A nested property's tokenization, in Weaviate's nested wording (`tokenization` undefined: any is refused). */
+export const NestedTokenizationNotAllowedError = defineError(
+  'STRATA_DB_NESTED_TOKENIZATION_NOT_ALLOWED',
+  422,
+  (path: string, type: string, tokenization?: string) =>
+    tokenization !== undefined
+      ? `property '${excerpt(path)}': Tokenization '${excerpt(tokenization)}' is not allowed for data type '${type}'`
+      : type === 'object' || type === 'object[]'
+        ? `property '${excerpt(path)}': Tokenization is not allowed for object/object[] data types`
+        : `property '${excerpt(path)}': Tokenization is not allowed for data type '${type}'`,
+);
+
+/** An index flag a nested property's type does not allow, in Weaviate's nested wording. */
+export const NestedIndexNotAllowedError = defineError(
+  'STRATA_DB_NESTED_INDEX_NOT_ALLOWED',
+  422,
+  (path: string, flag: 'indexFilterable' | 'indexSearchable' | 'indexRangeFilters') =>
+    flag === 'indexFilterable'
+      ? `property: '${excerpt(path)}': indexFilterable is not allowed for blob data type`
+      : flag === 'indexSearchable'
+        ? `property '${excerpt(path)}': \`indexSearchable\` is not allowed for other than text/text[] data types`
+        : `property '${excerpt(path)}': \`indexRangeFilters\` is not allowed for other than number/int/date data types`,
+);
+
 export const IndexSearchableNotAllowedError = defineError(
   'STRATA_DB_INDEX_SEARCHABLE_NOT_ALLOWED',
   422,

@@ -12,7 +12,11 @@ import {
   IndexSearchableNotAllowedError,
   InvalidNestedPropertyNameError,
   InvalidPropertyNameError,
+  NestedDataTypeNotAllowedError,
+  NestedIndexNotAllowedError,
   NestedPropertiesMissingError,
+  NestedPropertiesNotAllowedError,
+  NestedTokenizationNotAllowedError,
   NestingTooDeepError,
   PropertyFieldTypeError,
   PropertyNameMissingError,
@@ -162,6 +166,31 @@ function indexFlags(type: DataType, given: Record<string, unknown>): Record<stri
   };
 }
 
+/** The types Weaviate keeps out of nested properties (its validateNestedPropertyDataType). */
+const NOT_NESTABLE = new Set<DataType>(['string', 'string[]', 'geoCoordinates', 'phoneNumber']);
+/** The tokenizations of nested text: trigram, allowed at the top level, is not among them. */
+const NESTED_TOKENIZATIONS = new Set(['word', 'lowercase', 'whitespace', 'field']);
+
+/** Weaviate's checks of a nested property with its defaults set (validateNestedProperties), in its order. */
+function checkNested(path: string, type: DataType, property: PropertyDefinition): void {
+  const { tokenization } = property;
+  if (type === 'text' || type === 'text[]') {
+    if (!NESTED_TOKENIZATIONS.has(tokenization as string)) {
+      throw new NestedTokenizationNotAllowedError(path, type, tokenization as string);
+    }
+  } else if (tokenization !== undefined) {
+    throw new NestedTokenizationNotAllowedError(path, type);
+  }
+  if (type === 'blob' && property.indexFilterable === true)
+    throw new NestedIndexNotAllowedError(path, 'indexFilterable');
+  if (property.indexSearchable === true && type !== 'text' && type !== 'text[]') {
+    throw new NestedIndexNotAllowedError(path, 'indexSearchable');
+  }
+  if (property.indexRangeFilters === true && !RANGE_TYPES.has(type)) {
+    throw new NestedIndexNotAllowedError(path, 'indexRangeFilters');
+  }
+}
+
 function normalizeNested(className: string, parent: string, nested: unknown, depth: number): PropertyDefinition[] {
   if (depth > MAX_NESTING_DEPTH) throw new NestingTooDeepError(parent, MAX_NESTING_DEPTH);
   if (!Array.isArray(nested) || nested.length === 0) throw new NestedPropertiesMissingError(parent);
@@ -170,9 +199,12 @@ function normalizeNested(className: string, parent: string, nested: unknown, dep
       const name = isRecord(entry) ? String(entry.name) : String(entry);
       throw new InvalidNestedPropertyNameError(name, parent, NESTED_PROPERTY_NAME.source.slice(1, -1));
     }
-    const dataType = normalizeDataType(className, `${parent}.${entry.name}`, entry.dataType);
+    const path = `${parent}.${entry.name}`;
+    const dataType = normalizeDataType(className, path, entry.dataType);
     const [type] = dataType;
+    if (NOT_NESTABLE.has(type)) throw new NestedDataTypeNotAllowedError(path, type);
     const { tokenization, ...fields } = withoutNulls(entry);
+    checkFieldTypes(path, fields);
     const text = type === 'text' || type === 'text[]';
     // Weaviate's setNestedPropertyDefaultIndexing: as top-level ones, but no filter index on blobs.
     const result: PropertyDefinition = {
@@ -185,6 +217,7 @@ function normalizeNested(className: string, parent: string, nested: unknown, dep
     };
     if (text) result.tokenization = tokenization === '' || tokenization === undefined ? 'word' : tokenization;
     else if (tokenization !== '' && tokenization !== undefined) result.tokenization = tokenization;
+    checkNested(path, type, result);
     if (isObject(type)) {
       result.nestedProperties = normalizeNested(
         className,
@@ -214,6 +247,9 @@ export function normalizeProperty(className: string, input: unknown): PropertyDe
   // indexInverted becomes the flags, and tokenization is set again below, defaulted and migrated.
   const { indexInverted: _translated, tokenization: _defaulted, ...kept } = fields;
   const nested = isObject(type) ? normalizeNested(className, name, input.nestedProperties, 1) : undefined;
+  if (nested === undefined && Array.isArray(input.nestedProperties) && input.nestedProperties.length > 0) {
+    throw new NestedPropertiesNotAllowedError(name);
+  }
   const tokenization = tokenizationOf(type, fields.tokenization);
   checkTokenization(type, tokenization);
   const flags = indexFlags(type, fields);

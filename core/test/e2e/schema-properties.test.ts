@@ -146,7 +146,73 @@ const refused: ReadonlyArray<[string, Record<string, unknown>, string]> = [
     { name: 'p', dataType: ['text'], indexFilterable: 'yes' },
     "property 'p': indexFilterable must be a boolean",
   ],
+  [
+    'nestedProperties on a text',
+    { name: 'p', dataType: ['text'], nestedProperties: [{ name: 'q', dataType: ['int'] }] },
+    "property 'p': nestedProperties not allowed for data types other than object/object[]",
+  ],
+  ...nested(
+    'a nested string',
+    { dataType: ['string'] },
+    "data type 'string' is deprecated and not allowed as nested property",
+  ),
+  ...nested(
+    'a nested geoCoordinates',
+    { dataType: ['geoCoordinates'] },
+    "data type 'geoCoordinates' not allowed as nested property",
+  ),
+  ...nested(
+    'nested text tokenized trigram',
+    { dataType: ['text'], tokenization: 'trigram' },
+    "Tokenization 'trigram' is not allowed for data type 'text'",
+  ),
+  ...nested(
+    'a tokenized nested int',
+    { dataType: ['int'], tokenization: 'word' },
+    "Tokenization is not allowed for data type 'int'",
+  ),
+  ...nested(
+    'a tokenized nested object',
+    { dataType: ['object'], tokenization: 'word', nestedProperties: [{ name: 'r', dataType: ['int'] }] },
+    'Tokenization is not allowed for object/object[] data types',
+  ),
+  ...nested(
+    'a nested int searchable',
+    { dataType: ['int'], indexSearchable: true },
+    '`indexSearchable` is not allowed for other than text/text[] data types',
+  ),
+  ...nested(
+    'a nested text with a range index',
+    { dataType: ['text'], indexRangeFilters: true },
+    '`indexRangeFilters` is not allowed for other than number/int/date data types',
+  ),
+  ...nested(
+    'a nested flag that is not a boolean',
+    { dataType: ['int'], indexFilterable: 'yes' },
+    'indexFilterable must be a boolean',
+  ),
+  [
+    'a filterable nested blob',
+    { name: 'p', dataType: ['object'], nestedProperties: [{ name: 'q', dataType: ['blob'], indexFilterable: true }] },
+    // Weaviate's wording, colon included.
+    "property: 'p.q': indexFilterable is not allowed for blob data type",
+  ],
 ];
+
+/** A row of `refused` for an object property `p` whose one nested property `q` is `fields`. */
+function nested(
+  title: string,
+  fields: Record<string, unknown>,
+  message: string,
+): Array<[string, Record<string, unknown>, string]> {
+  return [
+    [
+      title,
+      { name: 'p', dataType: ['object'], nestedProperties: [{ name: 'q', ...fields }] },
+      `property 'p.q': ${message}`,
+    ],
+  ];
+}
 
 for (const [title, property, message] of refused) {
   test(`a property with ${title} is refused with 422 and Weaviate's message, and nothing is stored`, async (t) => {
