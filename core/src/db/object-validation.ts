@@ -12,6 +12,7 @@ import {
   VectorTooLongError,
 } from '../errors.js';
 import { type ClassDefinition, type DataType, isRecord, type PropertyDefinition } from './class-definition.js';
+import { lowercaseFirst } from './property-definition.js';
 import { isUuid } from './uuid.js';
 
 /**
@@ -110,14 +111,19 @@ function typeName(value: unknown): string {
 export function validateProperties(cls: ClassDefinition, properties: unknown): Record<string, unknown> {
   if (properties === undefined || properties === null) return {};
   if (!isRecord(properties)) throw new PropertiesNotMapError(typeName(properties));
-  for (const [name, value] of Object.entries(properties)) {
+  // As Weaviate: a null value is no value, and a property is named as its class stores it.
+  const validated: Record<string, unknown> = {};
+  for (const [given, value] of Object.entries(properties)) {
+    if (value === null) continue;
+    const name = lowercaseFirst(given);
     const property = cls.properties.find((p) => p.name === name);
     if (property === undefined) throw new UnknownPropertyError(name, cls.class);
     const type = property.dataType[0];
     const problem = valueProblem(type, value, property.nestedProperties, name);
     if (problem !== undefined) throw new InvalidPropertyValueError(type, name, cls.class, problem);
+    validated[name] = value;
   }
-  return properties;
+  return validated;
 }
 
 /**

@@ -231,13 +231,21 @@ function normalizeNested(className: string, parent: string, nested: unknown, dep
 }
 
 /**
+ * `name` with its first letter lower-cased: Weaviate stores a class's top-level property names so,
+ * and finds an object's properties by their names so lowered (`Title` is the property `title`).
+ */
+export function lowercaseFirst(name: string): string {
+  return name.length === 0 ? name : name[0]?.toLowerCase() + name.slice(1);
+}
+
+/**
  * One property of `className` as Weaviate stores it: defaults set, validated, then migrated, in
  * Weaviate's order (so a refused `string` property is named `string` in the message).
  * @throws one of the property errors of errors.ts, in Weaviate's wording.
  */
 export function normalizeProperty(className: string, input: unknown): PropertyDefinition {
   if (!isRecord(input) || typeof input.name !== 'string') throw new PropertyNameMissingError();
-  const { name } = input;
+  const name = lowercaseFirst(input.name);
   if (name.length > PROPERTY_NAME_LIMIT) throw new PropertyNameTooLongError(name, PROPERTY_NAME_LIMIT);
   if (!PROPERTY_NAME.test(name)) throw new InvalidPropertyNameError(name, PROPERTY_NAME.source.slice(1, -1));
   if (RESERVED_PROPERTY_NAMES.has(name.toLowerCase())) throw new ReservedPropertyNameError(name);

@@ -76,7 +76,7 @@ const invalidClasses: ReadonlyArray<[string, unknown, string]> = [
         { name: 'P', dataType: ['int'] },
       ],
     },
-    'class "C": conflict for property "P": already in use or provided multiple times',
+    'class "C": conflict for property "p": already in use or provided multiple times',
   ],
   [
     'a cross-reference',

@@ -21,6 +21,11 @@ const normalized: ReadonlyArray<[string, Record<string, unknown>, Record<string,
     { name: 'p', dataType: ['text'], tokenization: 'word', indexFilterable: true, indexSearchable: true },
   ],
   [
+    "a name's first letter is lower-cased, as Weaviate stores names",
+    { name: 'WordCount', dataType: ['int'] },
+    { name: 'wordCount', dataType: ['int'] },
+  ],
+  [
     'tokenization "" is unset, so text gets word',
     { name: 'p', dataType: ['text'], tokenization: '' },
     { name: 'p', dataType: ['text'], tokenization: 'word' },
@@ -288,4 +293,27 @@ test("a class gets Weaviate's defaults under what it gives: empty strings and nu
     vectorIndexType: 'hnsw',
     vectorIndexConfig: { distance: 'cosine', ef: -1, efConstruction: 128 },
   });
+});
+
+test('an object names its properties as Weaviate finds them: first letter lower-cased, null values left out', async (t) => {
+  const { request } = await startNode(t);
+  await request('POST', '/v1/schema', {
+    class: 'C',
+    properties: [
+      { name: 'Title', dataType: ['text'] },
+      { name: 'year', dataType: ['int'] },
+    ],
+  });
+  const created = await request('POST', '/v1/objects', { class: 'C', properties: { Title: 'On backups', year: null } });
+  t.is(created.status, 200, JSON.stringify(created.body));
+  t.deepEqual(created.body.properties, { title: 'On backups' });
+  const read = await request('GET', `/v1/objects/C/${created.body.id}`);
+  t.deepEqual(read.body.properties, { title: 'On backups' });
+  const unknown = await request('POST', '/v1/objects', { class: 'C', properties: { Pages: 3 } });
+  t.is(unknown.status, 422);
+  t.is(
+    unknown.body.error[0].message,
+    "no such prop with name 'pages' found in class 'C' in the schema. Check your schema files for which properties in this class are available",
+    'named as Weaviate looks it up',
+  );
 });
