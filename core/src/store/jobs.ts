@@ -54,16 +54,33 @@ function revive({ message, code, statusCode }: { message: string; code?: string;
 }
 
 /**
+ * Jobs a worker runs at once; more wait their turn. Each running job holds its buffers (a flush its
+ * whole log, a compaction a read-ahead per input and its output buffer), so a node whose 32 shards
+ * all start compacting as it opens would otherwise hold 32 sets at once (issue 21: a 4 GiB store's
+ * node peaked ~190 MiB higher than a 1 GiB one's). One thread runs them either way: waiting costs no
+ * throughput, and two keep a short job from queuing behind a long one alone.
+ */
+const MAX_RUNNING_JOBS = 2;
+
+interface QueuedJob {
+  readonly request: Exclude<JobRequest, { kind: 'abort' }>;
+  readonly resolve: (value: never) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
  * Runs jobs in one worker thread on the real filesystem, so merging and encoding never hold up reads
  * and writes on the main thread. Shared by every store of the process (see {@link sharedRunner});
- * the worker interleaves concurrent jobs, each giving way every few thousand entries. Aborting is
- * cooperative: the job stops at its next turn, closes its files and removes its temporary output.
- * While no job runs, the worker does not keep the process alive.
+ * the worker interleaves up to {@link MAX_RUNNING_JOBS} jobs, each giving way every few thousand
+ * entries, and the rest wait in order. Aborting is cooperative: a running job stops at its next
+ * turn, closes its files and removes its temporary output; a waiting one is dropped. While no job
+ * runs, the worker does not keep the process alive.
  */
 class WorkerRunner implements JobRunner {
   #worker: Worker | undefined;
   #nextId = 1;
-  readonly #waiting = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
+  readonly #queue: QueuedJob[] = [];
+  readonly #running = new Map<number, QueuedJob>();
 
   flush(job: FlushJob): Promise<FlushResult> {
     return this.#run({ id: this.#nextId++, kind: 'flush', job });
@@ -72,38 +89,53 @@ class WorkerRunner implements JobRunner {
   compact(job: CompactionJob, signal?: AbortSignal): Promise<CompactionResult> {
     if (signal?.aborted) return Promise.reject(new JobAborted());
     const id = this.#nextId++;
-    const abort = () => this.#worker?.postMessage({ id, kind: 'abort' } satisfies JobRequest);
+    const abort = () => {
+      const queued = this.#queue.findIndex((waiting) => waiting.request.id === id);
+      if (queued >= 0) this.#queue.splice(queued, 1)[0]?.reject(new JobAborted());
+      else this.#worker?.postMessage({ id, kind: 'abort' } satisfies JobRequest);
+    };
     signal?.addEventListener('abort', abort, { once: true });
     return this.#run<CompactionResult>({ id, kind: 'compact', job }).finally(() =>
       signal?.removeEventListener('abort', abort),
     );
   }
 
-  #run<T>(request: JobRequest): Promise<T> {
-    const worker = this.#start();
-    worker.ref();
+  #run<T>(request: QueuedJob['request']): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#waiting.set(request.id, { resolve: resolve as (value: never) => void, reject });
-      worker.postMessage(request);
+      this.#queue.push({ request, resolve: resolve as (value: never) => void, reject });
+      this.#pump();
     });
+  }
+
+  /** Starts waiting jobs while fewer than MAX_RUNNING_JOBS run. */
+  #pump(): void {
+    while (this.#running.size < MAX_RUNNING_JOBS && this.#queue.length > 0) {
+      const next = this.#queue.shift() as QueuedJob;
+      const worker = this.#start();
+      worker.ref();
+      this.#running.set(next.request.id, next);
+      worker.postMessage(next.request);
+    }
   }
 
   #start(): Worker {
     if (this.#worker !== undefined) return this.#worker;
     const worker = new Worker(new URL('./job-worker.js', import.meta.url));
     worker.on('message', (response: JobResponse) => {
-      const waiting = this.#waiting.get(response.id);
-      if (waiting === undefined) return;
-      this.#waiting.delete(response.id);
-      if (this.#waiting.size === 0) worker.unref();
-      if (response.ok) waiting.resolve(response.result as never);
-      else waiting.reject(response.aborted ? new JobAborted() : revive(response.error));
+      const running = this.#running.get(response.id);
+      if (running === undefined) return;
+      this.#running.delete(response.id);
+      if (response.ok) running.resolve(response.result as never);
+      else running.reject(response.aborted ? new JobAborted() : revive(response.error));
+      this.#pump();
+      if (this.#running.size === 0) worker.unref();
     });
     worker.on('error', (error) => {
-      // The worker died: fail what it was doing; the next job starts a new one.
+      // The worker died: fail what it was running; waiting jobs start on a new one.
       if (this.#worker === worker) this.#worker = undefined;
-      for (const { reject } of this.#waiting.values()) reject(error);
-      this.#waiting.clear();
+      for (const { reject } of this.#running.values()) reject(error);
+      this.#running.clear();
+      this.#pump();
     });
     this.#worker = worker;
     return worker;

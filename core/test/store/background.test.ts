@@ -38,3 +38,39 @@ test('reads and writes carry on, and stay correct, while flushes and compactions
   t.is(count, 60_000 + duringCompaction);
   await store.close();
 });
+
+test('compactions of many stores wait their turn in the shared worker, and one aborted while waiting stops cleanly', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'strata-background-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const stores = await Promise.all(
+    Array.from({ length: 5 }, (_, n) => LsmStore.open(join(root, `s${n}`), { memtableBytes: 256 * 1024 })),
+  );
+  for (const store of stores) {
+    await store.pauseCompaction();
+    const bucket = store.bucket('data');
+    for (let i = 0; i < 8_000; i += 1000) {
+      await Promise.all(Array.from({ length: 1000 }, (_, j) => bucket.put(key(i + j), value)));
+      await store.flush();
+    }
+    store.resumeCompaction();
+  }
+  // Five at once: two run in the worker, three wait; the last is aborted (by a pause) while waiting.
+  const last = stores[4] as LsmStore;
+  const segmentsBefore = last.stats().segments.length;
+  const compactions = stores.slice(0, 4).map((store) => store.compact());
+  const waiting = last.compact().catch((error: unknown) => error);
+  await last.pauseCompaction();
+  await Promise.all(compactions);
+  await waiting;
+  for (const store of stores.slice(0, 4)) t.is(store.stats().segments.length, 1);
+  t.is(last.stats().segments.length, segmentsBefore, 'the aborted compaction replaced nothing');
+  last.resumeCompaction();
+  await last.compact();
+  t.is(last.stats().segments.length, 1, 'and the store compacts once resumed');
+  for (const store of stores) {
+    let count = 0;
+    for await (const _ of store.bucket('data').scan()) count++;
+    t.is(count, 8_000);
+    await store.close();
+  }
+});
