@@ -62,3 +62,12 @@ test('with API keys off, no key is needed', async (t) => {
   const { request } = await startNode(t);
   t.is((await request('GET', '/v1/schema')).status, 200);
 });
+
+test('with API keys on, a path the node does not serve answers 404 or 405 before any key is asked for, as go-swagger routes first', async (t) => {
+  const { request } = await startNode(t, keys);
+  const unknown = await request('GET', '/v1/nothing-here');
+  t.deepEqual([unknown.status, unknown.body.code], [404, 404]);
+  const method = await request('PUT', '/v1/schema');
+  t.deepEqual([method.status, method.body.code], [405, 405]);
+  t.is((await request('GET', '/v1/schema')).status, 401, 'a served path still needs the key');
+});
