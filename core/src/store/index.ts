@@ -5,6 +5,7 @@
 // tsyringe (the default factory's decorators) needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
 
+export { BlockCache } from './block-cache.js';
 export type { SyncPolicy } from './commit-queue.js';
 export {
   type BatchOperation,

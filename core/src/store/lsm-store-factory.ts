@@ -1,17 +1,27 @@
 import { type DependencyContainer, inject, injectable } from 'tsyringe';
+import { BlockCache } from './block-cache.js';
 import { type KeyValueStore, STORE_FACTORY, type StoreFactory } from './contract.js';
 import { LsmStore, type LsmStoreOptions } from './lsm-store.js';
 
 /** DI token of the {@link LsmStoreOptions} the default factory opens stores with. */
 export const STORE_OPTIONS = 'strata:LsmStoreOptions';
 
-/** The default {@link StoreFactory}: opens an {@link LsmStore} per directory. */
+const MiB = 1024 * 1024;
+
+/**
+ * The default {@link StoreFactory}: opens an {@link LsmStore} per directory (one per shard). Every
+ * store it opens shares one block cache (`blockCache`, else one of `blockCacheBytes`, default
+ * 32 MiB), so a node's cache memory does not grow with its number of shards.
+ */
 @injectable()
 export class LsmStoreFactory implements StoreFactory {
   readonly #options: LsmStoreOptions;
 
   constructor(@inject(STORE_OPTIONS) options: LsmStoreOptions) {
-    this.#options = options;
+    this.#options = {
+      ...options,
+      blockCache: options.blockCache ?? new BlockCache(options.blockCacheBytes ?? 32 * MiB),
+    };
   }
 
   open(directory: string): Promise<KeyValueStore> {

@@ -31,8 +31,14 @@ export interface LsmStoreOptions {
   readonly sync?: SyncPolicy;
   /** The memtable is flushed to a segment once it holds this much; default 32 MiB. */
   readonly memtableBytes?: number;
-  /** Size of the cache of data blocks; default 32 MiB. */
+  /** Size of the cache of data blocks when the store makes its own; default 32 MiB. */
   readonly blockCacheBytes?: number;
+  /**
+   * A cache shared with other stores, used instead of one of `blockCacheBytes` so that memory is
+   * bounded per process rather than per store. Sharing is safe: keys start with a segment uid unique
+   * in the process.
+   */
+  readonly blockCache?: BlockCache;
   /**
    * Run flushes and compactions in worker threads (default: yes on the real filesystem; an injected
    * filesystem cannot be shared with a worker, so its jobs run inline, giving way between blocks).
@@ -155,7 +161,7 @@ export class LsmStore implements KeyValueStore {
       flush: background ? sharedRunner('flush') : inlineRunner(fs),
       compaction: background ? sharedRunner('compaction') : inlineRunner(fs),
     };
-    const cache = new BlockCache(options.blockCacheBytes ?? 32 * MiB);
+    const cache = options.blockCache ?? new BlockCache(options.blockCacheBytes ?? 32 * MiB);
     const segments: SegmentReader[] = [];
     try {
       const state = recoverDirectory(fs, dir);
