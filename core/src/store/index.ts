@@ -24,3 +24,4 @@ export { acquireLock } from './lock.js';
 export { LsmStore, type LsmStoreOptions, type StoreStats } from './lsm-store.js';
 export { LsmStoreFactory, registerDefaultStore, STORE_OPTIONS } from './lsm-store-factory.js';
 export { realFs, type StoreFs, syncDirectory, writeFully } from './vfs.js';
+export { type BudgetedStore, WriteBudget } from './write-budget.js';

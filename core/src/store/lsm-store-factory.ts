@@ -2,6 +2,7 @@ import { type DependencyContainer, inject, injectable } from 'tsyringe';
 import { BlockCache } from './block-cache.js';
 import { type KeyValueStore, STORE_FACTORY, type StoreFactory } from './contract.js';
 import { LsmStore, type LsmStoreOptions } from './lsm-store.js';
+import { WriteBudget } from './write-budget.js';
 
 /** DI token of the {@link LsmStoreOptions} the default factory opens stores with. */
 export const STORE_OPTIONS = 'strata:LsmStoreOptions';
@@ -11,7 +12,9 @@ const MiB = 1024 * 1024;
 /**
  * The default {@link StoreFactory}: opens an {@link LsmStore} per directory (one per shard). Every
  * store it opens shares one block cache (`blockCache`, else one of `blockCacheBytes`, default
- * 32 MiB), so a node's cache memory does not grow with its number of shards.
+ * 32 MiB) and one {@link WriteBudget} for their memtables (`writeBudget`, default 64 MiB), so a
+ * node's store memory is bounded per node, not per shard. Each store's `memtableBytes` (default
+ * 32 MiB) still bounds its own memtable.
  */
 @injectable()
 export class LsmStoreFactory implements StoreFactory {

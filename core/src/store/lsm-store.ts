@@ -22,6 +22,7 @@ import { SegmentCursor, SegmentReader } from './segment-reader.js';
 import { realFs, type StoreFs } from './vfs.js';
 import { WalFile } from './wal-file.js';
 import { encodeBatch, type Operation } from './wal-format.js';
+import type { BudgetedStore, WriteBudget } from './write-budget.js';
 
 /** Options of {@link LsmStore.open}. */
 export interface LsmStoreOptions {
@@ -40,6 +41,11 @@ export interface LsmStoreOptions {
    */
   readonly blockCache?: BlockCache;
   /**
+   * A bound on the memtables of this store and the others sharing it; without one, only
+   * `memtableBytes` bounds this store's memtables. See {@link WriteBudget}.
+   */
+  readonly writeBudget?: WriteBudget;
+  /**
    * Run flushes and compactions in worker threads (default: yes on the real filesystem; an injected
    * filesystem cannot be shared with a worker, so its jobs run inline, giving way between blocks).
    */
@@ -56,6 +62,8 @@ export interface StoreStats {
   readonly segments: ReadonlyArray<{ readonly name: string; readonly size: number; readonly entries: number }>;
   readonly memtableBytes: number;
   readonly frozenMemtables: number;
+  /** Bytes of the frozen memtables (held until their flush completes). */
+  readonly frozenMemtableBytes: number;
   readonly compactionPaused: boolean;
   /** True while a compaction runs. */
   readonly compacting: boolean;
@@ -89,6 +97,14 @@ export class LsmStore implements KeyValueStore {
   readonly #flushRunner: JobRunner;
   readonly #compactionRunner: JobRunner;
   readonly #buckets = new Map<string, LsmBucket>();
+  readonly #budget: WriteBudget | undefined;
+  /** This store as its budget sees it. */
+  readonly #budgeted: BudgetedStore = {
+    activeBytes: () => this.#memtable.bytes,
+    frozenBytes: () => this.#frozenBytes(),
+    // Safe between any two groups, as flush() is: a flush rebuilds the memtable from its own log.
+    rotate: () => this.#rotate(),
+  };
   #wal: WalFile;
   #memtable: Memtable;
   /** Memtables waiting to be flushed, newest first. */
@@ -133,14 +149,16 @@ export class LsmStore implements KeyValueStore {
         },
         afterGroup: () => {
           if (this.#memtable.bytes >= this.#memtableLimit) this.#rotate();
+          this.#budget?.enforce();
         },
-        fail: (error) => {
-          this.#failure ??= error;
-        },
+        fail: (error) => this.#fail(error),
       },
       options.sync ?? DEFAULT_SYNC,
     );
     this.#maybeCompact();
+    // Last: a constructor that threw must leave nothing registered.
+    this.#budget = options.writeBudget;
+    this.#budget?.register(this.#budgeted);
   }
 
   /**
@@ -262,6 +280,7 @@ export class LsmStore implements KeyValueStore {
       segments: this.#segments.map(({ name, size, entryCount }) => ({ name, size, entries: entryCount })),
       memtableBytes: this.#memtable.bytes,
       frozenMemtables: this.#frozen.length,
+      frozenMemtableBytes: this.#frozenBytes(),
       compactionPaused: this.#pauses > 0,
       compacting: this.#compacting !== undefined,
       compactions: this.#compactions,
@@ -270,6 +289,8 @@ export class LsmStore implements KeyValueStore {
   }
 
   close(): Promise<void> {
+    // A closing store flushes everything itself; the budget must not count or rotate it meanwhile.
+    this.#budget?.unregister(this.#budgeted);
     this.#closing ??= this.#shutdown();
     return this.#closing;
   }
@@ -288,6 +309,18 @@ export class LsmStore implements KeyValueStore {
       this.#fs.unlinkSync(join(this.directory, walFileName(this.#wal.number)));
     for (const segment of this.#segments) segment.unref();
     this.#releaseLock();
+  }
+
+  /** Stops writes for good; a failed store's memtables can no longer be flushed, so the budget drops it. */
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    this.#budget?.unregister(this.#budgeted);
+  }
+
+  #frozenBytes(): number {
+    let bytes = 0;
+    for (const memtable of this.#frozen) bytes += memtable.bytes;
+    return bytes;
   }
 
   #assertOpen(): void {
@@ -349,7 +382,7 @@ export class LsmStore implements KeyValueStore {
       this.#wal.close(false);
       this.#wal = WalFile.create(this.#fs, this.directory, this.#nextWalNumber++);
     } catch (error) {
-      this.#failure ??= error as Error;
+      this.#fail(error as Error);
       return;
     }
     this.#memtable = new Memtable(this.#wal.number);
@@ -373,7 +406,7 @@ export class LsmStore implements KeyValueStore {
         this.#frozen.pop();
         this.#fs.unlinkSync(join(this.directory, walFileName(walNumber)));
       } catch (error) {
-        this.#failure ??= error as Error;
+        this.#fail(error as Error);
       }
       this.#notifyFlushed();
       this.#maybeCompact();
@@ -440,7 +473,7 @@ export class LsmStore implements KeyValueStore {
       }
       if (error instanceof JobAborted) return;
       this.#compactionError = error as Error;
-      if (isCorruption(error)) this.#failure ??= error as Error;
+      if (isCorruption(error)) this.#fail(error as Error);
     } finally {
       this.#compactionAbort = undefined;
     }
