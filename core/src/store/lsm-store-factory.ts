@@ -18,12 +18,16 @@ const MiB = 1024 * 1024;
  */
 @injectable()
 export class LsmStoreFactory implements StoreFactory {
+  /** The budget every store this factory opens counts its memtables against. */
+  readonly writeBudget: WriteBudget;
   readonly #options: LsmStoreOptions;
 
   constructor(@inject(STORE_OPTIONS) options: LsmStoreOptions) {
+    this.writeBudget = options.writeBudget ?? new WriteBudget(64 * MiB);
     this.#options = {
       ...options,
       blockCache: options.blockCache ?? new BlockCache(options.blockCacheBytes ?? 32 * MiB),
+      writeBudget: this.writeBudget,
     };
   }
 

@@ -72,6 +72,17 @@ test('the budget never rotates an empty memtable', (t) => {
   t.is(empty.rotations, 0);
 });
 
+test('the stores a factory opens count against its budget, 64 MiB unless given one', async (t) => {
+  const root = await tempRoot(t);
+  const factory = new LsmStoreFactory({});
+  t.is(factory.writeBudget.bytes, 64 * MiB);
+  const stores = (await Promise.all([factory.open(join(root, 'a')), factory.open(join(root, 'b'))])) as LsmStore[];
+  await Promise.all(stores.map((store, n) => write(store, n, 0, 10)));
+  t.is(factory.writeBudget.usedBytes, (stores[0] as LsmStore).stats().memtableBytes * 2);
+  await Promise.all(stores.map((store) => store.close()));
+  t.is(factory.writeBudget.usedBytes, 0);
+});
+
 test('stores sharing a budget keep their memtables together near it, and read everything back after a reopen', async (t) => {
   const root = await tempRoot(t);
   const budget = new WriteBudget(MiB);
