@@ -84,10 +84,11 @@ test('the stores a factory opens count against its budget, 64 MiB unless given o
 });
 
 test('stores sharing a budget keep their memtables together near it, and read everything back after a reopen', async (t) => {
-  const root = await tempRoot(t);
   const budget = new WriteBudget(MiB);
-  const factory = new LsmStoreFactory({ writeBudget: budget, memtableBytes });
-  const dirs = [0, 1, 2].map((n) => join(root, `s${n}`));
+  // Flushes run inline on this filesystem, so how far writes outrun them does not depend on the disk.
+  const fs = new CrashableFs();
+  const factory = new LsmStoreFactory({ fs, writeBudget: budget, memtableBytes });
+  const dirs = [0, 1, 2].map((n) => `/s${n}`);
   const stores = (await Promise.all(dirs.map((dir) => factory.open(dir)))) as LsmStore[];
   // 3,000 values of 1 KB in random order over the three stores: about 3.3 MiB of memtables unbounded.
   const order = [0, 1, 2].flatMap((n) => Array.from({ length: 1000 }, (_, i) => [n, i] as const));
@@ -103,8 +104,8 @@ test('stores sharing a budget keep their memtables together near it, and read ev
     peak = Math.max(peak, held);
   }
   t.log(`peak memtable bytes ${peak} for a budget of ${MiB}`);
-  // Unbounded, the memtables would hold 3.3 MiB; a flush that is slow to fsync lets them run past the budget a little.
-  t.true(peak < 2 * MiB, `${peak} bytes held`);
+  // Unbounded, they would hold 3.3 MiB; writes made while a flush runs may take them past the budget a little.
+  t.true(peak < 1.25 * MiB, `${peak} bytes held`);
   t.true(
     stores.every((store) => store.stats().segments.length > 0),
     'every store was flushed',
@@ -112,7 +113,7 @@ test('stores sharing a budget keep their memtables together near it, and read ev
   await Promise.all(stores.map((store) => store.close()));
   t.is(budget.usedBytes, 0);
   for (const [n, dir] of dirs.entries()) {
-    const store = await LsmStore.open(dir);
+    const store = await LsmStore.open(dir, { fs });
     for (let i = 0; i < 1000; i++) t.is((await store.bucket('data').get(key(i)))?.toString(), value(n, i));
     await store.close();
   }
