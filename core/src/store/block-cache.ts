@@ -1,7 +1,8 @@
 /**
- * A least-recently-used cache of verified data blocks, shared by a store's segments and bounded in
- * bytes. Blocks are immutable, so a cached block never goes stale; an obsolete segment's blocks age
- * out.
+ * A least-recently-used cache of verified data blocks, shared by a store's segments (or by every
+ * store a factory opens) and bounded in bytes. Keys start with the segment's uid, unique in the
+ * process (segment-reader.ts), so segments of different stores never share a key. Blocks are
+ * immutable, so a cached block never goes stale; an obsolete or closed segment's blocks age out.
  */
 export class BlockCache {
   readonly #capacity: number;

@@ -5,6 +5,7 @@
 // tsyringe (the default factory's decorators) needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
 
+export { BlockCache } from './block-cache.js';
 export type { SyncPolicy } from './commit-queue.js';
 export {
   type BatchOperation,
@@ -23,3 +24,4 @@ export { acquireLock } from './lock.js';
 export { LsmStore, type LsmStoreOptions, type StoreStats } from './lsm-store.js';
 export { LsmStoreFactory, registerDefaultStore, STORE_OPTIONS } from './lsm-store-factory.js';
 export { realFs, type StoreFs, syncDirectory, writeFully } from './vfs.js';
+export { type BudgetedStore, WriteBudget } from './write-budget.js';

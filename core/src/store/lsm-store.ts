@@ -22,6 +22,7 @@ import { SegmentCursor, SegmentReader } from './segment-reader.js';
 import { realFs, type StoreFs } from './vfs.js';
 import { WalFile } from './wal-file.js';
 import { encodeBatch, type Operation } from './wal-format.js';
+import type { BudgetedStore, WriteBudget } from './write-budget.js';
 
 /** Options of {@link LsmStore.open}. */
 export interface LsmStoreOptions {
@@ -31,8 +32,19 @@ export interface LsmStoreOptions {
   readonly sync?: SyncPolicy;
   /** The memtable is flushed to a segment once it holds this much; default 32 MiB. */
   readonly memtableBytes?: number;
-  /** Size of the cache of data blocks; default 32 MiB. */
+  /** Size of the cache of data blocks when the store makes its own; default 32 MiB. */
   readonly blockCacheBytes?: number;
+  /**
+   * A cache shared with other stores, used instead of one of `blockCacheBytes` so that memory is
+   * bounded per process rather than per store. Sharing is safe: keys start with a segment uid unique
+   * in the process.
+   */
+  readonly blockCache?: BlockCache;
+  /**
+   * A bound on the memtables of this store and the others sharing it; without one, only
+   * `memtableBytes` bounds this store's memtables. See {@link WriteBudget}.
+   */
+  readonly writeBudget?: WriteBudget;
   /**
    * Run flushes and compactions in worker threads (default: yes on the real filesystem; an injected
    * filesystem cannot be shared with a worker, so its jobs run inline, giving way between blocks).
@@ -50,6 +62,8 @@ export interface StoreStats {
   readonly segments: ReadonlyArray<{ readonly name: string; readonly size: number; readonly entries: number }>;
   readonly memtableBytes: number;
   readonly frozenMemtables: number;
+  /** Bytes of the frozen memtables (held until their flush completes). */
+  readonly frozenMemtableBytes: number;
   readonly compactionPaused: boolean;
   /** True while a compaction runs. */
   readonly compacting: boolean;
@@ -83,6 +97,14 @@ export class LsmStore implements KeyValueStore {
   readonly #flushRunner: JobRunner;
   readonly #compactionRunner: JobRunner;
   readonly #buckets = new Map<string, LsmBucket>();
+  readonly #budget: WriteBudget | undefined;
+  /** This store as its budget sees it. */
+  readonly #budgeted: BudgetedStore = {
+    activeBytes: () => this.#memtable.bytes,
+    frozenBytes: () => this.#frozenBytes(),
+    // Safe between any two groups, as flush() is: a flush rebuilds the memtable from its own log.
+    rotate: () => this.#rotate(),
+  };
   #wal: WalFile;
   #memtable: Memtable;
   /** Memtables waiting to be flushed, newest first. */
@@ -127,14 +149,16 @@ export class LsmStore implements KeyValueStore {
         },
         afterGroup: () => {
           if (this.#memtable.bytes >= this.#memtableLimit) this.#rotate();
+          this.#budget?.enforce();
         },
-        fail: (error) => {
-          this.#failure ??= error;
-        },
+        fail: (error) => this.#fail(error),
       },
       options.sync ?? DEFAULT_SYNC,
     );
     this.#maybeCompact();
+    // Last: a constructor that threw must leave nothing registered.
+    this.#budget = options.writeBudget;
+    this.#budget?.register(this.#budgeted);
   }
 
   /**
@@ -155,7 +179,7 @@ export class LsmStore implements KeyValueStore {
       flush: background ? sharedRunner('flush') : inlineRunner(fs),
       compaction: background ? sharedRunner('compaction') : inlineRunner(fs),
     };
-    const cache = new BlockCache(options.blockCacheBytes ?? 32 * MiB);
+    const cache = options.blockCache ?? new BlockCache(options.blockCacheBytes ?? 32 * MiB);
     const segments: SegmentReader[] = [];
     try {
       const state = recoverDirectory(fs, dir);
@@ -256,6 +280,7 @@ export class LsmStore implements KeyValueStore {
       segments: this.#segments.map(({ name, size, entryCount }) => ({ name, size, entries: entryCount })),
       memtableBytes: this.#memtable.bytes,
       frozenMemtables: this.#frozen.length,
+      frozenMemtableBytes: this.#frozenBytes(),
       compactionPaused: this.#pauses > 0,
       compacting: this.#compacting !== undefined,
       compactions: this.#compactions,
@@ -264,6 +289,8 @@ export class LsmStore implements KeyValueStore {
   }
 
   close(): Promise<void> {
+    // A closing store flushes everything itself; the budget must not count or rotate it meanwhile.
+    this.#budget?.unregister(this.#budgeted);
     this.#closing ??= this.#shutdown();
     return this.#closing;
   }
@@ -282,6 +309,18 @@ export class LsmStore implements KeyValueStore {
       this.#fs.unlinkSync(join(this.directory, walFileName(this.#wal.number)));
     for (const segment of this.#segments) segment.unref();
     this.#releaseLock();
+  }
+
+  /** Stops writes for good; a failed store's memtables can no longer be flushed, so the budget drops it. */
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    this.#budget?.unregister(this.#budgeted);
+  }
+
+  #frozenBytes(): number {
+    let bytes = 0;
+    for (const memtable of this.#frozen) bytes += memtable.bytes;
+    return bytes;
   }
 
   #assertOpen(): void {
@@ -343,7 +382,7 @@ export class LsmStore implements KeyValueStore {
       this.#wal.close(false);
       this.#wal = WalFile.create(this.#fs, this.directory, this.#nextWalNumber++);
     } catch (error) {
-      this.#failure ??= error as Error;
+      this.#fail(error as Error);
       return;
     }
     this.#memtable = new Memtable(this.#wal.number);
@@ -367,7 +406,7 @@ export class LsmStore implements KeyValueStore {
         this.#frozen.pop();
         this.#fs.unlinkSync(join(this.directory, walFileName(walNumber)));
       } catch (error) {
-        this.#failure ??= error as Error;
+        this.#fail(error as Error);
       }
       this.#notifyFlushed();
       this.#maybeCompact();
@@ -434,7 +473,7 @@ export class LsmStore implements KeyValueStore {
       }
       if (error instanceof JobAborted) return;
       this.#compactionError = error as Error;
-      if (isCorruption(error)) this.#failure ??= error as Error;
+      if (isCorruption(error)) this.#fail(error as Error);
     } finally {
       this.#compactionAbort = undefined;
     }
