@@ -1,8 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { parseFileName } from '../../src/store/filenames.js';
 import { LsmStore } from '../../src/store/index.js';
+import { JobAborted, sharedRunner } from '../../src/store/jobs.js';
 
 const key = (i: number) => `key-${String(i).padStart(7, '0')}`;
 const value = Buffer.alloc(200, 42);
@@ -43,38 +45,33 @@ test('reads and writes carry on, and stay correct, while flushes and compactions
   await store.close();
 });
 
-test('compactions of many stores wait their turn in the shared worker, and one aborted while waiting stops cleanly', async (t) => {
+test('the shared compaction worker runs two jobs at once; one aborted while it waits is dropped and rejects', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'strata-background-'));
   t.teardown(() => rm(root, { recursive: true, force: true }));
-  const stores = await Promise.all(
-    Array.from({ length: 5 }, (_, n) => LsmStore.open(join(root, `s${n}`), { memtableBytes: 256 * 1024 })),
-  );
-  for (const store of stores) {
+  const dirs = ['a', 'b', 'c'].map((name) => join(root, name));
+  for (const dir of dirs) {
+    const store = await LsmStore.open(dir);
     await store.pauseCompaction();
-    const bucket = store.bucket('data');
-    for (let i = 0; i < 8_000; i += 1000) {
-      await Promise.all(Array.from({ length: 1000 }, (_, j) => bucket.put(key(i + j), value)));
+    for (let i = 0; i < 6_000; i += 1000) {
+      await Promise.all(Array.from({ length: 1000 }, (_, j) => store.bucket('data').put(key(i + j), value)));
       await store.flush();
     }
-    store.resumeCompaction();
-  }
-  // Five at once: two run in the worker, three wait; the last is aborted (by a pause) while waiting.
-  const last = stores[4] as LsmStore;
-  const segmentsBefore = last.stats().segments.length;
-  const compactions = stores.slice(0, 4).map((store) => store.compact());
-  const waiting = last.compact().catch((error: unknown) => error);
-  await last.pauseCompaction();
-  await Promise.all(compactions);
-  await waiting;
-  for (const store of stores.slice(0, 4)) t.is(store.stats().segments.length, 1);
-  t.is(last.stats().segments.length, segmentsBefore, 'the aborted compaction replaced nothing');
-  last.resumeCompaction();
-  await last.compact();
-  t.is(last.stats().segments.length, 1, 'and the store compacts once resumed');
-  for (const store of stores) {
-    let count = 0;
-    for await (const _ of store.bucket('data').scan()) count++;
-    t.is(count, 8_000);
     await store.close();
   }
+  const segmentsOf = async (dir: string) => (await readdir(dir)).filter((name) => name.startsWith('segment-')).sort();
+  const jobOf = async (dir: string) => ({ dir, inputs: await segmentsOf(dir), dropTombstones: true });
+  const jobs = await Promise.all(dirs.map(jobOf));
+  const before = await segmentsOf(dirs[2] as string);
+
+  // Submitted in one turn: two start, the third waits; its abort in that same turn finds it waiting.
+  const runner = sharedRunner('compaction');
+  const abort = new AbortController();
+  const running = jobs.slice(0, 2).map((job) => runner.compact(job));
+  const waiting = runner.compact(jobs[2] as (typeof jobs)[number], abort.signal);
+  abort.abort();
+  await t.throwsAsync(waiting, { instanceOf: JobAborted });
+  for (const result of await Promise.all(running)) t.is(result.entries, 6_000);
+  t.deepEqual(await segmentsOf(dirs[2] as string), before, 'the dropped job wrote nothing');
+  const kinds = (await readdir(dirs[2] as string)).map((name) => parseFileName(name).kind);
+  t.false(kinds.includes('temporary'), 'nor left a temporary file');
 });
