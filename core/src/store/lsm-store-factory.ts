@@ -41,6 +41,6 @@ export class LsmStoreFactory implements StoreFactory {
  * implementation of the contract under {@link STORE_FACTORY} first.
  */
 export function registerDefaultStore(container: DependencyContainer, options: LsmStoreOptions = {}): void {
-  if (!container.isRegistered(STORE_OPTIONS)) container.register(STORE_OPTIONS, { useValue: options });
-  if (!container.isRegistered(STORE_FACTORY)) container.register(STORE_FACTORY, { useClass: LsmStoreFactory });
+  if (!container.isRegistered(STORE_OPTIONS, true)) container.register(STORE_OPTIONS, { useValue: options });
+  if (!container.isRegistered(STORE_FACTORY, true)) container.register(STORE_FACTORY, { useClass: LsmStoreFactory });
 }

@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { container } from 'tsyringe';
+import { createLogger, StrataNode } from '../../src/node/index.js';
 import {
   type KeyValueStore,
   LsmStore,
+  LsmStoreFactory,
   registerDefaultStore,
   STORE_FACTORY,
   type StoreFactory,
@@ -37,4 +39,30 @@ test('an embedder can supply another implementation of the store contract', asyn
   registerDefaultStore(child); // does not replace the embedder's registration
   await child.resolve<StoreFactory>(STORE_FACTORY).open('/elsewhere');
   t.deepEqual(opened, ['/elsewhere']);
+});
+
+test("a node started with the embedder's container opens its shards through the embedder's store factory", async (t) => {
+  const dataPath = await mkdtemp(join(tmpdir(), 'strata-di-node-'));
+  t.teardown(() => rm(dataPath, { recursive: true, force: true }));
+  const embedder = container.createChildContainer();
+  const opened: string[] = [];
+  const lsm = new LsmStoreFactory({});
+  embedder.register(STORE_FACTORY, {
+    useValue: {
+      open(directory: string) {
+        opened.push(directory);
+        return lsm.open(directory);
+      },
+    } satisfies StoreFactory,
+  });
+  const node = await StrataNode.start({
+    env: { PERSISTENCE_DATA_PATH: dataPath },
+    port: 0,
+    logger: createLogger('silent'),
+    container: embedder,
+  });
+  t.teardown(() => node.stop());
+  await node.db.createClass({ class: 'Article', shardingConfig: { desiredCount: 2 } });
+  t.is(opened.length, 2, "the node's child container did not shadow the embedder's registration");
+  t.true(opened.every((directory) => directory.startsWith(dataPath)));
 });
