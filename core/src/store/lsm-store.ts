@@ -17,11 +17,12 @@ import { inlineRunner, JobAborted, type JobRunner, sharedRunner } from './jobs.j
 import { acquireLock } from './lock.js';
 import { Memtable } from './memtable.js';
 import { MergeCursor, type SortedSource } from './merge-cursor.js';
+import { RecordArena } from './record-arena.js';
 import { recoverDirectory } from './recovery.js';
 import { SegmentCursor, SegmentReader } from './segment-reader.js';
 import { realFs, type StoreFs } from './vfs.js';
 import { WalFile } from './wal-file.js';
-import { encodeBatch, type Operation } from './wal-format.js';
+import { encodeRecord, type Operation } from './wal-format.js';
 import type { BudgetedStore, WriteBudget } from './write-budget.js';
 
 /** Options of {@link LsmStore.open}. */
@@ -97,6 +98,7 @@ export class LsmStore implements KeyValueStore {
   readonly #flushRunner: JobRunner;
   readonly #compactionRunner: JobRunner;
   readonly #buckets = new Map<string, LsmBucket>();
+  readonly #records = new RecordArena();
   readonly #budget: WriteBudget | undefined;
   /** This store as its budget sees it. */
   readonly #budgeted: BudgetedStore = {
@@ -341,7 +343,8 @@ export class LsmStore implements KeyValueStore {
       this.#assertWritable();
     }
     try {
-      await this.#commits.submit(encodeBatch(operations), operations);
+      const { record, views } = encodeRecord(operations, (bytes) => this.#records.allocate(bytes));
+      await this.#commits.submit(record, views);
     } catch (error) {
       throw new StoreWriteFailedError(this.directory, (error as Error).message).withCause(error);
     }

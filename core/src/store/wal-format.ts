@@ -32,28 +32,41 @@ export interface Operation {
   readonly value: Buffer | undefined;
 }
 
-/** Encodes a batch as one WAL record. */
-export function encodeBatch(operations: readonly Operation[]): Buffer {
+/**
+ * Encodes a batch as one WAL record in memory from `allocate`, and returns the operations again as
+ * views of the record's bytes: what the memtable keeps (see record-arena.ts). Keeping the caller's
+ * buffers instead let a caller that reuses its buffer change a value after it was written.
+ */
+export function encodeRecord(
+  operations: readonly Operation[],
+  allocate: (bytes: number) => Buffer = Buffer.allocUnsafeSlow,
+): { record: Buffer; views: Operation[] } {
   let length = varintLength(operations.length);
   for (const { key, value } of operations) {
     length += 1 + varintLength(key.length) + key.length;
     if (value !== undefined) length += varintLength(value.length) + value.length;
   }
-  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + length);
+  const record = allocate(RECORD_HEADER_BYTES + length);
   record.writeUInt32LE(length, 4);
   record[8] = RECORD_BATCH;
+  const views: Operation[] = new Array(operations.length);
   let at = writeVarint(record, RECORD_HEADER_BYTES, operations.length);
-  for (const { key, value } of operations) {
+  for (let i = 0; i < operations.length; i++) {
+    const { key, value } = operations[i] as Operation;
     record[at++] = value === undefined ? OP_DELETE : OP_PUT;
     at = writeVarint(record, at, key.length);
+    const keyStart = at;
     at += key.copy(record, at);
+    let valueView: Buffer | undefined;
     if (value !== undefined) {
       at = writeVarint(record, at, value.length);
+      valueView = record.subarray(at, at + value.length);
       at += value.copy(record, at);
     }
+    views[i] = { key: record.subarray(keyStart, keyStart + key.length), value: valueView };
   }
   record.writeUInt32LE(checksum(record.subarray(4)), 0);
-  return record;
+  return { record, views };
 }
 
 /** Decodes a batch payload, or returns undefined if it does not parse. */

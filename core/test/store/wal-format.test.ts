@@ -1,6 +1,8 @@
 import test from 'ava';
 import { isCorruption } from '../../src/errors.js';
-import { encodeBatch, type Operation, RECORD_HEADER_BYTES, readWal } from '../../src/store/wal-format.js';
+import { encodeRecord, type Operation, RECORD_HEADER_BYTES, readWal } from '../../src/store/wal-format.js';
+
+const encodeBatch = (operations: readonly Operation[]) => encodeRecord(operations).record;
 
 const op = (key: string, value?: string): Operation => ({
   key: Buffer.from(key),
@@ -59,4 +61,16 @@ test('a damaged length field is caught by the checksum', (t) => {
   const damaged = Buffer.from(log);
   damaged.writeUInt32LE(damaged.readUInt32LE(4) + 1, 4);
   t.throws(() => readWal(damaged, 'wal'), { code: 'STRATA_STORE_CORRUPTION' });
+});
+
+test('a record owns its bytes, and the operations come back as views of it', (t) => {
+  const operations = [op('k1', 'v1'), op('k2'), op('k3', 'v3')];
+  const { record, views } = encodeRecord(operations);
+  t.is(record.buffer.byteLength, record.length, "a memory of its own, not a slice of Node's shared pool");
+  t.deepEqual(views, operations);
+  for (const { key, value } of views) {
+    t.is(key.buffer, record.buffer);
+    if (value !== undefined) t.is(value.buffer, record.buffer);
+  }
+  t.deepEqual(readWal(record, 'wal').batches, [operations]);
 });
