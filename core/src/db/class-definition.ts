@@ -28,9 +28,6 @@ import {
 import { isRecord, withDefaults, withoutNulls } from './json-objects.js';
 import { normalizeProperty, type PropertyDefinition } from './property-definition.js';
 
-export { isRecord } from './json-objects.js';
-export { DATA_TYPES, type DataType, type PropertyDefinition } from './property-definition.js';
-
 /** A class as normalized by {@link normalizeClass}: what schema.json stores and the REST API answers. */
 export interface ClassDefinition {
   class: string;

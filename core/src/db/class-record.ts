@@ -4,7 +4,8 @@
  * so that no shard or node name it carries can reach a path outside the class's directory.
  */
 import { ClassRecordInvalidError, quoted } from '../errors.js';
-import { type ClassDefinition, isRecord, MAX_SHARDS, normalizeClass } from './class-definition.js';
+import { type ClassDefinition, MAX_SHARDS, normalizeClass } from './class-definition.js';
+import { isRecord } from './json-objects.js';
 import { NODE_NAME, NODE_NAME_RULE, SHARD_NAME, SHARD_NAME_RULE } from './names.js';
 import type { ClassRecord, ShardRecord } from './schema-file.js';
 

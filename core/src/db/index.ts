@@ -3,10 +3,8 @@ export {
   CLASS_NAME,
   type ClassDefinition,
   capitalizeClassName,
-  DATA_TYPES,
   MAX_CLASS_PROPERTIES,
   normalizeClass,
-  type PropertyDefinition,
 } from './class-definition.js';
 export type { DataApi, NodeStatus } from './data-api.js';
 export type { DataFs } from './data-fs.js';
@@ -16,6 +14,7 @@ export { newShardName } from './names.js';
 export { type PageQuery, QUERY_MAXIMUM_RESULTS } from './object-pages.js';
 export { OBJECT_LIMITS } from './object-validation.js';
 export type { BatchResult, ObjectInput } from './objects.js';
+export { DATA_TYPES, type PropertyDefinition } from './property-definition.js';
 export type { ClassRecord, ShardRecord } from './schema-file.js';
 export { type Shard, shardIndex } from './shard.js';
 export type { StagedClass } from './shard-attach.js';

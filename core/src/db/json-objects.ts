@@ -15,14 +15,16 @@ export function withoutNulls(record: Record<string, unknown>): Record<string, un
 /**
  * `given` over `defaults`, object fields merged field by field at every level: what the user gave
  * wins, defaults fill what it left out (or gave as `null`). Fields `defaults` lacks are kept as given.
+ * The result shares no object with `defaults`, so a class holding it cannot change the defaults.
  */
 export function withDefaults(defaults: Record<string, unknown>, given: unknown): Record<string, unknown> {
-  const result: Record<string, unknown> = { ...defaults };
-  if (!isRecord(given)) return result;
-  for (const [field, value] of Object.entries(given)) {
-    if (value === null && field in defaults) continue;
-    const fallback = defaults[field];
-    result[field] = isRecord(fallback) && isRecord(value) ? withDefaults(fallback, value) : value;
+  const fields = isRecord(given) ? given : {};
+  const result: Record<string, unknown> = {};
+  for (const [field, fallback] of Object.entries(defaults)) {
+    const value = fields[field];
+    if (isRecord(fallback) && (value == null || isRecord(value))) result[field] = withDefaults(fallback, value);
+    else result[field] = value ?? fallback;
   }
+  for (const [field, value] of Object.entries(fields)) if (!(field in defaults)) result[field] = value;
   return result;
 }

@@ -11,8 +11,9 @@ import {
   UnknownPropertyError,
   VectorTooLongError,
 } from '../errors.js';
-import { type ClassDefinition, type DataType, isRecord, type PropertyDefinition } from './class-definition.js';
-import { lowercaseFirst } from './property-definition.js';
+import type { ClassDefinition } from './class-definition.js';
+import { isRecord } from './json-objects.js';
+import { type DataType, lowercaseFirst, type PropertyDefinition } from './property-definition.js';
 import { isUuid } from './uuid.js';
 
 /**

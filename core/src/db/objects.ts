@@ -17,7 +17,8 @@ import {
 } from '../errors.js';
 import type { BatchOperation } from '../store/index.js';
 import { TimeSlice } from '../time-slice.js';
-import { capitalizeClassName, isRecord } from './class-definition.js';
+import { capitalizeClassName } from './class-definition.js';
+import { isRecord } from './json-objects.js';
 import { OBJECT_LIMITS, validateProperties, validateVector } from './object-validation.js';
 import type { LiveClass, SchemaRegistry } from './schema-registry.js';
 import type { Shard } from './shard.js';

@@ -150,6 +150,9 @@ export class SegmentReader {
         ends.push(handle.length);
         for (let next = index + 1; next < this.#index.length; next++) {
           this.#index.handle(next, handle);
+          // Only blocks that follow each other in the file share a read (Strata writes no other
+          // layout, but a segment restored from a backup is read as it is).
+          if (handle.offset !== start + (ends[ends.length - 1] as number)) break;
           if (handle.offset + handle.length - start > buffer.length) break;
           this.#checkBounds(handle, `data block ${next}`);
           ends.push(handle.offset + handle.length - start);
