@@ -49,7 +49,6 @@ async function uploadChunk(
   workers: ChunkWorkers,
   key: string,
   files: readonly PlannedFile[],
-  hashes: Map<string, string>,
 ): Promise<ChunkDescriptor> {
   const { body, packed } = workers.pack(
     files.map(({ path, source, size }) => ({ path, source, size })),
@@ -67,7 +66,6 @@ async function uploadChunk(
     if (written.status === 'rejected') throw written.reason;
     if (packing.status === 'rejected') throw packing.reason;
     const chunk = packing.value;
-    for (const [path, sha256] of Object.entries(chunk.files)) hashes.set(path, sha256);
     return {
       key: run.home.relative(key),
       size: chunk.size,
@@ -96,7 +94,6 @@ export async function runBackup(run: BackupRun): Promise<NodeDescriptor> {
     run.progress.setTotal(total);
     run.onPhase('TRANSFERRING');
 
-    const hashes = new Map<string, string>();
     const tasks = snapshots.flatMap((snapshot) => {
       const files = snapshot.shards.flatMap((shard) => shard.files.map((file) => ({ ...file, shard: shard.name })));
       return planChunks(files, run.chunkTargetBytes).map((chunk, i) => ({
@@ -109,7 +106,7 @@ export async function runBackup(run: BackupRun): Promise<NodeDescriptor> {
     await runPool(tasks, run.concurrency, run.signal, async (task) => {
       const key = run.home.chunkKey(task.className, task.n);
       uploaded.push(key);
-      const chunk = await uploadChunk(run, workers, key, task.files, hashes);
+      const chunk = await uploadChunk(run, workers, key, task.files);
       chunks.set(task.className, { ...chunks.get(task.className), [String(task.n)]: chunk });
     });
     run.onPhase('TRANSFERRED');
@@ -118,9 +115,7 @@ export async function runBackup(run: BackupRun): Promise<NodeDescriptor> {
       const shards = snapshot.shards.map((shard) => ({
         name: shard.name,
         node: shard.node,
-        files: shard.files.map(
-          (file): FileDescriptor => ({ path: file.path, size: file.size, sha256: hashes.get(file.path) as string }),
-        ),
+        files: shard.files.map((file): FileDescriptor => ({ path: file.path, size: file.size })),
       }));
       return {
         name: snapshot.definition.class,

@@ -11,7 +11,8 @@ import { type EntrySink, extractTar, type TarEntry, tarStream } from './tar.js';
 
 /**
  * A chunk's bytes, both ways: files -> tar -> gzip or zstd (chunk-compression.ts) unless
- * NoCompression, with a SHA-256 of every file and of the chunk, and back, checking both. Streaming
+ * NoCompression, with a SHA-256 of the chunk as stored, and back, checking it (or, for a format 1
+ * backup, each file's SHA-256 instead). Every byte is hashed once either way. Streaming
  * code that knows no provider and no database, so it runs in the chunk workers (chunk-worker.ts),
  * off the thread that serves requests.
  * Memory is bounded by a few pieces of {@link PIECE_BYTES} whatever the chunk's size.
@@ -52,31 +53,23 @@ export interface PackFile {
   readonly size: number;
 }
 
-/** What packing a chunk found: its stored size and SHA-256, and each file's SHA-256 by path. */
+/** What packing a chunk found: its stored size and SHA-256. */
 export interface PackedChunk {
   readonly size: number;
   readonly sha256: string;
-  readonly files: Readonly<Record<string, string>>;
 }
 
-/** A file's bytes in pieces, hashed on the way; the digest is recorded once the file is read. */
-async function* fileContent(
-  file: PackFile,
-  hashes: Record<string, string>,
-  onFileBytes: (bytes: number) => void,
-): AsyncIterable<Buffer> {
-  const hash = createHash('sha256');
+/** A file's bytes in pieces. */
+async function* fileContent(file: PackFile, onFileBytes: (bytes: number) => void): AsyncIterable<Buffer> {
   const handle = await open(file.source, 'r');
   try {
     for await (const piece of handle.createReadStream({ highWaterMark: PIECE_BYTES, autoClose: false })) {
-      hash.update(piece as Buffer);
       onFileBytes((piece as Buffer).length);
       yield piece as Buffer;
     }
   } finally {
     await handle.close();
   }
-  hashes[file.path] = hash.digest('hex');
 }
 
 /**
@@ -88,11 +81,10 @@ export async function* packChunk(
   compression: CompressionLevel,
   onFileBytes: (bytes: number) => void,
 ): AsyncGenerator<Buffer, PackedChunk> {
-  const hashes: Record<string, string> = {};
   const entries = (async function* (): AsyncIterable<TarEntry> {
     for (const file of files) {
       const { mtime } = await stat(file.source);
-      yield { name: file.path, size: file.size, mtime, content: fileContent(file, hashes, onFileBytes) };
+      yield { name: file.path, size: file.size, mtime, content: fileContent(file, onFileBytes) };
     }
   })();
   const tar = tarStream(entries);
@@ -109,7 +101,7 @@ export async function* packChunk(
     size += piece.length;
     yield piece;
   }
-  return { size, sha256: hash.digest('hex'), files: hashes };
+  return { size, sha256: hash.digest('hex') };
 }
 
 /**
@@ -138,6 +130,11 @@ export interface UnpackTarget {
   readonly key: string;
   readonly size: number;
   readonly compression: CompressionType;
+  /**
+   * The chunk's SHA-256 as stored, checked once it has all streamed (format 2 backups); undefined
+   * for a format 1 backup, whose files each carry theirs instead.
+   */
+  readonly sha256: string | undefined;
   /** The files the backup lists, by path; an entry not among them is refused. */
   readonly files: Readonly<Record<string, FileDescriptor>>;
   /** Where the files go, each under its path. */
@@ -150,9 +147,10 @@ export function chunkTooLong(key: string, size: number): StrataError {
 }
 
 /**
- * Writes an entry to its staged file, checking its size and SHA-256 against the descriptor. One
- * write is in flight while the next piece is hashed. The file is not fsynced here: the restore syncs
- * every staged file before it attaches any (restorer.ts), so the disk's latency holds up no chunk.
+ * Writes an entry to its staged file, checking its size against the descriptor, and its SHA-256 if
+ * the descriptor has one (format 1). One write is in flight while the next piece arrives. The file is
+ * not fsynced here: the restore syncs every staged file before it attaches any (restorer.ts), so the
+ * disk's latency holds up no chunk.
  */
 async function fileSink(
   path: string,
@@ -162,7 +160,7 @@ async function fileSink(
 ): Promise<EntrySink> {
   await mkdir(dirname(path), { recursive: true });
   const handle: FileHandle = await open(path, 'w');
-  const hash = createHash('sha256');
+  const hash = expected.sha256 === undefined ? undefined : createHash('sha256');
   let written = 0;
   let writing: Promise<void> = Promise.resolve();
   const close = async () => {
@@ -171,7 +169,7 @@ async function fileSink(
   };
   return {
     async write(piece) {
-      hash.update(piece);
+      hash?.update(piece);
       written += piece.length;
       onFileBytes(piece.length);
       await writing;
@@ -180,12 +178,14 @@ async function fileSink(
     },
     abort: close,
     async end() {
-      const digest = hash.digest('hex');
+      const digest = hash?.digest('hex');
       if (written !== expected.size || digest !== expected.sha256) {
         await close();
         throw new BackupCorruptError(
           chunkKey,
-          `${expected.path} does not match its checksum (sha256 ${digest}, expected ${expected.sha256})`,
+          digest === undefined
+            ? `${expected.path} is ${written} bytes, the descriptor says ${expected.size}`
+            : `${expected.path} does not match its checksum (sha256 ${digest}, expected ${expected.sha256})`,
         );
       }
       await writing;
@@ -200,14 +200,14 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
 }
 
 /**
- * Unpacks a chunk from `source` into staging, checking the chunk's size, its archive's structure and
- * each file's size and SHA-256. Resolves with the paths it extracted. A damaged stream fails with an
- * error naming the chunk.
+ * Unpacks a chunk from `source` into staging, checking the chunk's size, its archive's structure,
+ * each file's size, and the chunk's SHA-256 once it has all streamed (a format 1 backup: each file's
+ * SHA-256 instead). Resolves with the paths it extracted; the restore attaches nothing before every
+ * chunk has resolved. A damaged stream fails with an error naming the chunk.
  *
- * The chunk's own SHA-256 is not computed: every byte that lands in staging is checked by its file's
- * SHA-256, every header by the descriptor's names and sizes, and what the archive may hold besides
- * (padding, the end blocks) is checked to be zeros, so the chunk's hash would find nothing more and
- * cost a second pass over every byte. It serves copies and checks by hand (docs/backup-format.md).
+ * A format 1 chunk's own SHA-256 is not computed: its files' hashes, the descriptor's names and
+ * sizes and the zeros checked around them cover every byte, and hashing twice cost a NoCompression
+ * restore 30% of its time (docs/backup-format.md).
  */
 export async function unpackChunk(
   source: AsyncIterable<Uint8Array>,
@@ -215,12 +215,14 @@ export async function unpackChunk(
   onFileBytes: (bytes: number) => void,
 ): Promise<string[]> {
   let size = 0;
+  const hash = target.sha256 === undefined ? undefined : createHash('sha256');
   const counted = Readable.from(
     (async function* () {
       for await (const piece of source) {
         size += piece.length;
         // Stop at the first byte past the declared size: a hostile chunk cannot make us read gigabytes.
         if (size > target.size) throw chunkTooLong(target.key, target.size);
+        hash?.update(piece);
         yield piece;
       }
     })(),
@@ -266,5 +268,12 @@ export async function unpackChunk(
   }
   if (size !== target.size)
     throw new BackupCorruptError(target.key, `the chunk is ${size} bytes, expected ${target.size}`);
+  const digest = hash?.digest('hex');
+  if (digest !== target.sha256) {
+    throw new BackupCorruptError(
+      target.key,
+      `the chunk does not match its checksum (sha256 ${digest}, expected ${target.sha256})`,
+    );
+  }
   return [...extracted];
 }

@@ -14,7 +14,7 @@ import type { BackupBackend } from '../provider/backend.js';
 import type { ModuleLogger } from '../provider/module-definition.js';
 import { deleteBackupObjects } from './backup-cleanup.js';
 import { selectClasses } from './class-selection.js';
-import { BACKUP_FORMAT_VERSION, FINISHED, type GlobalDescriptor, ZERO_TIME } from './descriptors.js';
+import { BACKUP_FORMAT_VERSION, FINISHED, formatMajor, type GlobalDescriptor, ZERO_TIME } from './descriptors.js';
 import { BackupHome } from './home.js';
 import type { DescriptorAuthor } from './operation-descriptors.js';
 import { OperationRun } from './operation-run.js';
@@ -158,7 +158,7 @@ export class Coordinator {
     const recorded = listed === undefined ? undefined : settledOf(listed);
     const succeeded = recorded?.status === 'SUCCESS' && recorded.startedAt === global.startedAt;
     if (global.status !== 'SUCCESS' && !succeeded) throw new BackupNotRestorableError(id, global.status);
-    if (Number.parseInt(global.version, 10) > Number.parseInt(BACKUP_FORMAT_VERSION, 10)) {
+    if (formatMajor(global.version) > formatMajor(BACKUP_FORMAT_VERSION)) {
       throw new BackupVersionError(global.version, BACKUP_FORMAT_VERSION);
     }
     const sources = this.#sources(plan, global.nodes);

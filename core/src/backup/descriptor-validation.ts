@@ -10,14 +10,15 @@ import {
 import { quoted, StrataError } from '../errors.js';
 import { TimeSlice } from '../time-slice.js';
 import { Fields, MAX_CLASSES, MAX_ERROR_LENGTH, SHA256, STATUSES } from './descriptor-fields.js';
-import type {
-  ChunkDescriptor,
-  ClassDescriptor,
-  FileDescriptor,
-  GlobalDescriptor,
-  NodeDescriptor,
-  RestoreDescriptor,
-  ShardDescriptor,
+import {
+  type ChunkDescriptor,
+  type ClassDescriptor,
+  type FileDescriptor,
+  formatMajor,
+  type GlobalDescriptor,
+  type NodeDescriptor,
+  type RestoreDescriptor,
+  type ShardDescriptor,
 } from './descriptors.js';
 import { BackupHome, isChunkNumber } from './home.js';
 
@@ -104,17 +105,20 @@ export async function validateNodeDescriptor(
 ): Promise<NodeDescriptor> {
   const fields = new Fields(key);
   const record = fields.object(value, 'the descriptor');
+  const format = fields.format(record);
+  // Format 1 verified each file by its own SHA-256; from format 2 the chunk's covers its files.
+  const fileHashes = formatMajor(format.version) === 1;
   const seen = new Set<string>();
   const classes: ClassDescriptor[] = [];
   const slice = new TimeSlice();
   for (const [i, entry] of fields.array(record.classes, 'classes', MAX_CLASSES).entries()) {
-    const cls = await validateClass(fields, id, node, entry, `classes[${i}]`, slice);
+    const cls = await validateClass(fields, id, node, entry, `classes[${i}]`, slice, fileHashes);
     const directory = cls.name.toLowerCase();
     if (seen.has(directory)) fields.fail(`classes[${i}].name`, `${quoted(cls.name)} appears more than once`);
     seen.add(directory);
     classes.push(cls);
   }
-  return { ...fields.operation(record, id), ...fields.format(record), classes };
+  return { ...fields.operation(record, id), ...format, classes };
 }
 
 async function validateClass(
@@ -124,6 +128,7 @@ async function validateClass(
   value: unknown,
   field: string,
   slice: TimeSlice,
+  fileHashes: boolean,
 ): Promise<ClassDescriptor> {
   const record = fields.object(value, field);
   const name = fields.string(record.name, `${field}.name`, 255);
@@ -151,7 +156,7 @@ async function validateClass(
     const files: FileDescriptor[] = [];
     for (let j = 0; j < listed.length; j++) {
       if (slice.due) await slice.next();
-      const file = validateFile(fields, prefix, listed[j], where, j);
+      const file = validateFile(fields, prefix, listed[j], where, j, fileHashes);
       if (paths.has(file.path)) fields.fail(`${where}.files[${j}].path`, `${quoted(file.path)} appears more than once`);
       paths.add(file.path);
       files.push(file);
@@ -197,11 +202,19 @@ async function validateClass(
 }
 
 /**
- * A file's path must be `<prefix><plain name>[/<plain name>...]`: inside its shard's directory. The
- * common case (a sound entry) is checked in one pass without building field names; only a bad entry
- * goes through the field-by-field checks that name what is wrong.
+ * A file's path must be `<prefix><plain name>[/<plain name>...]`: inside its shard's directory; its
+ * SHA-256 is read when `hashed` (format 1) and ignored otherwise. The common case (a sound entry) is
+ * checked in one pass without building field names; only a bad entry goes through the field-by-field
+ * checks that name what is wrong.
  */
-function validateFile(fields: Fields, prefix: string, value: unknown, shard: string, j: number): FileDescriptor {
+function validateFile(
+  fields: Fields,
+  prefix: string,
+  value: unknown,
+  shard: string,
+  j: number,
+  hashed: boolean,
+): FileDescriptor {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const { path, size, sha256 } = value as Record<string, unknown>;
     if (
@@ -210,11 +223,10 @@ function validateFile(fields: Fields, prefix: string, value: unknown, shard: str
       path.startsWith(prefix) &&
       isStoreFilePath(path.slice(prefix.length)) &&
       Number.isSafeInteger(size) &&
-      (size as number) >= 0 &&
-      typeof sha256 === 'string' &&
-      SHA256.test(sha256)
+      (size as number) >= 0
     ) {
-      return { path, size: size as number, sha256 };
+      if (!hashed) return { path, size: size as number };
+      if (typeof sha256 === 'string' && SHA256.test(sha256)) return { path, size: size as number, sha256 };
     }
   }
   const field = `${shard}.files[${j}]`;
@@ -227,5 +239,6 @@ function validateFile(fields: Fields, prefix: string, value: unknown, shard: str
         STORE_FILE_PATH_RULE,
     );
   }
-  return { path, size: fields.size(file.size, `${field}.size`), sha256: fields.sha256(file.sha256, `${field}.sha256`) };
+  const size = fields.size(file.size, `${field}.size`);
+  return hashed ? { path, size, sha256: fields.sha256(file.sha256, `${field}.sha256`) } : { path, size };
 }

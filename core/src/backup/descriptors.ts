@@ -25,18 +25,22 @@ export type BackupStatus =
 export const FINISHED: ReadonlySet<BackupStatus> = new Set(['SUCCESS', 'FAILED', 'CANCELED']);
 
 /** The backup format Strata writes; restore refuses a higher major version. Append-only. */
-export const BACKUP_FORMAT_VERSION = '1.1';
+export const BACKUP_FORMAT_VERSION = '2.0';
+
+/** The major version of a `<major>.<minor>` format version. */
+export const formatMajor = (version: string): number => Number.parseInt(version, 10);
 
 /** Weaviate's zero time, sent for "not yet". */
 export const ZERO_TIME = '0001-01-01T00:00:00.000Z';
 
 export type CompressionType = 'gzip' | 'zstd' | 'none';
 
-/** A file of a shard: where it lives relative to the data path, and what it holds. */
+/** A file of a shard: where it lives relative to the data path, and how long it is. */
 export interface FileDescriptor {
   readonly path: string;
   readonly size: number;
-  readonly sha256: string;
+  /** The file's SHA-256: format 1 backups only. From format 2 the chunk's SHA-256 covers its files. */
+  readonly sha256?: string;
 }
 
 export interface ShardDescriptor {

@@ -3,6 +3,7 @@ import type { Database } from '../db/index.js';
 import {
   BackupCorruptError,
   BackupInProgressError,
+  BackupVersionError,
   RestoreConflictError,
   RestoreFinalizingError,
   RestoreSpaceError,
@@ -11,7 +12,13 @@ import type { ModuleRegistry } from '../modules/registry.js';
 import type { BackupBackend } from '../provider/backend.js';
 import { runBackup } from './backupper.js';
 import { selectClasses } from './class-selection.js';
-import { type ClassDescriptor, type NodeDescriptor, shardBytes } from './descriptors.js';
+import {
+  BACKUP_FORMAT_VERSION,
+  type ClassDescriptor,
+  formatMajor,
+  type NodeDescriptor,
+  shardBytes,
+} from './descriptors.js';
 import { EventLog } from './event-log.js';
 import { BackupHome } from './home.js';
 import { operationKey } from './operation-store.js';
@@ -172,6 +179,10 @@ export class LocalParticipant implements Participant {
     const descriptor = await readNodeDescriptor(backend, request.id, request.backupNode, request.scope);
     if (descriptor === undefined) {
       throw new BackupCorruptError(home.node(request.backupNode).descriptorKey, 'the node descriptor is missing');
+    }
+    // On a cluster, each node wrote its own descriptor: one may be newer than backup_config.json.
+    if (formatMajor(descriptor.version) > formatMajor(BACKUP_FORMAT_VERSION)) {
+      throw new BackupVersionError(descriptor.version, BACKUP_FORMAT_VERSION);
     }
     // The coordinator names the classes backup_config.json lists for this node: each must be here.
     const held = descriptor.classes.map((c) => c.name);

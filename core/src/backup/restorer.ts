@@ -8,6 +8,7 @@ import {
   type ChunkDescriptor,
   type ClassDescriptor,
   type FileDescriptor,
+  formatMajor,
   type NodeDescriptor,
   shardBytes,
 } from './descriptors.js';
@@ -79,6 +80,8 @@ async function restoreChunk(
     key,
     size: chunk.size,
     compression: run.descriptor.compressionType,
+    // Format 1 checked each file's SHA-256 instead; its chunk hashes went unchecked on restore.
+    sha256: formatMajor(run.descriptor.version) >= 2 ? chunk.sha256 : undefined,
     files,
     staging,
   };
@@ -95,8 +98,9 @@ async function restoreChunk(
 }
 
 /**
- * Restores classes: downloads every chunk of theirs (several at a time), verifies each chunk's and
- * each file's SHA-256 while extracting into staging, and only then attaches the classes, all or none.
+ * Restores classes: downloads every chunk of theirs (several at a time), verifies each chunk's
+ * SHA-256 (format 1: each file's) while extracting into staging, and only then attaches the classes,
+ * all or none.
  * A failed or canceled restore removes its staging directory and leaves no class behind.
  */
 export async function runRestore(run: RestoreRun): Promise<void> {

@@ -44,7 +44,7 @@ async function archive(files: Record<string, Buffer>) {
     ),
   );
   const descriptors: Record<string, FileDescriptor> = Object.fromEntries(
-    Object.entries(files).map(([path, content]) => [path, { path, size: content.length, sha256: sha256(content) }]),
+    Object.entries(files).map(([path, content]) => [path, { path, size: content.length }]),
   );
   return { tar, descriptors };
 }
@@ -89,7 +89,7 @@ async function staging(t: ExecutionContext): Promise<string> {
 }
 
 /**
- * Unpacks `chunk` (its descriptor agreeing with its size, as a forger would make it) in this thread
+ * Unpacks `chunk` (its descriptor agreeing with its size and hash, as a forger would make it) in this thread
  * and expects a BackupCorruptError naming the chunk, with `reason`. Resolves with how much of the
  * chunk was read, how much libzstd decoded, and how long it took.
  */
@@ -106,7 +106,14 @@ async function refused(
   const error = await t.throwsAsync(
     unpackChunk(
       input.source,
-      { key: KEY, size: chunk.length, compression: 'zstd', files: descriptors, staging: await staging(t) },
+      {
+        key: KEY,
+        size: chunk.length,
+        compression: 'zstd',
+        sha256: sha256(chunk),
+        files: descriptors,
+        staging: await staging(t),
+      },
       () => {},
     ),
   );

@@ -100,7 +100,7 @@ test("Weaviate's zstd CompressionLevels are accepted, and the backup records com
     t.is((await waitFor(node, `/v1/backups/filesystem/${id}`)).body.status, 'SUCCESS', level);
     for (const descriptor of ['backup_config.json', 'node1/backup.json']) {
       t.like(JSON.parse(await readFile(join(node.backups, id, descriptor), 'utf8')), {
-        version: '1.1',
+        version: '2.0',
         compressionType: 'zstd',
       });
     }

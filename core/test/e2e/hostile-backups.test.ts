@@ -322,7 +322,13 @@ const cases: Case[] = [
   {
     title: 'a newer major version',
     global: (g) => (g.version = '99.0'),
-    refused: /^unable to restore backup as it was produced by a higher version: 99\.0 > 1\.1/,
+    refused: /^unable to restore backup as it was produced by a higher version: 99\.0 > 2\.0/,
+  },
+  {
+    // On a cluster each node writes its own descriptor, which may be newer than backup_config.json.
+    title: 'a node descriptor of a newer major version',
+    node: (n) => (n.version = '3.0'),
+    refused: /^unable to restore backup as it was produced by a higher version: 3\.0 > 2\.0; upgrade @strata\/core to restore it$/,
   },
   {
     title: 'a leader that climbs out',
@@ -529,8 +535,11 @@ const cases: Case[] = [
     refused: inNode('classes[0].shards[0].files[0].size'),
   },
   {
-    title: 'a file checksum that is no SHA-256',
-    node: (n) => (file0(n).sha256 = '../x'),
+    title: 'a file checksum that is no SHA-256 (format 1, whose files carry one)',
+    node: (n) => {
+      n.version = '1.1';
+      file0(n).sha256 = '../x';
+    },
     refused: inNode('classes[0].shards[0].files[0].sha256'),
   },
 
@@ -601,12 +610,18 @@ const cases: Case[] = [
     fails: /holds ".+" twice$/,
   },
   {
-    title: "a chunk whose file does not match its checksum (garbage over a live segment's name)",
+    title: "a chunk whose file bytes were overwritten, its checksum unchanged (garbage over a live segment's name)",
+    bytes: (chunk) => Buffer.from(chunk).fill(0x41, 512, 1024), // the first file's first 512 bytes
+    fails: /: the chunk does not match its checksum \(sha256 [0-9a-f]{64}, expected [0-9a-f]{64}\)$/,
+  },
+  {
+    title: "a chunk forged with garbage over a live segment's name, its checksum recomputed",
     entries: (entries) => {
       const first = entries[0] as Entry;
       first.content = Buffer.alloc(first.content.length, 0x41);
     },
-    fails: /does not match its checksum/,
+    // Hashes catch damage, not forgers: the store's own checks refuse the segment as it is attached.
+    fails: /^corruption in segment-\d+-\d+\.db: /,
   },
   {
     title: 'a chunk that streams far more than its declared size',
