@@ -27,7 +27,7 @@ export interface BackupRun {
   readonly scope: BackendScope;
   readonly classes: readonly string[];
   readonly compression: CompressionLevel;
-  /** Chunks uploaded at a time. */
+  /** Chunks packed at a time (chunk workers); twice as many are uploaded at a time. */
   readonly concurrency: number;
   readonly chunkTargetBytes: number;
   readonly serverVersion: string;
@@ -41,8 +41,15 @@ export interface BackupRun {
 }
 
 /**
- * Streams one chunk to the backend, packed (tar, gzip, SHA-256 of every file and of the chunk) by a
- * chunk worker. Resolves with the chunk's descriptor once the backend holds all of it.
+ * Chunks uploaded at a time per chunk worker. A chunk holds its worker only while it is packed: the
+ * provider's durable finish (a file's fsync, rename and directory fsync; a server completing an
+ * upload) overlaps the next chunk's packing instead of leaving the worker idle.
+ */
+const UPLOADS_PER_WORKER = 2;
+
+/**
+ * Streams one chunk to the backend, packed (tar, gzip or zstd, SHA-256 of the chunk) by a chunk
+ * worker once one is free. Resolves with the chunk's descriptor once the backend holds all of it.
  */
 async function uploadChunk(
   run: BackupRun,
@@ -50,7 +57,7 @@ async function uploadChunk(
   key: string,
   files: readonly PlannedFile[],
 ): Promise<ChunkDescriptor> {
-  const { body, packed } = workers.pack(
+  const { body, packed } = await workers.pack(
     files.map(({ path, source, size }) => ({ path, source, size })),
     run.compression,
     run.signal,
@@ -103,7 +110,7 @@ export async function runBackup(run: BackupRun): Promise<NodeDescriptor> {
       }));
     });
     const chunks = new Map<string, Record<string, ChunkDescriptor>>();
-    await runPool(tasks, run.concurrency, run.signal, async (task) => {
+    await runPool(tasks, run.concurrency * UPLOADS_PER_WORKER, run.signal, async (task) => {
       const key = run.home.chunkKey(task.className, task.n);
       uploaded.push(key);
       const chunk = await uploadChunk(run, workers, key, task.files);

@@ -16,13 +16,15 @@ const WORKER_URL = new URL('./chunk-worker.js', import.meta.url);
 const UNPACK_CREDITS = 2;
 
 /**
- * The node's side of the chunk workers: a thread per concurrent chunk, so SHA-256 and gzip run on
- * other cores while this thread keeps serving requests and talks to the provider. One job per
- * worker at a time; the caller runs at most as many jobs as it started workers.
+ * The node's side of the chunk workers: a few threads, so SHA-256 and gzip run on other cores while
+ * this thread keeps serving requests and talks to the provider. One job per worker at a time; a job
+ * started while every worker is busy waits for one.
  */
 export class ChunkWorkers {
   readonly #idle: Worker[];
   readonly #all: Worker[];
+  /** Jobs waiting for a worker, first come first served. */
+  readonly #waiting: Array<{ take(worker: Worker): void; fail(error: Error): void }> = [];
 
   private constructor(workers: Worker[]) {
     this.#all = workers;
@@ -34,18 +36,18 @@ export class ChunkWorkers {
   }
 
   /**
-   * Packs `files` into a chunk in a worker. `body` streams the chunk's bytes (for `backend.write`);
-   * `packed` resolves with its checksums once the last byte is read. Destroying `body` or aborting
-   * `signal` stops the worker.
+   * Packs `files` into a chunk in a worker, once one is free. `body` streams the chunk's bytes (for
+   * `backend.write`); `packed` resolves with its checksum once the last byte is read, and the worker
+   * is then free for the next job, whatever the provider still does with the bytes. Destroying
+   * `body` or aborting `signal` stops the worker.
    */
-  pack(
+  async pack(
     files: readonly PackFile[],
     compression: CompressionLevel,
     signal: AbortSignal,
     onFileBytes: (bytes: number) => void,
-  ): { body: Readable; packed: Promise<PackedChunk> } {
-    signal.throwIfAborted();
-    const worker = this.#take();
+  ): Promise<{ body: Readable; packed: Promise<PackedChunk> }> {
+    const worker = await this.#take(signal);
     let ended = false;
     const body = new Readable({
       highWaterMark: PIECE_BYTES,
@@ -88,8 +90,7 @@ export class ChunkWorkers {
     signal: AbortSignal,
     onFileBytes: (bytes: number) => void,
   ): Promise<readonly string[]> {
-    signal.throwIfAborted();
-    const worker = this.#take();
+    const worker = await this.#take(signal);
     let credits = UNPACK_CREDITS;
     let granted: (() => void) | undefined;
     const unpacked = this.#run<readonly string[]>(worker, signal, (message, resolve, reject) => {
@@ -150,10 +151,43 @@ export class ChunkWorkers {
     await Promise.all(this.#all.map((worker) => worker.terminate()));
   }
 
-  #take(): Worker {
+  /** An idle worker, waiting for one if all are busy; rejects if `signal` aborts first. */
+  #take(signal: AbortSignal): Promise<Worker> {
+    signal.throwIfAborted();
     const worker = this.#idle.pop();
-    if (worker === undefined) throw new TypeError('ChunkWorkers: more jobs than workers');
-    return worker;
+    if (worker !== undefined) return Promise.resolve(worker);
+    return new Promise<Worker>((resolve, reject) => {
+      const waiter = {
+        take: (worker: Worker) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(worker);
+        },
+        fail: (error: Error) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      const onAbort = () => {
+        this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(waiter);
+    });
+  }
+
+  /** Hands `worker` to the first waiting job, or makes it idle. */
+  #release(worker: Worker): void {
+    const waiter = this.#waiting.shift();
+    if (waiter === undefined) this.#idle.push(worker);
+    else waiter.take(worker);
+  }
+
+  /** A worker died: once none is left, the jobs waiting for one fail as the last job did. */
+  #lost(worker: Worker, error: Error): void {
+    this.#all.splice(this.#all.indexOf(worker), 1);
+    if (this.#all.length > 0) return;
+    for (const waiter of this.#waiting.splice(0)) waiter.fail(error);
   }
 
   /**
@@ -172,7 +206,7 @@ export class ChunkWorkers {
         worker.off('error', onError);
         worker.off('exit', onExit);
         signal.removeEventListener('abort', onAbort);
-        if (idle) this.#idle.push(worker);
+        if (idle) this.#release(worker);
       };
       const listener = (message: FromWorker) =>
         handle(
@@ -188,11 +222,14 @@ export class ChunkWorkers {
         );
       const onError = (error: Error) => {
         release(false);
+        this.#lost(worker, error);
         reject(error);
       };
       const onExit = (code: number) => {
+        const error = new Error(`a chunk worker stopped (exit code ${code})`);
         release(false);
-        reject(new Error(`a chunk worker stopped (exit code ${code})`));
+        this.#lost(worker, error);
+        reject(error);
       };
       const onAbort = () => {
         worker.postMessage({ type: 'abort' });

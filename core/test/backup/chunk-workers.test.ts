@@ -52,7 +52,7 @@ async function packed(workers: ChunkWorkers, dir: string, compression: Compressi
     { path: 'shard/c.seg', bytes: content(4096) },
   ];
   for (const file of files) await writeFile(join(dir, file.path.replace('/', '-')), file.bytes);
-  const { body, packed } = workers.pack(
+  const { body, packed } = await workers.pack(
     files.map((file) => ({ path: file.path, source: join(dir, file.path.replace('/', '-')), size: file.bytes.length })),
     compression,
     new AbortController().signal,
@@ -257,4 +257,44 @@ test("a file byte altered in a format 1 chunk fails on the file's SHA-256, the c
     error?.message ?? '',
     /^corrupted backup file: bk\/node1\/Class\/chunk-1: shard\/a\.seg does not match its checksum \(sha256 [0-9a-f]{64}, expected [0-9a-f]{64}\)$/,
   );
+});
+
+test('a pack started while every worker is busy waits for one, and runs once the first job ends', async (t) => {
+  const { dir, workers } = await started(t, 1);
+  await writeFile(join(dir, 'a'), content(2 * 1024 * 1024));
+  const files = [{ path: 'shard/a', source: join(dir, 'a'), size: 2 * 1024 * 1024 }];
+  const first = await workers.pack(files, 'NoCompression', new AbortController().signal, () => {});
+  let secondStarted = false;
+  const second = workers
+    .pack(files, 'NoCompression', new AbortController().signal, () => {})
+    .then((job) => {
+      secondStarted = true;
+      return job;
+    });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.false(secondStarted, 'the second job waits while the only worker packs the first');
+  for await (const _ of first.body); // the first job's bytes are taken: its worker is free
+  const done = await first.packed;
+  const next = await second;
+  const pieces: Buffer[] = [];
+  for await (const piece of next.body) pieces.push(piece as Buffer);
+  t.is((await next.packed).sha256, done.sha256, 'the same files pack to the same chunk');
+  t.is(sha256(Buffer.concat(pieces)), done.sha256);
+});
+
+test('a job waiting for a worker rejects with the abort reason and never runs', async (t) => {
+  const { dir, workers } = await started(t, 1);
+  await writeFile(join(dir, 'a'), content(1024));
+  const files = [{ path: 'shard/a', source: join(dir, 'a'), size: 1024 }];
+  const first = await workers.pack(files, 'NoCompression', new AbortController().signal, () => {});
+  const abort = new AbortController();
+  const waiting = workers.pack(files, 'NoCompression', abort.signal, () => {});
+  abort.abort(new Error('canceled while waiting'));
+  await t.throwsAsync(waiting, { message: 'canceled while waiting' });
+  for await (const _ of first.body);
+  await first.packed;
+  // The worker is idle again, not handed to the aborted job: a third job gets it at once.
+  const third = await workers.pack(files, 'NoCompression', new AbortController().signal, () => {});
+  for await (const _ of third.body);
+  t.is((await third.packed).size, 512 + 1024 + 1024);
 });
