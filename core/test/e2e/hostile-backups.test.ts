@@ -328,7 +328,8 @@ const cases: Case[] = [
     // On a cluster each node writes its own descriptor, which may be newer than backup_config.json.
     title: 'a node descriptor of a newer major version',
     node: (n) => (n.version = '3.0'),
-    refused: /^unable to restore backup as it was produced by a higher version: 3\.0 > 2\.0; upgrade @strata\/core to restore it$/,
+    refused:
+      /^unable to restore backup as it was produced by a higher version: 3\.0 > 2\.0; upgrade @strata\/core to restore it$/,
   },
   {
     title: 'a leader that climbs out',
