@@ -18,7 +18,8 @@ export interface DataFs extends StoreFs {
   writeFileSync(path: string, data: string): void;
   /** Removes an empty directory; fails on one that is not empty. */
   rmdirSync(path: string): void;
-  rmSync(path: string, options: { recursive: true; force: true }): void;
+  /** Off the event loop: how a deleted class's files are removed (a large class takes a while). */
+  readonly promises: { rm(path: string, options: { recursive: true; force: true }): Promise<void> };
   existsSync(path: string): boolean;
   /** The entry itself, not what a symbolic link points to. */
   lstatSync(path: string): { isDirectory(): boolean };

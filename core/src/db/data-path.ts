@@ -3,7 +3,7 @@
  * a directory `<class in lower case>/` holding a store directory per shard, and directories no class
  * accounts for are moved aside. The layout functions serve staging directories laid out the same way.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DataPathLockedError } from '../errors.js';
 import { acquireLock, type StoreFactory } from '../store/index.js';
 import type { DataFs } from './data-fs.js';
@@ -11,6 +11,8 @@ import { Shard } from './shard.js';
 
 /** Where directories no class accounts for are moved, inside the data path. */
 const ORPHANS = '.orphaned';
+/** How a deleted class's directory is renamed, at the data path's top, until its files are removed. */
+const DELETING = '.deleting-';
 
 /** The name of a class's directory: its name in lower case, as class names are unique ignoring case. */
 function classDirectoryName(className: string): string {
@@ -41,12 +43,17 @@ export class DataPath {
   readonly fs: DataFs;
   readonly #factory: StoreFactory;
   readonly #release: () => void;
+  /** The removal of deleted classes' files, one directory after the other. */
+  #purging: Promise<void> = Promise.resolve();
+  #deletions = 0;
 
   private constructor(root: string, fs: DataFs, factory: StoreFactory, release: () => void) {
     this.root = root;
     this.fs = fs;
     this.#factory = factory;
     this.#release = release;
+    // What a node that stopped or died mid-removal left.
+    for (const name of fs.readdirSync(root)) if (name.startsWith(DELETING)) this.#purge(join(root, name));
   }
 
   /**
@@ -74,9 +81,33 @@ export class DataPath {
     return new Shard(name, node, await this.#factory.open(shardDirectory(this.root, className, name)));
   }
 
-  /** Deletes a class's directory and everything in it; the class's stores must be closed. */
+  /** Deletes a class's directory (see {@link discard}); the class's stores must be closed. */
   removeClass(className: string): void {
-    this.fs.rmSync(this.classDirectory(className), { recursive: true, force: true });
+    this.discard(this.classDirectory(className));
+  }
+
+  /**
+   * Deletes `dir`, a directory inside the data path, if it exists. It is renamed aside at once and its
+   * files removed in the background: unlinking a gigabyte of segments takes hundreds of milliseconds,
+   * which would hold up every request if done on the event loop.
+   */
+  discard(dir: string): void {
+    if (!this.fs.existsSync(dir)) return;
+    const aside = join(this.root, `${DELETING}${basename(dir)}-${Date.now()}-${++this.#deletions}`);
+    this.fs.renameSync(dir, aside);
+    this.#purge(aside);
+  }
+
+  /** Resolves once everything discarded so far is removed from the disk. */
+  purged(): Promise<void> {
+    return this.#purging;
+  }
+
+  /** Removes `dir` after what is already being removed; a failure leaves it for the next start. */
+  #purge(dir: string): void {
+    this.#purging = this.#purging
+      .then(() => this.fs.promises.rm(dir, { recursive: true, force: true }))
+      .catch(() => {});
   }
 
   /**

@@ -304,6 +304,7 @@ export class Database {
    */
   async close(): Promise<void> {
     await this.#schema.close();
+    await this.#path.purged(); // what a class deletion left to remove, before another process may claim the path
     this.#path.release();
   }
 }

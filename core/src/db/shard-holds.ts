@@ -69,7 +69,7 @@ export class ShardHolds {
     const held = this.#held.get(keyOf(className));
     if (held === undefined) return;
     const { fs } = this.#path;
-    for (const dir of held.directories) fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of held.directories) this.#path.discard(dir);
     const classDir = held.madeClassDirectory;
     if (classDir !== undefined && fs.existsSync(classDir) && fs.readdirSync(classDir).length === 0) {
       fs.rmdirSync(classDir);

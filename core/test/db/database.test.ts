@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { realDataFs } from '../../src/db/data-fs.js';
 import { Database } from '../../src/db/index.js';
 import { LsmStoreFactory } from '../../src/store/index.js';
 import { FaultyFs } from './helpers/faulty-fs.js';
@@ -149,4 +150,54 @@ test('a class stays created once schema.json is renamed, even when syncing its d
   );
   t.is((await reopened.db.listObjects({ className: 'Second', limit: 10 })).length, 1);
   await reopened.db.close();
+});
+
+test("a deleted class's directory is renamed aside at once and its files removed off the request; close waits for them", async (t) => {
+  const path = await mkdtemp(join(tmpdir(), 'strata-db-'));
+  t.teardown(() => rm(path, { recursive: true, force: true }));
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const removing: string[] = [];
+  const fs = {
+    ...realDataFs,
+    promises: {
+      rm: async (dir: string, options: { recursive: true; force: true }) => {
+        removing.push(dir);
+        await held;
+        await realDataFs.promises.rm(dir, options);
+      },
+    },
+  };
+  const db = await Database.open({ dataPath: path, nodeName: 'node7', storeFactory: new LsmStoreFactory({}), fs });
+  await db.createClass({ class: 'Doomed', shardingConfig: { desiredCount: 2 } });
+  for (let i = 0; i < 50; i++) await db.createObject({ class: 'Doomed', properties: {} });
+  t.true(await db.deleteClass('Doomed'), 'the deletion answers while its files are still being removed');
+  const [aside] = (await readdir(path)).filter((name) => name.startsWith('.deleting-doomed-'));
+  t.truthy(aside);
+  t.false((await readdir(path)).includes('doomed'));
+  t.deepEqual(removing, [join(path, aside as string)]);
+  t.is((await readdir(join(path, aside as string))).length, 2, 'both shards, not yet removed');
+  await db.createClass({ class: 'Doomed' }); // the name is free at once
+  const closed = db.close();
+  release();
+  await closed;
+  t.deepEqual(
+    (await readdir(path)).filter((name) => name.startsWith('.deleting-')),
+    [],
+  );
+});
+
+test('a class deletion that a crash interrupted is finished when the data path is next opened', async (t) => {
+  const path = await mkdtemp(join(tmpdir(), 'strata-db-'));
+  t.teardown(() => rm(path, { recursive: true, force: true }));
+  await mkdir(join(path, '.deleting-gone-1-1', 'shard1'), { recursive: true });
+  await writeFile(join(path, '.deleting-gone-1-1', 'shard1', 'segment-00000001-00000001.db'), 'x');
+  const { db } = await openDatabase(t, path);
+  await db.close();
+  t.deepEqual(
+    (await readdir(path)).filter((name) => name.startsWith('.')),
+    [],
+  );
 });

@@ -361,7 +361,7 @@ test('applyClass of another record whose held directories cannot be deleted open
     shards: [{ name: 'NewShardAaa1', node: 'node1' }],
   };
   fs.failAt(1);
-  await t.throwsAsync(db.applyClass(other), { message: /EIO: injected at rm/ });
+  await t.throwsAsync(db.applyClass(other), { message: /EIO: injected at rename/ });
   t.is(db.getClass('Article'), undefined, 'not added while restored data may be left');
   t.false(existsSync(shardDirectory(dataPath, 'Article', 'NewShardAaa1')), 'no shard opened');
   fs.record();

@@ -166,9 +166,12 @@ export class FaultyFs implements DataFs {
     this.#change({ op: 'rmdir', path }, () => this.#inner.rmdirSync(path));
   }
 
-  rmSync(path: string, options: { recursive: true; force: true }): void {
-    this.#change({ op: 'rm', path }, () => this.#inner.rmSync(path, options));
-  }
+  readonly promises = {
+    rm: async (path: string, options: { recursive: true; force: true }): Promise<void> => {
+      this.#change({ op: 'rm', path }, () => {});
+      await this.#inner.promises.rm(path, options);
+    },
+  };
 
   existsSync(path: string): boolean {
     return this.#inner.existsSync(path);
