@@ -194,7 +194,8 @@ function paxSink(state: ReadState, where: string): EntrySink {
  * Reads an archive from `source`, handing each regular file's bytes to the sink `open` returns. The
  * archive must end with its two zero blocks: a truncated stream is corrupt, not a shorter archive.
  * If reading fails part-way through an entry, that entry's sink is aborted. `where` names the archive
- * in errors.
+ * in errors. `source`'s pieces are read in place and handed to the sinks as views: a piece must not
+ * change once yielded.
  */
 export async function extractTar(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -216,11 +217,13 @@ async function readEntries(
   where: string,
   state: ReadState,
 ): Promise<void> {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let ended = false;
   let trailing = 0;
   for await (const piece of source) {
-    pending = pending.length === 0 ? Buffer.from(piece) : Buffer.concat([pending, piece]);
+    // A view, not a copy (a copy of every byte cost a restore's workers a tenth of their time).
+    const view = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    pending = pending.length === 0 ? view : Buffer.concat([pending, view]);
     for (;;) {
       if (ended) {
         // After the end-of-archive blocks only padding may follow, and only so much of it: a stream
