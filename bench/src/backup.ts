@@ -7,7 +7,8 @@
  * store's size.
  *
  * The node runs as a `strata serve` child process, so its memory is its own. Every step starts after
- * a `sync`, and the files are in the page cache for every contender alike. Strata's filesystem
+ * a `sync` and, for Strata, once the node is idle (nothing left running from the step before), and
+ * the files are in the page cache for every contender alike. Strata's filesystem
  * provider fsyncs what it writes and a restore fsyncs every file; the peers do not, so each peer is
  * timed alone and followed by `sync`, the durable equivalent the ratio is taken against.
  *
@@ -21,7 +22,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateStore, sizeOf } from './generate-store.js';
-import { api, type Child, finished, peakRss, serve, stop } from './strata-child.js';
+import { api, type Child, finished, peakRss, serve, settled, stop } from './strata-child.js';
 
 const GIB = Number(process.env.BENCH_BACKUP_GIB ?? 1);
 /** Store sizes the memory pass compares (GiB, comma-separated): the RSS bound must hold flat across them. */
@@ -210,12 +211,16 @@ async function main(): Promise<void> {
     });
     const rssAtStart = await peakRss(child.process.pid);
     await api(child, 'POST', '/v1/schema', { class: 'Load', properties: [{ name: 'note', dataType: ['text'] }] });
+    await settled(child); // the compactions a fresh store starts with
     const fresh = async () => rm(out, { recursive: true, force: true }).then(() => mkdir(out, { recursive: true }));
     const strataBackup = async (level: string) => {
       let id = '';
-      const ms = await best(async () => {
-        id = await backup(child, { CompressionLevel: level, CPUPercentage: 80 });
-      });
+      const ms = await best(
+        async () => {
+          id = await backup(child, { CompressionLevel: level, CPUPercentage: 80 });
+        },
+        () => settled(child),
+      );
       return { id, ms };
     };
     const resticEnv = `RESTIC_PASSWORD=bench RESTIC_REPOSITORY=${out}/restic RESTIC_CACHE_DIR=${root}/restic-cache`;
@@ -270,7 +275,10 @@ async function main(): Promise<void> {
     const strataRestore = (id: string) =>
       best(
         () => restore(child, id),
-        () => api(child, 'GET', '/v1/schema/Bench').then(dropClass, () => {}),
+        () =>
+          api(child, 'GET', '/v1/schema/Bench')
+            .then(dropClass, () => {})
+            .then(() => settled(child)), // the deleted class's files are removed in the background
       );
     const restored = `${out}/restored`;
     const emptyRestored = () => rm(restored, { recursive: true, force: true }).then(() => mkdir(restored));

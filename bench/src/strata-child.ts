@@ -90,3 +90,25 @@ export async function peakRss(pid: number | 'self' | undefined): Promise<number>
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
 }
+
+/** CPU time (user and system, in ms) process `pid` has used so far. */
+async function cpuMs(pid: number | undefined): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+}
+
+/**
+ * Waits until the child is idle: under 20 ms of CPU in half a second (at most 60 s). A timed step
+ * starts on a quiet node, as each peer starts on a quiet machine, rather than on the tail of what the
+ * step before left running: compactions as a store opens, the removal of a deleted class's files.
+ */
+export async function settled(child: Child): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  for (let before = await cpuMs(child.process.pid); performance.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = await cpuMs(child.process.pid);
+    if (now - before < 20) return;
+    before = now;
+  }
+}
