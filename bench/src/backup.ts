@@ -8,7 +8,8 @@
  *
  * The node runs as a `strata serve` child process, so its memory is its own. Every step starts after
  * a `sync` and, for Strata, once the node is idle (nothing left running from the step before), and
- * the files are in the page cache for every contender alike. Strata's filesystem
+ * the files are in the page cache for every contender alike. Each round of a contender first removes
+ * what its previous round wrote, so that later rounds write into memory just freed. Strata's filesystem
  * provider fsyncs what it writes and a restore fsyncs every file; the peers do not, so each peer is
  * timed alone and followed by `sync`, the durable equivalent the ratio is taken against.
  *
@@ -213,13 +214,19 @@ async function main(): Promise<void> {
     await api(child, 'POST', '/v1/schema', { class: 'Load', properties: [{ name: 'note', dataType: ['text'] }] });
     await settled(child); // the compactions a fresh store starts with
     const fresh = async () => rm(out, { recursive: true, force: true }).then(() => mkdir(out, { recursive: true }));
+    // Each peer's round starts by removing what its last round wrote, and so does Strata's: writing
+    // into memory just freed and writing into memory not touched for a while cost very differently on
+    // a VM that hands free pages back to its host (docs/performance.md).
     const strataBackup = async (level: string) => {
       let id = '';
       const ms = await best(
         async () => {
           id = await backup(child, { CompressionLevel: level, CPUPercentage: 80 });
         },
-        () => settled(child),
+        async () => {
+          await settled(child);
+          if (id !== '') await rm(join(root, 'backups', id), { recursive: true, force: true });
+        },
       );
       return { id, ms };
     };
