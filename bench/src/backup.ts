@@ -197,6 +197,7 @@ async function main(): Promise<void> {
   const data = join(root, 'data');
   const store = join(data, 'bench');
   const out = join(root, 'out');
+  const backupsDir = join(root, 'backups');
   const missing = ['pigz', 'zstd', 'restic'].filter((tool) => !has(tool));
   if (missing.length > 0)
     throw new Error(`the peers need ${missing.join(', ')} (Debian: apt-get install ${missing.join(' ')})`);
@@ -208,7 +209,7 @@ async function main(): Promise<void> {
 
     const child = await serve(data, {
       ENABLE_MODULES: 'backup-filesystem',
-      BACKUP_FILESYSTEM_PATH: join(root, 'backups'),
+      BACKUP_FILESYSTEM_PATH: backupsDir,
     });
     const rssAtStart = await peakRss(child.process.pid);
     await api(child, 'POST', '/v1/schema', { class: 'Load', properties: [{ name: 'note', dataType: ['text'] }] });
@@ -225,7 +226,7 @@ async function main(): Promise<void> {
         },
         async () => {
           await settled(child);
-          if (id !== '') await rm(join(root, 'backups', id), { recursive: true, force: true });
+          if (id !== '') await rm(join(backupsDir, id), { recursive: true, force: true });
         },
       );
       return { id, ms };
@@ -290,7 +291,7 @@ async function main(): Promise<void> {
     const restored = `${out}/restored`;
     const emptyRestored = () => rm(restored, { recursive: true, force: true }).then(() => mkdir(restored));
     await fresh();
-    sh(`cp -r ${join(root, 'backups', plain.id)} ${out}/source`);
+    sh(`cp -r ${join(backupsDir, plain.id)} ${out}/source`);
     compare(
       'restore, NoCompression',
       await strataRestore(plain.id),
@@ -349,7 +350,7 @@ async function main(): Promise<void> {
     await stop(child); // before its data directory is removed
     await rm(data, { recursive: true, force: true });
     await rm(out, { recursive: true, force: true });
-    await rm(join(root, 'backups'), { recursive: true, force: true });
+    await rm(backupsDir, { recursive: true, force: true });
     const rss = await rssBySize(root, RSS_GIB);
 
     console.log('| Operation | Strata | Peer | Peer time | Peer + `sync`: time / Strata speed vs peer | Target |');
